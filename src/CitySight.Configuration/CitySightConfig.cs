@@ -1,0 +1,54 @@
+using CitySight.Domain;
+
+namespace CitySight.Configuration;
+
+/// <summary>
+/// The whole validated configuration: configs/citysight.yaml plus every camera group file under its cameras folder.
+/// Relative paths in the YAML are resolved against the folder of the file that holds them; here they are absolute.
+/// </summary>
+public sealed record CitySightConfig
+{
+    /// <summary>Absolute path of the citysight.yaml this was read from.</summary>
+    public required string SourceFile { get; init; }
+    public ServiceSettings Service { get; init; } = new();
+    public ModelSettings Models { get; init; } = new();
+    public RuleSettings Rules { get; init; } = new();
+    public IReadOnlyList<CaseType> CaseTypes { get; init; } = CaseType.Defaults;
+    public IReadOnlyList<CameraGroup> Groups { get; init; } = [];
+
+    public IEnumerable<Camera> Cameras => Groups.SelectMany(g => g.Cameras);
+}
+
+public sealed record ServiceSettings
+{
+    /// <summary>gRPC (HTTP/2, plaintext) port for CaseFeed.</summary>
+    public int GrpcPort { get; init; } = 50051;
+    /// <summary>HTTP/1 port for /metrics and /healthz.</summary>
+    public int HttpPort { get; init; } = 8080;
+    /// <summary>Absolute folder for the SQLite store and evidence images.</summary>
+    public string DataDir { get; init; } = Path.GetFullPath("data");
+}
+
+public sealed record ModelSettings
+{
+    /// <summary>Absolute path of models/manifest.yaml.</summary>
+    public string Manifest { get; init; } = Path.GetFullPath("models/manifest.yaml");
+    /// <summary>Name of the manifest entry to run.</summary>
+    public string Detector { get; init; } = "yolov8n-coco-int8";
+    /// <summary>Absolute folders searched, in order, for the model file named in the manifest.</summary>
+    public IReadOnlyList<string> SearchPaths { get; init; } = [];
+    /// <summary>Intra-op threads for ONNX Runtime; 0 lets it choose.</summary>
+    public int Threads { get; init; }
+}
+
+public sealed record RuleSettings
+{
+    /// <summary>Detections below this confidence are ignored.</summary>
+    public float MinConfidence { get; init; } = 0.35f;
+    /// <summary>A case is raised after the object is seen on this many consecutive samples.</summary>
+    public int ConfirmSamples { get; init; } = 3;
+    /// <summary>Boxes overlapping at least this much (IoU) are the same object / the same case.</summary>
+    public float SameObjectIoU { get; init; } = 0.3f;
+    /// <summary>A hit within this long after a case's last sighting, same camera, type and place, updates that case.</summary>
+    public TimeSpan DedupWindow { get; init; } = TimeSpan.FromMinutes(10);
+}
