@@ -17,6 +17,15 @@ public sealed record CitySightConfig
     public IReadOnlyList<CameraGroup> Groups { get; init; } = [];
 
     public IEnumerable<Camera> Cameras => Groups.SelectMany(g => g.Cameras);
+
+    /// <summary>Absolute folder the camera group files were read from (it may not exist: then there are no cameras).</summary>
+    public string CamerasDir { get; init; } = "";
+
+    /// <summary>The configured case type with this id (codes and names as the city set them), or null.</summary>
+    public CaseType? FindCaseType(string id) => CaseTypes.FirstOrDefault(t => t.Id == id);
+
+    /// <summary>The group a camera belongs to (for routing fields: district, street, grid, responsible unit), or null.</summary>
+    public CameraGroup? GroupOf(Camera camera) => Groups.FirstOrDefault(g => g.Id == camera.GroupId);
 }
 
 public sealed record ServiceSettings

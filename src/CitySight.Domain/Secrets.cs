@@ -8,9 +8,9 @@ public static class Secrets
         var scheme = url.IndexOf("://", StringComparison.Ordinal);
         if (scheme < 0) return url;
         var start = scheme + 3;
-        var at = url.IndexOf('@', start);
-        var slash = url.IndexOf('/', start);
-        if (at < 0 || (slash >= 0 && at > slash)) return url;
+        // The last '@' ends the user-info even when an unescaped '@' sits in the password; redacting too much is the safe side.
+        var at = url.LastIndexOf('@');
+        if (at < start) return url;
         var colon = url.IndexOf(':', start);
         var user = colon >= 0 && colon < at ? url[start..colon] : url[start..at];
         return string.Concat(url.AsSpan(0, start), user, ":***", url.AsSpan(at));
@@ -23,7 +23,7 @@ public static class Secrets
         if (redacted == url) return text;
         text = text.Replace(url, redacted, StringComparison.Ordinal);
         var start = url.IndexOf("://", StringComparison.Ordinal) + 3;
-        var at = url.IndexOf('@', start);
+        var at = url.LastIndexOf('@');
         var colon = url.IndexOf(':', start);
         if (colon > 0 && colon < at)
         {

@@ -28,6 +28,7 @@ public class ZoneTests
     [Theory]
     [InlineData("rtsp://admin:s3cret@10.0.0.5:554/stream1", "rtsp://admin:***@10.0.0.5:554/stream1")]
     [InlineData("rtsp://10.0.0.5/stream1", "rtsp://10.0.0.5/stream1")]
+    [InlineData("rtsp://admin:p@ss@10.0.0.5/s", "rtsp://admin:***@10.0.0.5/s")]
     [InlineData("/videos/a.mp4", "/videos/a.mp4")]
     public void Urls_are_redacted(string url, string expected) => Assert.Equal(expected, Secrets.RedactUrl(url));
 

@@ -1,0 +1,528 @@
+using System.Text.RegularExpressions;
+using CitySight.Domain;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace CitySight.Configuration;
+
+/// <summary>
+/// Reads configs/citysight.yaml and every camera group file in its cameras folder, validating all of it.
+/// Every error in every file is collected (a broken camera file does not hide errors in the others); the config is
+/// returned only when there are none. See configs/README.md for the fields.
+/// </summary>
+public static partial class ConfigLoader
+{
+    private static readonly string[] TopKeys = ["service", "models", "rules", "case_types", "cameras"];
+    private static readonly string[] ServiceKeys = ["grpc_port", "http_port", "data_dir"];
+    private static readonly string[] ModelKeys = ["manifest", "detector", "search_paths", "threads"];
+    private static readonly string[] RuleKeys = ["min_confidence", "confirm_samples", "same_object_iou", "dedup_window"];
+    private static readonly string[] CaseTypeKeys = ["id", "code", "name_zh", "name_en", "major_class"];
+    private static readonly string[] FileKeys = ["group", "cameras"];
+    private static readonly string[] GroupKeys = ["id", "name", "district", "street", "grid", "responsible_unit", "defaults"];
+    private static readonly string[] DefaultKeys = ["sample_interval", "detectors", "real_time", "loop", "enabled"];
+    private static readonly string[] CameraKeys =
+        ["id", "name", "url", "latitude", "longitude", "sample_interval", "detectors", "enabled", "real_time", "loop", "zones"];
+    private static readonly string[] ZoneKeys = ["name", "polygon", "case_types"];
+
+    /// <summary>Camera and group ids end up in file names, metrics labels and dispatch records: keep them plain.</summary>
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex IdPattern();
+
+    /// <summary>Case type ids are what detectors and zones refer to; lower snake case like the built-in ones.</summary>
+    [GeneratedRegex("^[a-z][a-z0-9_]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex CaseTypeIdPattern();
+
+    public const string DefaultCamerasFolder = "cameras";
+
+    /// <summary>Loads and validates; never throws for a bad config (I/O and YAML problems become errors too).</summary>
+    public static ConfigLoadResult Load(string citysightYamlPath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(citysightYamlPath);
+        var errors = new List<ConfigError>();
+        var main = new YamlSource(citysightYamlPath, Path.GetFullPath(citysightYamlPath), errors);
+        // Without the main file we do not know where the cameras are (or which case types exist): stop here.
+        if (!main.TryLoad(out var root)) return new ConfigLoadResult(null, errors);
+
+        var top = Section.Open(main, root, "", YamlSource.FileStart, TopKeys);
+        if (top is null) return new ConfigLoadResult(null, errors);
+
+        var service = ReadService(top);
+        var models = ReadModels(top);
+        var rules = ReadRules(top);
+        var caseTypes = ReadCaseTypes(top);
+
+        var camerasValue = top.Text("cameras") ?? DefaultCamerasFolder;
+        var camerasDir = main.Resolve(camerasValue);
+        // Camera files are named in errors relative to the path the caller gave, e.g. configs/cameras/demo.yaml.
+        var camerasDisplay = Path.Combine(Path.GetDirectoryName(citysightYamlPath) ?? "", camerasValue);
+        var groups = new List<CameraGroup>();
+        if (File.Exists(camerasDir))
+        {
+            main.Error(top.KeyMark("cameras"), "cameras", $"must be a folder of camera group files, but {camerasValue} is a file");
+        }
+        else if (Directory.Exists(camerasDir))
+        {
+            var files = Directory.EnumerateFiles(camerasDir)
+                .Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            var seen = new Seen();
+            foreach (var file in files)
+            {
+                var src = new YamlSource(Path.Combine(camerasDisplay, Path.GetFileName(file)), file, errors);
+                if (ReadGroupFile(src, caseTypes, seen) is { } g) groups.Add(g);
+            }
+        }
+        // A missing cameras folder is fine: a service with no cameras yet still starts (and serves its API).
+
+        var config = new CitySightConfig
+        {
+            SourceFile = main.FullPath,
+            Service = service,
+            Models = models,
+            Rules = rules,
+            CaseTypes = caseTypes,
+            Groups = groups,
+            CamerasDir = camerasDir,
+        };
+        return new ConfigLoadResult(config, InDocumentOrder(errors));
+    }
+
+    /// <summary>
+    /// Files stay in the order they were read; within a file, errors are sorted by position (a "required" error is
+    /// found after the keys around it are read), so the list reads top to bottom like the file.
+    /// </summary>
+    private static List<ConfigError> InDocumentOrder(List<ConfigError> errors)
+    {
+        var fileOrder = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var e in errors) fileOrder.TryAdd(e.File, fileOrder.Count);
+        return errors.OrderBy(e => fileOrder[e.File]).ThenBy(e => e.Line).ThenBy(e => e.Column).ToList();
+    }
+
+    /// <exception cref="ConfigException">Any error; its message lists them all.</exception>
+    public static CitySightConfig LoadOrThrow(string citysightYamlPath)
+    {
+        var result = Load(citysightYamlPath);
+        return result.Config ?? throw new ConfigException(result.Errors);
+    }
+
+    private static ServiceSettings ReadService(Section top)
+    {
+        var s = new ServiceSettings();
+        if (top.Child("service", ServiceKeys) is not { } sec) return s;
+        var grpc = sec.Int("grpc_port", 1, 65535);
+        var http = sec.Int("http_port", 1, 65535);
+        s = s with
+        {
+            GrpcPort = grpc ?? s.GrpcPort,
+            HttpPort = http ?? s.HttpPort,
+            DataDir = sec.Text("data_dir") is { Length: > 0 } d ? sec.Src.Resolve(d) : s.DataDir,
+        };
+        if (s.GrpcPort == s.HttpPort && (grpc is not null || http is not null))
+            sec.Src.Error(sec.KeyMark(http is not null ? "http_port" : "grpc_port"), sec.Field(http is not null ? "http_port" : "grpc_port"),
+                $"gRPC and HTTP cannot share port {s.GrpcPort}");
+        return s;
+    }
+
+    private static ModelSettings ReadModels(Section top)
+    {
+        var m = new ModelSettings();
+        if (top.Child("models", ModelKeys) is not { } sec) return m;
+        return m with
+        {
+            Manifest = sec.Text("manifest") is { Length: > 0 } p ? sec.Src.Resolve(p) : m.Manifest,
+            Detector = sec.Has("detector") ? sec.Text("detector", required: true) ?? m.Detector : m.Detector,
+            SearchPaths = sec.TextList("search_paths") is { } paths
+                ? paths.Where(x => x.Value.Length > 0).Select(x => sec.Src.Resolve(x.Value)).ToList()
+                : m.SearchPaths,
+            Threads = sec.Int("threads", 0, 1024) ?? m.Threads,
+        };
+    }
+
+    private static RuleSettings ReadRules(Section top)
+    {
+        var r = new RuleSettings();
+        if (top.Child("rules", RuleKeys) is not { } sec) return r;
+        var src = sec.Src;
+        return r with
+        {
+            MinConfidence = sec.Value("min_confidence") is { } mc
+                ? (float?)Scalars.Range(src, mc, sec.Field("min_confidence"), 0, 1) ?? r.MinConfidence
+                : r.MinConfidence,
+            ConfirmSamples = sec.Int("confirm_samples", 1, int.MaxValue) ?? r.ConfirmSamples,
+            SameObjectIoU = sec.Value("same_object_iou") is { } iou
+                ? (float?)Scalars.Range(src, iou, sec.Field("same_object_iou"), 0, 1, minExclusive: true) ?? r.SameObjectIoU
+                : r.SameObjectIoU,
+            // Zero is allowed: it turns deduplication off (every confirmed sighting becomes its own case).
+            DedupWindow = sec.Duration("dedup_window") ?? r.DedupWindow,
+        };
+    }
+
+    /// <summary>Defaults, with the file's entries overriding by id (field by field) or added after them.</summary>
+    private static List<CaseType> ReadCaseTypes(Section top)
+    {
+        var types = CaseType.Defaults.ToList();
+        if (top.List("case_types") is not { } seq) return types;
+        var src = top.Src;
+        var firstAt = new Dictionary<string, Mark>(StringComparer.Ordinal);
+        var i = 0;
+        foreach (var item in seq.Children)
+        {
+            var path = $"case_types[{i++}]";
+            if (Section.Open(src, item, path, item.Start, CaseTypeKeys) is not { } sec) continue;
+            if (sec.Text("id", required: true) is not { } id) continue;
+            id = id.Trim();
+            if (!CaseTypeIdPattern().IsMatch(id))
+            {
+                src.Error(sec.Value("id")!.Start, sec.Field("id"), $"'{YamlSource.Shorten(id)}' is not a valid case type id: use lower case letters, digits and _ (e.g. illegal_parking)");
+                continue;
+            }
+            if (firstAt.TryGetValue(id, out var first))
+            {
+                src.Error(sec.Value("id")!.Start, sec.Field("id"), $"case type '{id}' is listed twice (first at line {first.Line})");
+                continue;
+            }
+            firstAt[id] = sec.Value("id")!.Start;
+
+            var index = types.FindIndex(t => t.Id == id);
+            var existing = index >= 0 ? types[index] : null;
+            // A new type has no default code or Chinese name, and dispatch needs both.
+            var code = sec.Text("code", required: existing is null);
+            var nameZh = sec.Text("name_zh", required: existing is null);
+            var nameEn = sec.Text("name_en");
+            var major = sec.Text("major_class");
+            var merged = new CaseType(
+                id,
+                code ?? existing?.Code ?? "",
+                nameZh ?? existing?.NameZh ?? "",
+                nameEn ?? existing?.NameEn ?? "",
+                major ?? existing?.MajorClass ?? "");
+            if (index >= 0) types[index] = merged;
+            else types.Add(merged);
+        }
+        return types;
+    }
+
+    /// <summary>Ids already used, with where, so a duplicate can name both places.</summary>
+    private sealed class Seen
+    {
+        // Case-insensitive: ids become file and folder names, and two ids differing only in case collide there.
+        public Dictionary<string, string> Groups { get; } = new(StringComparer.OrdinalIgnoreCase);
+        public Dictionary<string, string> Cameras { get; } = new(StringComparer.OrdinalIgnoreCase);
+    }
+
+    private static string Where(YamlSource src, Mark at) => $"{src.Display}:{at.Line}:{at.Column}";
+
+    private static CameraGroup? ReadGroupFile(YamlSource src, IReadOnlyList<CaseType> caseTypes, Seen seen)
+    {
+        if (!src.TryLoad(out var root)) return null;
+        if (root is null)
+        {
+            src.Error(YamlSource.FileStart, "", "file is empty; a camera group file needs 'group' and 'cameras'");
+            return null;
+        }
+        if (Section.Open(src, root, "", YamlSource.FileStart, FileKeys) is not { } file) return null;
+
+        string? groupId = null, groupName = null;
+        string? district = null, street = null, grid = null, unit = null;
+        var defaults = new CameraDefaults();
+        var known = caseTypes.Select(t => t.Id).ToList();
+
+        if (!file.Has("group")) file.Required("group");
+        else if (file.Child("group", GroupKeys) is { } g)
+        {
+            groupId = g.Text("id", required: true)?.Trim();
+            if (groupId is not null)
+            {
+                var at = g.Value("id")!.Start;
+                if (!IdPattern().IsMatch(groupId))
+                {
+                    src.Error(at, g.Field("id"), $"'{YamlSource.Shorten(groupId)}' is not a valid id: start with a letter or digit, then letters, digits, '.', '_' or '-'");
+                    groupId = null;
+                }
+                else if (seen.Groups.TryGetValue(groupId, out var first))
+                    src.Error(at, g.Field("id"), $"duplicate group id '{groupId}' (also defined at {first})");
+                else
+                    seen.Groups[groupId] = Where(src, at);
+            }
+            groupName = g.Text("name", required: true);
+            district = g.Text("district");
+            street = g.Text("street");
+            grid = g.Text("grid");
+            unit = g.Text("responsible_unit");
+            if (g.Child("defaults", DefaultKeys) is { } d)
+            {
+                defaults = new CameraDefaults(
+                    Positive(d, "sample_interval"),
+                    KnownCaseTypes(d, "detectors", known),
+                    d.Bool("real_time"),
+                    d.Bool("loop"),
+                    d.Bool("enabled"));
+            }
+        }
+
+        var cameras = new List<Camera>();
+        if (file.List("cameras") is { } seq)
+        {
+            var i = 0;
+            foreach (var item in seq.Children)
+            {
+                var path = $"cameras[{i++}]";
+                if (Section.Open(src, item, path, item.Start, CameraKeys) is { } cam
+                    && ReadCamera(cam, groupId ?? "", defaults, known, seen) is { } c)
+                    cameras.Add(c);
+            }
+        }
+
+        return new CameraGroup
+        {
+            Id = groupId ?? "",
+            Name = groupName ?? "",
+            District = district,
+            Street = street,
+            Grid = grid,
+            ResponsibleUnit = unit,
+            Cameras = cameras,
+        };
+    }
+
+    private sealed record CameraDefaults(
+        TimeSpan? SampleInterval = null,
+        List<string>? Detectors = null,
+        bool? RealTime = null,
+        bool? Loop = null,
+        bool? Enabled = null);
+
+    private static Camera? ReadCamera(Section cam, string groupId, CameraDefaults defaults, IReadOnlyList<string> known, Seen seen)
+    {
+        var src = cam.Src;
+
+        var id = cam.Text("id", required: true)?.Trim();
+        if (id is not null)
+        {
+            var at = cam.Value("id")!.Start;
+            if (!IdPattern().IsMatch(id))
+                src.Error(at, cam.Field("id"), $"'{YamlSource.Shorten(id)}' is not a valid camera id: start with a letter or digit, then letters, digits, '.', '_' or '-'");
+            else if (seen.Cameras.TryGetValue(id, out var first))
+                src.Error(at, cam.Field("id"), $"duplicate camera id '{id}' (also defined at {first}); camera ids must be unique across all camera files");
+            else
+                seen.Cameras[id] = Where(src, at);
+        }
+
+        var name = cam.Text("name", required: true);
+        var url = ReadUrl(cam, out var isFile);
+
+        var lat = cam.Value("latitude") is { } latNode ? Scalars.Range(src, latNode, cam.Field("latitude"), -90, 90) : Missing(cam, "latitude");
+        var lon = cam.Value("longitude") is { } lonNode ? Scalars.Range(src, lonNode, cam.Field("longitude"), -180, 180) : Missing(cam, "longitude");
+
+        var interval = Positive(cam, "sample_interval") ?? defaults.SampleInterval ?? TimeSpan.FromSeconds(1);
+
+        List<string>? detectors;
+        if (cam.Has("detectors")) detectors = KnownCaseTypes(cam, "detectors", known);
+        else
+        {
+            detectors = defaults.Detectors;
+            if (detectors is null) cam.Required("detectors", "set it on the camera or in group.defaults");
+        }
+
+        var loop = cam.Bool("loop");
+        if (loop == true && url is not null && !isFile)
+            src.Error(cam.Value("loop")!.Start, cam.Field("loop"), "applies to local video files only, not to a stream URL");
+
+        var zones = ReadZones(cam, known, detectors);
+
+        return new Camera
+        {
+            Id = id ?? "",
+            Name = name ?? "",
+            GroupId = groupId,
+            Url = url ?? "",
+            Latitude = lat ?? 0,
+            Longitude = lon ?? 0,
+            SampleInterval = interval,
+            Detectors = detectors ?? [],
+            Zones = zones,
+            RealTime = cam.Bool("real_time") ?? defaults.RealTime ?? true,
+            Loop = loop ?? defaults.Loop ?? false,
+            Enabled = cam.Bool("enabled") ?? defaults.Enabled ?? true,
+        };
+    }
+
+    private static double? Missing(Section sec, string key)
+    {
+        sec.Required(key);
+        return null;
+    }
+
+    /// <summary>rtsp:// or rtsps:// with a host (kept as written), or an existing video file (made absolute).</summary>
+    private static string? ReadUrl(Section cam, out bool isFile)
+    {
+        isFile = false;
+        if (cam.Text("url", required: true) is not { } raw) return null;
+        var src = cam.Src;
+        var at = cam.Value("url")!.Start;
+        var field = cam.Field("url");
+        raw = raw.Trim();
+        if (raw.Any(char.IsWhiteSpace))
+        {
+            // Uri would quietly escape a space, and a stray quote or comment glued to a URL is almost always a typo.
+            src.Error(at, field, $"must not contain spaces (got {Secrets.RedactUrl(raw)}); percent-encode them as %20 in a URL");
+            return null;
+        }
+
+        var schemeEnd = raw.IndexOf("://", StringComparison.Ordinal);
+        if (schemeEnd >= 0)
+        {
+            var scheme = raw[..schemeEnd].ToLowerInvariant();
+            if (scheme is not ("rtsp" or "rtsps"))
+            {
+                src.Error(at, field, $"unsupported URL scheme '{YamlSource.Shorten(scheme)}' in {Secrets.RedactUrl(raw)}; use rtsp://, rtsps:// or a local video file path");
+                return null;
+            }
+            if (!Uri.TryCreate(raw, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
+            {
+                src.Error(at, field, $"{Secrets.RedactUrl(raw)} is not a valid {scheme} URL: it needs a host, e.g. {scheme}://192.0.2.10:554/stream");
+                return null;
+            }
+            return raw;
+        }
+
+        isFile = true;
+        var full = src.Resolve(raw);
+        if (!File.Exists(full))
+        {
+            src.Error(at, field, $"no such video file: {raw} (looked for {full}); url must be rtsp://, rtsps:// or a video file path relative to this file");
+            return null;
+        }
+        return full;
+    }
+
+    private static TimeSpan? Positive(Section sec, string key)
+    {
+        if (sec.Duration(key) is not { } d) return null;
+        if (d > TimeSpan.Zero) return d;
+        sec.Src.Error(sec.Value(key)!.Start, sec.Field(key), $"must be greater than 0 (got {(sec.Value(key) is YamlScalarNode s ? s.Value : d.ToString())})");
+        return null;
+    }
+
+    /// <summary>A non-empty list of known case type ids; null (with errors) otherwise.</summary>
+    private static List<string>? KnownCaseTypes(Section sec, string key, IReadOnlyList<string> known)
+    {
+        if (sec.TextList(key) is not { } items) return null;
+        if (items.Count == 0)
+        {
+            sec.Src.Error(sec.Value(key)!.Start, sec.Field(key), $"must name at least one case type ({string.Join(", ", known)})");
+            return null;
+        }
+        var ok = true;
+        var result = new List<string>();
+        foreach (var (value, node, field) in items)
+        {
+            if (known.Contains(value))
+            {
+                if (!result.Contains(value)) result.Add(value);
+                continue;
+            }
+            ok = false;
+            var hint = YamlSource.Closest(value, known) is { } near ? $"did you mean '{near}'? " : "";
+            sec.Src.Error(node.Start, field,
+                $"unknown case type '{YamlSource.Shorten(value)}'; {hint}known: {string.Join(", ", known)} (more can be added under case_types in citysight.yaml)");
+        }
+        return ok ? result : null;
+    }
+
+    private static List<Zone> ReadZones(Section cam, IReadOnlyList<string> known, List<string>? detectors)
+    {
+        var zones = new List<Zone>();
+        if (cam.List("zones") is not { } seq) return zones;
+        var src = cam.Src;
+        var names = new Dictionary<string, Mark>(StringComparer.Ordinal);
+        var i = 0;
+        foreach (var item in seq.Children)
+        {
+            var path = $"{cam.Field("zones")}[{i++}]";
+            if (Section.Open(src, item, path, item.Start, ZoneKeys) is not { } z) continue;
+
+            var name = z.Text("name", required: true)?.Trim();
+            if (name is not null)
+            {
+                var at = z.Value("name")!.Start;
+                if (names.TryGetValue(name, out var first))
+                    src.Error(at, z.Field("name"), $"duplicate zone name '{name}' on this camera (first at line {first.Line})");
+                else
+                    names[name] = at;
+            }
+
+            var polygon = z.Has("polygon") ? ReadPolygon(z) : null;
+            if (!z.Has("polygon")) z.Required("polygon");
+
+            // Absent means "every case type the camera looks for"; an explicit [] is ambiguous, so it is an error.
+            List<string>? types;
+            if (z.Has("case_types"))
+            {
+                types = KnownCaseTypes(z, "case_types", known);
+                if (types is not null && detectors is not null)
+                {
+                    var items = z.TextList("case_types")!;
+                    foreach (var (value, node, field) in items)
+                        if (!detectors.Contains(value))
+                            src.Error(node.Start, field, $"case type '{value}' is not among this camera's detectors ({string.Join(", ", detectors)}), so this zone would never see it");
+                }
+            }
+            else types = detectors;
+
+            zones.Add(new Zone(name ?? "", polygon ?? [], types ?? []));
+        }
+        return zones;
+    }
+
+    private static List<NormalisedPoint>? ReadPolygon(Section z)
+    {
+        var src = z.Src;
+        var field = z.Field("polygon");
+        if (z.List("polygon") is not { } seq) return null;
+        var points = new List<NormalisedPoint>();
+        var ok = true;
+        var i = 0;
+        foreach (var item in seq.Children)
+        {
+            var f = $"{field}[{i++}]";
+            if (item is not YamlSequenceNode { Children.Count: 2 } xy)
+            {
+                src.Error(item.Start, f, $"expected a point [x, y] (got {YamlSource.Describe(item)}{(item is YamlSequenceNode s ? $" of {s.Children.Count} values" : "")})");
+                ok = false;
+                continue;
+            }
+            var x = Scalars.Number(src, xy.Children[0], f);
+            var y = Scalars.Number(src, xy.Children[1], f);
+            if (x is null || y is null) { ok = false; continue; }
+            if (x is < 0 or > 1 || y is < 0 or > 1)
+            {
+                src.Error(item.Start, f, $"x and y must be between 0 and 1, as fractions of the image width and height (got [{Scalars.Fmt(x.Value)}, {Scalars.Fmt(y.Value)}])");
+                ok = false;
+                continue;
+            }
+            points.Add(new NormalisedPoint(x.Value, y.Value));
+        }
+        if (seq.Children.Count < 3)
+        {
+            src.Error(seq.Start, field, $"needs at least 3 points (got {seq.Children.Count})");
+            return null;
+        }
+        if (!ok) return null;
+        if (Math.Abs(ShoelaceArea(points)) < 1e-9)
+        {
+            // Collinear or repeated points: the zone would contain nothing and silently suppress every case.
+            src.Error(seq.Start, field, "has no area (its points are all on one line)");
+            return null;
+        }
+        return points;
+    }
+
+    private static double ShoelaceArea(List<NormalisedPoint> p)
+    {
+        double a = 0;
+        for (int i = 0, j = p.Count - 1; i < p.Count; j = i++) a += (p[j].X + p[i].X) * (p[j].Y - p[i].Y);
+        return a / 2;
+    }
+}

@@ -1,0 +1,211 @@
+using CitySight.Configuration;
+using CitySight.Domain;
+
+namespace CitySight.Configuration.Tests;
+
+public class MainFileTests
+{
+    [Fact]
+    public void Empty_main_file_gives_defaults_and_no_cameras()
+    {
+        var t = new TestConfig("# nothing set\n");
+        var r = t.Load();
+        Assert.True(r.Success, TestConfig.AllErrors(r));
+        var c = r.Config!;
+        var d = new CitySightConfig { SourceFile = "" };
+        Assert.Equal(d.Service.GrpcPort, c.Service.GrpcPort);
+        Assert.Equal(d.Rules, c.Rules);
+        Assert.Equal(d.Models.Detector, c.Models.Detector);
+        Assert.Equal(CaseType.Defaults, c.CaseTypes);
+        Assert.Empty(c.Groups);
+        // The default cameras folder sits beside the main file; missing is fine.
+        Assert.Equal(t.CamerasDir, c.CamerasDir);
+    }
+
+    [Fact]
+    public void Values_are_read_and_relative_paths_resolve_against_the_file()
+    {
+        var t = new TestConfig("""
+            service:
+              grpc_port: 6000
+              http_port: 6001
+              data_dir: ../store
+            models:
+              manifest: m/manifest.yaml
+              detector: yolox-nano-coco
+              search_paths: [a, /opt/models]
+              threads: 4
+            rules:
+              min_confidence: 0.5
+              confirm_samples: 5
+              same_object_iou: 1
+              dedup_window: 1h30m
+            cameras: cams
+            """);
+        var r = t.Load();
+        Assert.True(r.Success, TestConfig.AllErrors(r));
+        var c = r.Config!;
+        Assert.Equal((6000, 6001), (c.Service.GrpcPort, c.Service.HttpPort));
+        Assert.Equal(Path.GetFullPath(Path.Combine(t.Dir, "..", "store")), c.Service.DataDir);
+        Assert.Equal(Path.Combine(t.Dir, "m", "manifest.yaml"), c.Models.Manifest);
+        Assert.Equal("yolox-nano-coco", c.Models.Detector);
+        Assert.Equal([Path.Combine(t.Dir, "a"), "/opt/models"], c.Models.SearchPaths);
+        Assert.Equal(4, c.Models.Threads);
+        Assert.Equal(new RuleSettings { MinConfidence = 0.5f, ConfirmSamples = 5, SameObjectIoU = 1, DedupWindow = TimeSpan.FromMinutes(90) }, c.Rules);
+        Assert.Equal(Path.Combine(t.Dir, "cams"), c.CamerasDir);
+    }
+
+    // yaml: the offending line carries "#<"; at: the text on that line the error must point to.
+    public static TheoryData<string, string, string, string> BadValues => new()
+    {
+        { "service:\n  grpc_port: 70000 #<\n", "service.grpc_port", "70000", "must be between 1 and 65535 (got 70000)" },
+        { "service:\n  http_port: 0 #<\n", "service.http_port", "0", "must be between 1 and 65535 (got 0)" },
+        { "service:\n  http_port: web #<\n", "service.http_port", "web", "expected a whole number (got 'web')" },
+        { "service:\n  grpc_port: 7000\n  http_port: 7000 #<\n", "service.http_port", "http_port", "cannot share port 7000" },
+        { "service:\n  grcp_port: 1 #<\n", "service.grcp_port", "grcp_port", "unknown key 'grcp_port'; did you mean 'grpc_port'? allowed: grpc_port, http_port, data_dir" },
+        { "servise: #<\n  grpc_port: 1\n", "servise", "servise", "allowed: service, models, rules, case_types, cameras" },
+        { "service: 8080 #<\n", "service", "8080", "expected a mapping" },
+        { "models:\n  threads: -1 #<\n", "models.threads", "-1", "must be between 0 and 1024 (got -1)" },
+        { "models:\n  search_paths: ../models #<\n", "models.search_paths", "../models", "expected a list" },
+        { "models:\n  detector: \"\" #<\n", "models.detector", "\"\"", "must not be empty" },
+        { "rules:\n  min_confidence: 1.2 #<\n", "rules.min_confidence", "1.2", "must be between 0 and 1 (got 1.2)" },
+        { "rules:\n  confirm_samples: 0 #<\n", "rules.confirm_samples", "0", "must be at least 1 (got 0)" },
+        { "rules:\n  same_object_iou: 0 #<\n", "rules.same_object_iou", "0", "must be greater than 0 and at most 1 (got 0)" },
+        { "rules:\n  same_object_iou: 1.5 #<\n", "rules.same_object_iou", "1.5", "must be greater than 0 and at most 1 (got 1.5)" },
+        { "rules:\n  dedup_window: 10 minutes #<\n", "rules.dedup_window", "10 minutes", "500ms, 5s, 10m, 1h, 1h30m" },
+        { "case_types:\n  - id: night_market #<\n    name_zh: 夜市\n", "case_types[0].code", "id", "is required" },
+        { "case_types:\n  - id: garbage\n    colour: red #<\n", "case_types[0].colour", "colour", "unknown key 'colour'" },
+        { "case_types:\n  - id: Night-Market #<\n    code: \"9\"\n    name_zh: x\n", "case_types[0].id", "Night-Market", "not a valid case type id" },
+        { "case_types:\n  - id: garbage\n  - id: garbage #<\n", "case_types[1].id", "garbage", "listed twice (first at line 2)" },
+        { "cameras: [a, b] #<\n", "cameras", "[a, b]", "expected text" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadValues))]
+    public void Bad_value_is_reported_at_its_line_and_column(string yaml, string field, string at, string message)
+    {
+        var t = new TestConfig(yaml);
+        var r = t.Load();
+        var e = TestConfig.Single(r, field);
+        var line = TestConfig.LineOf(yaml, "#<");
+        Assert.Equal(t.MainPath, e.File);
+        Assert.Equal(line, e.Line);
+        Assert.Equal(TestConfig.ColumnOf(yaml, line, at), e.Column);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void All_errors_in_the_main_file_are_collected()
+    {
+        var yaml = "service:\n  grpc_port: 0\nrules:\n  confirm_samples: 0\n  dedup_window: soon\n";
+        var r = new TestConfig(yaml).Load();
+        Assert.Equal(["service.grpc_port", "rules.confirm_samples", "rules.dedup_window"], r.Errors.Select(e => e.Field));
+        Assert.Equal([2, 4, 5], r.Errors.Select(e => e.Line));
+    }
+
+    [Fact]
+    public void Case_types_override_by_id_and_add_new_ones()
+    {
+        var t = new TestConfig("""
+            case_types:
+              - id: garbage
+                code: "A17"
+              - id: night_market
+                code: "0399"
+                name_zh: 夜市占道
+            """);
+        var c = ConfigLoader.LoadOrThrow(t.MainPath);
+        var garbage = c.FindCaseType("garbage")!;
+        var builtIn = CaseType.Defaults.Single(x => x.Id == "garbage");
+        // Only the code changes; unset fields keep the built-in values.
+        Assert.Equal(builtIn with { Code = "A17" }, garbage);
+        Assert.Equal(new CaseType("night_market", "0399", "夜市占道", "", ""), c.CaseTypes[^1]);
+        Assert.Equal(CaseType.Defaults.Count + 1, c.CaseTypes.Count);
+    }
+
+    [Fact]
+    public void Missing_main_file_is_an_error_without_position()
+    {
+        var dir = CitySight.Tests.TestAssets.TempDir("cfg");
+        var path = Path.Combine(dir, "nope.yaml");
+        var r = ConfigLoader.Load(path);
+        var e = Assert.Single(r.Errors);
+        Assert.Null(r.Config);
+        Assert.Equal((path, 0), (e.File, e.Line));
+        Assert.Equal($"{path}: file not found", e.ToString());
+    }
+
+    [Fact]
+    public void Syntax_error_in_main_file_gives_file_line_and_column()
+    {
+        var yaml = "service:\n  grpc_port: 1\n   http_port: 2 #<\n";
+        var t = new TestConfig(yaml);
+        t.Camera("a.yaml", "group: {id: g, name: G}\ncameras:\n  - latitude: 500\n");
+        var r = t.Load();
+        // Without the main file the cameras folder is unknown: only the syntax error is reported.
+        var e = Assert.Single(r.Errors);
+        Assert.Equal(t.MainPath, e.File);
+        Assert.Equal(TestConfig.LineOf(yaml, "#<"), e.Line);
+        Assert.True(e.Column > 0);
+        Assert.StartsWith($"{t.MainPath}:{e.Line}:{e.Column}: YAML syntax error", e.ToString());
+    }
+
+    [Fact]
+    public void Duplicate_yaml_key_is_an_error_at_the_second_one()
+    {
+        var yaml = "rules:\n  confirm_samples: 2\n  confirm_samples: 3 #<\n";
+        var e = Assert.Single(new TestConfig(yaml).Load().Errors);
+        Assert.Equal(3, e.Line);
+        Assert.Contains("Duplicate key", e.Message);
+    }
+
+    [Fact]
+    public void More_than_one_yaml_document_is_an_error()
+    {
+        var e = Assert.Single(new TestConfig("rules: {}\n---\nservice: {}\n").Load().Errors);
+        Assert.Equal(3, e.Line);
+        Assert.Contains("one YAML document", e.Message);
+    }
+
+    [Fact]
+    public void Cameras_naming_a_file_is_an_error()
+    {
+        var t = new TestConfig("cameras: cams.yaml\n");
+        File.WriteAllText(Path.Combine(t.Dir, "cams.yaml"), "group: {}\n");
+        var e = TestConfig.Single(t.Load(), "cameras");
+        Assert.Equal((1, 1), (e.Line, e.Column));
+        Assert.Contains("must be a folder", e.Message);
+    }
+
+    [Fact]
+    public void Empty_cameras_folder_means_no_cameras()
+    {
+        var t = new TestConfig();
+        Directory.CreateDirectory(t.CamerasDir);
+        var r = t.Load();
+        Assert.True(r.Success, TestConfig.AllErrors(r));
+        Assert.Empty(r.Config!.Cameras);
+    }
+
+    [Fact]
+    public void LoadOrThrow_lists_every_error()
+    {
+        var t = new TestConfig("service:\n  grpc_port: 0\n");
+        t.Camera("a.yaml", "group: {id: g, name: G}\ncameras:\n  - id: c1\n");
+        var r = t.Load();
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.LoadOrThrow(t.MainPath));
+        Assert.True(r.Errors.Count >= 2);
+        Assert.Equal(r.Errors, ex.Errors);
+        foreach (var e in r.Errors) Assert.Contains(e.ToString(), ex.Message);
+        Assert.StartsWith($"{r.Errors.Count} configuration errors:", ex.Message);
+    }
+
+    [Fact]
+    public void Error_format_is_file_line_column_field_message()
+    {
+        Assert.Equal("configs/cameras/demo.yaml:14:7: cameras[2].latitude: must be between -90 and 90 (got 123.4)",
+            new ConfigError("configs/cameras/demo.yaml", 14, 7, "cameras[2].latitude", "must be between -90 and 90 (got 123.4)").ToString());
+        Assert.Equal("a.yaml:3:1: YAML syntax error: x", new ConfigError("a.yaml", 3, 1, "", "YAML syntax error: x").ToString());
+        Assert.Equal("a.yaml: file not found", new ConfigError("a.yaml", 0, 0, "", "file not found").ToString());
+    }
+}

@@ -1,0 +1,67 @@
+using CitySight.Configuration;
+using CitySight.Domain;
+using CitySight.Tests;
+
+namespace CitySight.Configuration.Tests;
+
+/// <summary>The configs/ folder in the repository is what the demo runs with: it must load cleanly.</summary>
+public class ShippedConfigTests
+{
+    private static readonly string MainPath = Path.Combine(TestAssets.RepoRoot, "configs", "citysight.yaml");
+
+    [Fact]
+    public void Shipped_config_loads_without_errors()
+    {
+        var r = ConfigLoader.Load(MainPath);
+        Assert.True(r.Errors.Count == 0, TestConfig.AllErrors(r));
+        var c = r.Config!;
+
+        Assert.Equal(MainPath, c.SourceFile);
+        Assert.Equal(50051, c.Service.GrpcPort);
+        Assert.Equal(8080, c.Service.HttpPort);
+        // Relative paths resolve against configs/, not the test's current folder.
+        Assert.Equal(Path.Combine(TestAssets.RepoRoot, "data"), c.Service.DataDir);
+        Assert.Equal(Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"), c.Models.Manifest);
+        Assert.Equal("yolov8n-coco-int8", c.Models.Detector);
+        Assert.Equal(
+            [Path.Combine(TestAssets.RepoRoot, "models"), Path.GetFullPath(Path.Combine(TestAssets.RepoRoot, "..", "shared", "assets", "models"))],
+            c.Models.SearchPaths);
+        Assert.Equal(3, c.Rules.ConfirmSamples);
+        Assert.Equal(0.35f, c.Rules.MinConfidence);
+        Assert.Equal(0.3f, c.Rules.SameObjectIoU);
+        Assert.Equal(TimeSpan.FromMinutes(10), c.Rules.DedupWindow);
+        Assert.Equal(Path.Combine(TestAssets.RepoRoot, "configs", "cameras"), c.CamerasDir);
+
+        var parking = c.FindCaseType("illegal_parking")!;
+        Assert.Equal(("0302", "机动车乱停放", "街面秩序"), (parking.Code, parking.NameZh, parking.MajorClass));
+        Assert.Equal(CaseType.Defaults.Select(t => t.Id), c.CaseTypes.Select(t => t.Id));
+    }
+
+    [Fact]
+    public void Shipped_config_has_the_demo_camera_and_its_zone()
+    {
+        var c = ConfigLoader.LoadOrThrow(MainPath);
+        var cam = Assert.Single(c.Cameras, x => x.Id == "parking-lot-1");
+
+        Assert.Equal("rtsp://127.0.0.1:8554/parking-lot", cam.Url);
+        Assert.Equal("demo-street", cam.GroupId);
+        Assert.Equal(TimeSpan.FromSeconds(1), cam.SampleInterval);
+        Assert.Equal(["illegal_parking"], cam.Detectors);
+        Assert.True(cam.Enabled);
+        Assert.False(cam.Loop);
+        Assert.Equal(31.2304, cam.Latitude);
+        Assert.Equal(121.4737, cam.Longitude);
+
+        var group = c.GroupOf(cam)!;
+        Assert.Equal(("Demo district", "Demo Road", "310101001001", "Demo street team"),
+            (group.District, group.Street, group.Grid, group.ResponsibleUnit));
+
+        var zone = Assert.Single(cam.Zones);
+        Assert.Equal("site-road-no-parking", zone.Name);
+        Assert.Equal([new(0, 0.3), new(1, 0.3), new(1, 1), new(0, 1)], zone.Polygon);
+        Assert.Equal(["illegal_parking"], zone.CaseTypes);
+        // The zone is the lower 70% of the image.
+        Assert.Equal("site-road-no-parking", cam.ZoneFor("illegal_parking", new NormalisedPoint(0.5, 0.9)));
+        Assert.Null(cam.ZoneFor("illegal_parking", new NormalisedPoint(0.5, 0.1)));
+    }
+}
