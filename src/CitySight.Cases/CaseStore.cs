@@ -1,0 +1,533 @@
+using System.Runtime.CompilerServices;
+using CitySight.Domain;
+using Microsoft.Data.Sqlite;
+using Prometheus;
+
+namespace CitySight.Cases;
+
+/// <summary>
+/// The durable store of candidate cases: one SQLite file (<c>&lt;data&gt;/citysight.db</c>, WAL) plus one JPEG per case
+/// under <c>&lt;data&gt;/evidence/</c>.
+/// Every new case gets the next <see cref="Case.Sequence"/> from an append-only feed table; delivery cursors refer to it,
+/// so "give me everything after N" keeps its meaning across restarts.
+/// </summary>
+/// <remarks>
+/// Thread-safe: writes are serialised by an in-process lock, reads use their own pooled connections (WAL lets them run
+/// beside the writer). One process owns a data folder: followers are woken by in-process signals, so cases written by
+/// another process would only be seen on the next local commit.
+/// </remarks>
+public sealed class CaseStore : IDisposable
+{
+    public const string DatabaseFileName = "citysight.db";
+    public const string EvidenceFolderName = "evidence";
+
+    /// <summary>Feed rows read per query; a follower never holds a read transaction open while its consumer is busy.</summary>
+    private const int FeedBatchSize = 256;
+
+    private const int KindOpened = 1;
+
+    private static readonly Counter CasesTotal = Metrics.CreateCounter(
+        "citysight_cases_total", "Candidate cases opened (committed new cases), by case type.",
+        new CounterConfiguration { LabelNames = ["case_type"] });
+
+    private static readonly Gauge FeedFollowers = Metrics.CreateGauge(
+        "citysight_case_feed_followers", "Case feed readers currently following the store.");
+
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _closing = new();
+
+    // Broadcast "something was committed": swapped for a fresh one on every commit and the old one completed.
+    // A follower takes the current one BEFORE it queries, so a commit racing with its query still wakes it.
+    private TaskCompletionSource _committed = NewSignal();
+    private long _head;
+    private int _disposed;
+
+    public CaseStore(string dataFolder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataFolder);
+        DataFolder = Path.GetFullPath(dataFolder);
+        DatabasePath = Path.Combine(DataFolder, DatabaseFileName);
+        EvidenceFolder = Path.Combine(DataFolder, EvidenceFolderName);
+        Directory.CreateDirectory(DataFolder);
+        Directory.CreateDirectory(EvidenceFolder);
+
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            // Microsoft.Data.Sqlite retries SQLITE_BUSY up to this many seconds (e.g. during a WAL checkpoint).
+            DefaultTimeout = 30,
+        }.ToString();
+
+        using var conn = Connect();
+        Execute(conn, "PRAGMA journal_mode=WAL;");
+        Execute(conn, Schema);
+        _head = Scalar<long>(conn, "SELECT COALESCE(MAX(sequence), 0) FROM feed;");
+    }
+
+    public string DataFolder { get; }
+    public string DatabasePath { get; }
+    public string EvidenceFolder { get; }
+
+    /// <summary>The highest sequence committed so far (0 when the store is empty).</summary>
+    public long LastSequence => Volatile.Read(ref _head);
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS cases (
+            id                  TEXT PRIMARY KEY,
+            sequence            INTEGER UNIQUE,
+            case_type           TEXT NOT NULL,
+            camera_id           TEXT NOT NULL,
+            group_id            TEXT NOT NULL,
+            case_type_code      TEXT NOT NULL,
+            case_type_name_zh   TEXT NOT NULL,
+            case_type_name_en   TEXT NOT NULL,
+            district            TEXT NOT NULL,
+            street              TEXT NOT NULL,
+            grid                TEXT NOT NULL,
+            responsible_unit    TEXT NOT NULL,
+            zone                TEXT NOT NULL,
+            latitude            REAL NOT NULL,
+            longitude           REAL NOT NULL,
+            first_seen_ticks    INTEGER NOT NULL,  -- UTC ticks: sortable and exact
+            first_seen_offset   INTEGER NOT NULL,  -- minutes, to give back the offset the case was raised with
+            last_seen_ticks     INTEGER NOT NULL,
+            last_seen_offset    INTEGER NOT NULL,
+            confidence          REAL NOT NULL,
+            box_x1 REAL NOT NULL, box_y1 REAL NOT NULL, box_x2 REAL NOT NULL, box_y2 REAL NOT NULL,
+            image_width         INTEGER NOT NULL,
+            image_height        INTEGER NOT NULL,
+            class_name          TEXT NOT NULL,
+            evidence_path       TEXT,              -- relative to the data folder; NULL when the case has no evidence
+            opened_at_ms        INTEGER NOT NULL,  -- wall clock of the commit, for operations
+            updated_at_ms       INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS cases_last_seen ON cases(last_seen_ticks);
+        -- Append-only outbox. AUTOINCREMENT: a sequence is never reused, even if rows are ever pruned.
+        CREATE TABLE IF NOT EXISTS feed (
+            sequence        INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind            INTEGER NOT NULL,      -- 1 = opened (later: updated, closed...)
+            case_id         TEXT NOT NULL REFERENCES cases(id),
+            recorded_at_ms  INTEGER NOT NULL
+        );
+        PRAGMA user_version = 1;
+        """;
+
+    private const string CaseColumns = """
+        c.id, c.sequence, c.case_type, c.camera_id, c.group_id, c.case_type_code, c.case_type_name_zh, c.case_type_name_en,
+        c.district, c.street, c.grid, c.responsible_unit, c.zone, c.latitude, c.longitude,
+        c.first_seen_ticks, c.first_seen_offset, c.last_seen_ticks, c.last_seen_offset, c.confidence,
+        c.box_x1, c.box_y1, c.box_x2, c.box_y2, c.image_width, c.image_height, c.class_name, c.evidence_path
+        """;
+
+    /// <summary>
+    /// Commits a new case and gives it the next sequence. The evidence file and the row are on disk (fsync) before
+    /// this returns and before any follower is woken. Idempotent on <see cref="Case.Id"/>: an id already stored
+    /// returns the stored case unchanged and adds nothing to the feed. <see cref="Case.Sequence"/> on the input is ignored.
+    /// </summary>
+    public async Task<Case> OpenAsync(Case c, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        ValidateId(c.Id);
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            // Past this point the token is not honoured: a commit is never left half-done.
+            using var conn = Connect();
+            if (ReadCase(conn, c.Id, includeEvidence: true) is { } existing) return existing;
+
+            string? evidencePath = null;
+            if (c.Evidence is { Length: > 0 })
+            {
+                // Evidence first: a crash before the commit leaves only an orphan file, which the retry overwrites.
+                WriteEvidenceDurably(c.Id, c.Evidence);
+                evidencePath = RelativeEvidencePath(c.Id);
+            }
+
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            long sequence;
+            using (var tx = conn.BeginTransaction()) // BEGIN IMMEDIATE
+            {
+                using (var insert = conn.CreateCommand())
+                {
+                    insert.Transaction = tx;
+                    insert.CommandText = """
+                        INSERT INTO cases (id, case_type, camera_id, group_id, case_type_code, case_type_name_zh, case_type_name_en,
+                            district, street, grid, responsible_unit, zone, latitude, longitude,
+                            first_seen_ticks, first_seen_offset, last_seen_ticks, last_seen_offset, confidence,
+                            box_x1, box_y1, box_x2, box_y2, image_width, image_height, class_name, evidence_path,
+                            opened_at_ms, updated_at_ms)
+                        VALUES ($id, $case_type, $camera_id, $group_id, $code, $name_zh, $name_en,
+                            $district, $street, $grid, $unit, $zone, $lat, $lon,
+                            $fs_ticks, $fs_offset, $ls_ticks, $ls_offset, $confidence,
+                            $x1, $y1, $x2, $y2, $w, $h, $class_name, $evidence_path,
+                            $now, $now);
+                        """;
+                    var p = insert.Parameters;
+                    p.AddWithValue("$id", c.Id);
+                    p.AddWithValue("$case_type", c.CaseType ?? "");
+                    p.AddWithValue("$camera_id", c.CameraId ?? "");
+                    p.AddWithValue("$group_id", c.GroupId ?? "");
+                    p.AddWithValue("$code", c.CaseTypeCode ?? "");
+                    p.AddWithValue("$name_zh", c.CaseTypeNameZh ?? "");
+                    p.AddWithValue("$name_en", c.CaseTypeNameEn ?? "");
+                    p.AddWithValue("$district", c.District ?? "");
+                    p.AddWithValue("$street", c.Street ?? "");
+                    p.AddWithValue("$grid", c.Grid ?? "");
+                    p.AddWithValue("$unit", c.ResponsibleUnit ?? "");
+                    p.AddWithValue("$zone", c.Zone ?? "");
+                    p.AddWithValue("$lat", c.Latitude);
+                    p.AddWithValue("$lon", c.Longitude);
+                    p.AddWithValue("$fs_ticks", c.FirstSeen.UtcTicks);
+                    p.AddWithValue("$fs_offset", (long)c.FirstSeen.Offset.TotalMinutes);
+                    p.AddWithValue("$ls_ticks", c.LastSeen.UtcTicks);
+                    p.AddWithValue("$ls_offset", (long)c.LastSeen.Offset.TotalMinutes);
+                    p.AddWithValue("$confidence", (double)c.Confidence);
+                    p.AddWithValue("$x1", (double)c.Box.X1);
+                    p.AddWithValue("$y1", (double)c.Box.Y1);
+                    p.AddWithValue("$x2", (double)c.Box.X2);
+                    p.AddWithValue("$y2", (double)c.Box.Y2);
+                    p.AddWithValue("$w", c.ImageWidth);
+                    p.AddWithValue("$h", c.ImageHeight);
+                    p.AddWithValue("$class_name", c.ClassName ?? "");
+                    p.AddWithValue("$evidence_path", (object?)evidencePath ?? DBNull.Value);
+                    p.AddWithValue("$now", now);
+                    insert.ExecuteNonQuery();
+                }
+
+                using (var feed = conn.CreateCommand())
+                {
+                    feed.Transaction = tx;
+                    feed.CommandText = """
+                        INSERT INTO feed (kind, case_id, recorded_at_ms) VALUES ($kind, $id, $now) RETURNING sequence;
+                        """;
+                    feed.Parameters.AddWithValue("$kind", KindOpened);
+                    feed.Parameters.AddWithValue("$id", c.Id);
+                    feed.Parameters.AddWithValue("$now", now);
+                    sequence = Convert.ToInt64(feed.ExecuteScalar());
+                }
+
+                using (var seq = conn.CreateCommand())
+                {
+                    seq.Transaction = tx;
+                    seq.CommandText = "UPDATE cases SET sequence = $seq WHERE id = $id;";
+                    seq.Parameters.AddWithValue("$seq", sequence);
+                    seq.Parameters.AddWithValue("$id", c.Id);
+                    seq.ExecuteNonQuery();
+                }
+
+                tx.Commit(); // synchronous=FULL: durable once this returns
+            }
+
+            CasesTotal.WithLabels(c.CaseType ?? "").Inc();
+            Volatile.Write(ref _head, sequence);
+            Signal();
+            return c with { Sequence = sequence };
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Records a later sighting of an open case: last seen moves forward (never back), confidence rises to
+    /// <paramref name="confidence"/> when higher, and the evidence file is replaced when <paramref name="betterEvidence"/>
+    /// is given (the caller decides what is better). Not added to the feed yet.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No case has this id.</exception>
+    public async Task UpdateSightingAsync(string caseId, DateTimeOffset lastSeen, float confidence, byte[]? betterEvidence,
+        CancellationToken ct = default)
+    {
+        ValidateId(caseId);
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            using var conn = Connect();
+            long storedLastSeen;
+            double storedConfidence;
+            using (var read = conn.CreateCommand())
+            {
+                read.CommandText = "SELECT last_seen_ticks, confidence FROM cases WHERE id = $id;";
+                read.Parameters.AddWithValue("$id", caseId);
+                using var r = read.ExecuteReader();
+                if (!r.Read()) throw new KeyNotFoundException($"no case with id '{caseId}'");
+                storedLastSeen = r.GetInt64(0);
+                storedConfidence = r.GetDouble(1);
+            }
+
+            string? evidencePath = null;
+            if (betterEvidence is { Length: > 0 })
+            {
+                // Replaced by rename: a reader gets either the old or the new JPEG, never a torn one.
+                WriteEvidenceDurably(caseId, betterEvidence);
+                evidencePath = RelativeEvidencePath(caseId);
+            }
+
+            var later = lastSeen.UtcTicks > storedLastSeen;
+            using var update = conn.CreateCommand();
+            update.CommandText = """
+                UPDATE cases SET
+                    last_seen_ticks  = CASE WHEN $later THEN $ls_ticks ELSE last_seen_ticks END,
+                    last_seen_offset = CASE WHEN $later THEN $ls_offset ELSE last_seen_offset END,
+                    confidence       = $confidence,  -- already the max of stored and new
+                    evidence_path    = COALESCE($evidence_path, evidence_path),
+                    updated_at_ms    = $now
+                WHERE id = $id;
+                """;
+            update.Parameters.AddWithValue("$later", later);
+            update.Parameters.AddWithValue("$ls_ticks", lastSeen.UtcTicks);
+            update.Parameters.AddWithValue("$ls_offset", (long)lastSeen.Offset.TotalMinutes);
+            update.Parameters.AddWithValue("$confidence", Math.Max(storedConfidence, confidence));
+            update.Parameters.AddWithValue("$evidence_path", (object?)evidencePath ?? DBNull.Value);
+            update.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            update.Parameters.AddWithValue("$id", caseId);
+            update.ExecuteNonQuery();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>The stored case with its evidence, or null.</summary>
+    public Task<Case?> GetAsync(string id, CancellationToken ct = default)
+    {
+        ct.ThrowIfCancellationRequested();
+        using var conn = Connect();
+        return Task.FromResult(ReadCase(conn, id, includeEvidence: true));
+    }
+
+    /// <summary>The case's evidence JPEG, or null when the id is unknown or the case has no evidence.</summary>
+    public async Task<byte[]?> GetEvidenceAsync(string id, CancellationToken ct = default)
+    {
+        string? relative;
+        using (var conn = Connect())
+        using (var cmd = conn.CreateCommand())
+        {
+            cmd.CommandText = "SELECT evidence_path FROM cases WHERE id = $id;";
+            cmd.Parameters.AddWithValue("$id", id ?? "");
+            relative = cmd.ExecuteScalar() as string; // null for no row and for a NULL column
+        }
+        if (relative is null) return null;
+        try
+        {
+            // The path comes from our own row, never from the caller: no path traversal through the id.
+            return await File.ReadAllBytesAsync(Path.Combine(DataFolder, relative), ct).ConfigureAwait(false);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Cases last seen strictly after <paramref name="lastSeenAfter"/>, in sequence order, without evidence
+    /// (<see cref="Case.Evidence"/> is empty; use <see cref="GetEvidenceAsync"/>). Lets the rules stage re-seed
+    /// its dedup memory after a restart.
+    /// </summary>
+    public Task<IReadOnlyList<Case>> OpenSinceAsync(DateTimeOffset lastSeenAfter, CancellationToken ct = default)
+    {
+        ct.ThrowIfCancellationRequested();
+        using var conn = Connect();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT {CaseColumns} FROM cases c WHERE c.last_seen_ticks > $after ORDER BY c.sequence;";
+        cmd.Parameters.AddWithValue("$after", lastSeenAfter.UtcTicks);
+        var list = new List<Case>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add(ReadRow(r, includeEvidence: false));
+        return Task.FromResult<IReadOnlyList<Case>>(list);
+    }
+
+    /// <inheritdoc cref="FeedAsync(long, bool, CancellationToken)"/>
+    public IAsyncEnumerable<Case> FeedAsync(long afterSequence, CancellationToken ct = default) =>
+        FeedAsync(afterSequence, includeEvidence: true, ct);
+
+    /// <summary>
+    /// Replays committed cases with <see cref="Case.Sequence"/> &gt; <paramref name="afterSequence"/> in order, then
+    /// follows: yields each new case once it is committed, until <paramref name="ct"/> is cancelled
+    /// (<see cref="OperationCanceledException"/>) or the store is disposed (<see cref="ObjectDisposedException"/>).
+    /// A cursor beyond the end simply waits. Reads in batches on its own connections, so a slow consumer delays
+    /// nobody else. With <paramref name="includeEvidence"/> false, <see cref="Case.Evidence"/> is left empty.
+    /// </summary>
+    public async IAsyncEnumerable<Case> FeedAsync(long afterSequence, bool includeEvidence,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _closing.Token);
+        FeedFollowers.Inc();
+        try
+        {
+            var cursor = afterSequence;
+            while (true)
+            {
+                // Order matters: take the signal, then look. A commit after this line completes this very signal.
+                var committed = Volatile.Read(ref _committed).Task;
+                var batch = Volatile.Read(ref _head) > cursor ? ReadFeedBatch(cursor, includeEvidence) : [];
+                foreach (var c in batch)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    yield return c;
+                    cursor = c.Sequence;
+                }
+                if (batch.Count < FeedBatchSize) await WaitAsync(committed, ct, stop.Token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            FeedFollowers.Dec();
+        }
+    }
+
+    private async Task WaitAsync(Task committed, CancellationToken caller, CancellationToken stop)
+    {
+        try
+        {
+            await committed.WaitAsync(stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!caller.IsCancellationRequested && _closing.IsCancellationRequested)
+        {
+            throw new ObjectDisposedException(nameof(CaseStore), "the case store was closed while following the feed");
+        }
+    }
+
+    private List<Case> ReadFeedBatch(long afterSequence, bool includeEvidence)
+    {
+        using var conn = Connect();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"""
+            SELECT {CaseColumns} FROM feed f JOIN cases c ON c.id = f.case_id
+            WHERE f.sequence > $after AND f.kind = {KindOpened}
+            ORDER BY f.sequence LIMIT {FeedBatchSize};
+            """;
+        cmd.Parameters.AddWithValue("$after", afterSequence);
+        var list = new List<Case>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add(ReadRow(r, includeEvidence));
+        return list;
+    }
+
+    private Case? ReadCase(SqliteConnection conn, string id, bool includeEvidence)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT {CaseColumns} FROM cases c WHERE c.id = $id;";
+        cmd.Parameters.AddWithValue("$id", id ?? "");
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? ReadRow(r, includeEvidence) : null;
+    }
+
+    private Case ReadRow(SqliteDataReader r, bool includeEvidence)
+    {
+        var evidencePath = r.IsDBNull(27) ? null : r.GetString(27);
+        return new Case
+        {
+            Id = r.GetString(0),
+            Sequence = r.IsDBNull(1) ? 0 : r.GetInt64(1),
+            CaseType = r.GetString(2),
+            CameraId = r.GetString(3),
+            GroupId = r.GetString(4),
+            CaseTypeCode = r.GetString(5),
+            CaseTypeNameZh = r.GetString(6),
+            CaseTypeNameEn = r.GetString(7),
+            District = r.GetString(8),
+            Street = r.GetString(9),
+            Grid = r.GetString(10),
+            ResponsibleUnit = r.GetString(11),
+            Zone = r.GetString(12),
+            Latitude = r.GetDouble(13),
+            Longitude = r.GetDouble(14),
+            FirstSeen = FromTicks(r.GetInt64(15), r.GetInt64(16)),
+            LastSeen = FromTicks(r.GetInt64(17), r.GetInt64(18)),
+            Confidence = (float)r.GetDouble(19),
+            Box = new Box((float)r.GetDouble(20), (float)r.GetDouble(21), (float)r.GetDouble(22), (float)r.GetDouble(23)),
+            ImageWidth = r.GetInt32(24),
+            ImageHeight = r.GetInt32(25),
+            ClassName = r.GetString(26),
+            Evidence = includeEvidence && evidencePath is not null ? ReadEvidenceFile(evidencePath) : [],
+        };
+    }
+
+    private byte[] ReadEvidenceFile(string relative)
+    {
+        try
+        {
+            return File.ReadAllBytes(Path.Combine(DataFolder, relative));
+        }
+        catch (FileNotFoundException)
+        {
+            return []; // removed by hand or by retention: the case itself still stands
+        }
+    }
+
+    private static DateTimeOffset FromTicks(long utcTicks, long offsetMinutes) =>
+        new DateTimeOffset(utcTicks, TimeSpan.Zero).ToOffset(TimeSpan.FromMinutes(offsetMinutes));
+
+    private static string RelativeEvidencePath(string id) => Path.Combine(EvidenceFolderName, id + ".jpg");
+
+    private void WriteEvidenceDurably(string id, byte[] jpeg)
+    {
+        var final = Path.Combine(DataFolder, RelativeEvidencePath(id));
+        var temp = final + ".tmp";
+        using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            fs.Write(jpeg);
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(temp, final, overwrite: true);
+        DurableDirectory.Sync(EvidenceFolder); // make the rename itself survive a power cut
+    }
+
+    /// <summary>Ids become file names: refuse anything that could leave the evidence folder.</summary>
+    private static void ValidateId(string id)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        if (id.Length > 200 || id is "." or ".." || id.IndexOfAny(['/', '\\']) >= 0 ||
+            id.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+            throw new ArgumentException($"case id '{id}' cannot be used as a file name", nameof(id));
+    }
+
+    private void Signal()
+    {
+        var previous = Interlocked.Exchange(ref _committed, NewSignal());
+        previous.TrySetResult();
+    }
+
+    // Asynchronous continuations: waking followers never runs their code on the writer's thread.
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private SqliteConnection Connect()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var conn = new SqliteConnection(_connectionString);
+        conn.Open();
+        // Per connection, so set on every (possibly pooled) open. FULL: a commit survives power loss, not just a crash.
+        Execute(conn, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        return conn;
+    }
+
+    private static void Execute(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static T Scalar<T>(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return (T)Convert.ChangeType(cmd.ExecuteScalar()!, typeof(T));
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _closing.Cancel(); // followers end with ObjectDisposedException
+        // Close pooled handles so the file is released (tests reopen it; an operator may copy it).
+        using (var conn = new SqliteConnection(_connectionString)) SqliteConnection.ClearPool(conn);
+        // _closing is deliberately not disposed: followers still unwinding read its state.
+    }
+}
