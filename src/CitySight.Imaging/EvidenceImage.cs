@@ -1,0 +1,100 @@
+using CitySight.Domain;
+using OpenCvSharp;
+
+namespace CitySight.Imaging;
+
+/// <summary>Evidence pictures for cases, and still images as frames.</summary>
+public static class EvidenceImage
+{
+    /// <summary>Colour of marks (BGR): red, which stands out on street scenes.</summary>
+    public static readonly (byte B, byte G, byte R) MarkColour = (0, 0, 255);
+
+    /// <summary>
+    /// Draws each box with its label on a copy of the frame and encodes it as JPEG. The frame itself is not changed.
+    /// Labels are drawn with OpenCV's Hershey font, which has ASCII only: other characters become '?'.
+    /// </summary>
+    public static unsafe byte[] EncodeAnnotatedJpeg(
+        ReadOnlySpan<byte> bgr, int width, int height, IReadOnlyList<(Box Box, string Label)> marks, int quality = 85)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        ArgumentNullException.ThrowIfNull(marks);
+        ArgumentOutOfRangeException.ThrowIfLessThan(quality, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(quality, 100);
+        if (bgr.Length < width * height * 3)
+            throw new ArgumentException($"BGR buffer has {bgr.Length} bytes, a {width}x{height} frame needs {width * height * 3}", nameof(bgr));
+
+        using var image = new Mat(height, width, MatType.CV_8UC3);
+        bgr[..(width * height * 3)].CopyTo(new Span<byte>((void*)image.Data, width * height * 3));
+
+        var colour = new Scalar(MarkColour.B, MarkColour.G, MarkColour.R);
+        // Lines and text readable both on 640x360 and 4K frames.
+        var thickness = Math.Max(2, (int)Math.Round(Math.Max(width, height) / 400.0));
+        var fontScale = Math.Max(0.5, Math.Max(width, height) / 1400.0);
+        var fontThickness = Math.Max(1, thickness / 2);
+
+        foreach (var (box, label) in marks)
+        {
+            var x1 = (int)Math.Clamp(MathF.Round(box.X1), 0, width - 1);
+            var y1 = (int)Math.Clamp(MathF.Round(box.Y1), 0, height - 1);
+            var x2 = (int)Math.Clamp(MathF.Round(box.X2), 0, width - 1);
+            var y2 = (int)Math.Clamp(MathF.Round(box.Y2), 0, height - 1);
+            Cv2.Rectangle(image, new Point(x1, y1), new Point(x2, y2), colour, thickness, LineTypes.Link8);
+
+            var text = ToAscii(label);
+            if (text.Length == 0) continue;
+            var size = Cv2.GetTextSize(text, HersheyFonts.HersheySimplex, fontScale, fontThickness, out var baseline);
+            // Above the box when there is room, else just inside its top edge.
+            var top = y1 - size.Height - baseline - thickness >= 0 ? y1 - size.Height - baseline - thickness : y1;
+            var bgRect = new Rect(x1, top, Math.Min(size.Width + 2 * thickness, width - x1), size.Height + baseline + thickness);
+            Cv2.Rectangle(image, bgRect, colour, -1);
+            Cv2.PutText(image, text, new Point(x1 + thickness, top + size.Height + thickness / 2),
+                HersheyFonts.HersheySimplex, fontScale, Scalar.White, fontThickness, LineTypes.AntiAlias);
+        }
+
+        Cv2.ImEncode(".jpg", image, out var jpeg, new ImageEncodingParam(ImwriteFlags.JpegQuality, quality));
+        return jpeg;
+    }
+
+    /// <summary>
+    /// Decodes a JPEG/PNG file into a pooled BGR24 <see cref="Frame"/> (the caller disposes it).
+    /// <paramref name="captureTime"/> defaults to now: a still has no stream clock.
+    /// </summary>
+    public static unsafe Frame LoadFrame(string imagePath, string cameraId, long sequence = 0, DateTimeOffset? captureTime = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(imagePath);
+        if (!File.Exists(imagePath))
+            throw new FileNotFoundException($"image file not found: {imagePath}", imagePath);
+
+        using var image = Cv2.ImRead(imagePath, ImreadModes.Color);
+        if (image.Empty())
+            throw new InvalidDataException($"could not decode image {imagePath}: not a JPEG/PNG OpenCV can read, or corrupt");
+
+        int width = image.Width, height = image.Height;
+        var frame = Frame.Rent(cameraId, sequence, captureTime ?? DateTimeOffset.UtcNow, width, height);
+        try
+        {
+            var rowBytes = width * 3;
+            var dst = frame.Bgr;
+            var step = image.Step();
+            for (var y = 0; y < height; y++)
+                new ReadOnlySpan<byte>((byte*)image.Data + (long)y * step, rowBytes).CopyTo(dst.Slice(y * rowBytes, rowBytes));
+            return frame;
+        }
+        catch
+        {
+            frame.Dispose();
+            throw;
+        }
+    }
+
+    private static string ToAscii(string s)
+    {
+        if (string.IsNullOrEmpty(s)) return "";
+        return string.Create(s.Length, s, static (dst, src) =>
+        {
+            for (var i = 0; i < src.Length; i++)
+                dst[i] = src[i] is >= ' ' and <= '~' ? src[i] : '?';
+        });
+    }
+}
