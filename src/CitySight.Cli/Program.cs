@@ -1,0 +1,13 @@
+using System.CommandLine;
+using CitySight.Cli;
+
+var root = new RootCommand("CitySight: street cameras to city-management cases.")
+{
+    RunCommand.Create(),
+    ValidateCommand.Create(),
+    DetectCommand.Create(),
+    WatchCommand.Create(),
+    SimulateCommand.Create(),
+    DemoCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,100 @@
+using CitySight.Domain;
+
+namespace CitySight.Ingest;
+
+/// <summary>How frames are decoded before sampling.</summary>
+public enum DecodeMode
+{
+    /// <summary>
+    /// Keyframes only when the keyframe interval (GOP) is known and sampling on keyframes keeps the
+    /// period close to the sample interval (see <see cref="VideoReadOptions.AllowsKeyframesOnly"/>);
+    /// otherwise every frame. A file's GOP is probed from its packets; a live stream's is learnt
+    /// while streaming (<see cref="VideoReadOptions.OnKeyframeInterval"/>) and passed back in on the next connection.
+    /// </summary>
+    Auto,
+    /// <summary>Always `-skip_frame nokey`: only keyframes are decoded (cheapest; sample period snaps to the GOP grid).</summary>
+    KeyframesOnly,
+    /// <summary>Decode every frame and select by time.</summary>
+    AllFrames,
+}
+
+/// <summary>What the reader found when it opened a stream, and how it decided to decode it.</summary>
+public sealed record StreamInfo(
+    int Width,
+    int Height,
+    string Codec,
+    double FrameRate,
+    bool IsLive,
+    TimeSpan? KeyframeInterval,
+    bool KeyframesOnly);
+
+/// <summary>Options for one <see cref="VideoReader.ReadAsync"/> pass.</summary>
+public sealed record VideoReadOptions
+{
+    /// <summary>Minimum spacing of delivered frames in capture time. Zero delivers every decoded frame.</summary>
+    public TimeSpan SampleInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Files only: play at native rate (`-re`) instead of as fast as it decodes.</summary>
+    public bool RealTime { get; init; } = true;
+
+    /// <summary>Files only: start again at the end (`-stream_loop -1`); capture times keep increasing.</summary>
+    public bool Loop { get; init; }
+
+    public DecodeMode Decode { get; init; } = DecodeMode.Auto;
+
+    /// <summary>A GOP already known for this source (e.g. measured on a previous connection); used by <see cref="DecodeMode.Auto"/>.</summary>
+    public TimeSpan? KeyframeInterval { get; init; }
+
+    /// <summary>
+    /// In <see cref="DecodeMode.Auto"/>, keyframes-only is chosen only if sampling on the keyframe grid stretches the
+    /// period to at most this multiple of the interval: ceil(interval/GOP)·GOP ≤ factor·interval (so GOP ≤ interval too).
+    /// </summary>
+    public double MaxKeyframeStretch { get; init; } = 1.5;
+
+    /// <summary>
+    /// Skip ffprobe and trust this size and GOP (e.g. from the previous connection, when only the decode mode changes).
+    /// Its KeyframesOnly is ignored: the mode is decided from <see cref="Decode"/> as usual.
+    /// </summary>
+    public StreamInfo? KnownStream { get; init; }
+
+    /// <summary>Connecting, probing and getting the first frame must finish within this time.</summary>
+    public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Longest wait for the next frame once streaming; null: 10 s + 2 sample intervals.</summary>
+    public TimeSpan? StallTimeout { get; init; }
+
+    /// <summary>Decoder threads (`-threads`); 0 lets ffmpeg choose. 1 suits many cameras on few cores.</summary>
+    public int DecoderThreads { get; init; }
+
+    /// <summary>The Sequence given to the first frame of this pass (a camera keeps counting across reconnects).</summary>
+    public long FirstSequence { get; init; }
+
+    /// <summary>Called once the stream is probed, before decoding starts.</summary>
+    public Action<StreamInfo>? OnOpened { get; init; }
+
+    /// <summary>Called from ffmpeg's stderr reader when the GOP has been measured on the stream (and again if it changes).</summary>
+    public Action<TimeSpan>? OnKeyframeInterval { get; init; }
+
+    public string FfmpegPath { get; init; } = "ffmpeg";
+
+    /// <summary>Options for a configured camera.</summary>
+    public static VideoReadOptions For(Camera camera) => new()
+    {
+        SampleInterval = camera.SampleInterval,
+        RealTime = camera.RealTime,
+        Loop = camera.Loop,
+    };
+
+    internal TimeSpan EffectiveStallTimeout => StallTimeout ?? TimeSpan.FromSeconds(10) + 2 * SampleInterval;
+
+    /// <summary>Whether keyframe-only sampling keeps the period within <see cref="MaxKeyframeStretch"/> of the interval.</summary>
+    public bool AllowsKeyframesOnly(TimeSpan gop)
+    {
+        if (gop <= TimeSpan.Zero || SampleInterval <= TimeSpan.Zero) return false;
+        // A millisecond of slack: measured GOPs are 0.99999 or 1.00001 s as often as 1 s.
+        var slack = TimeSpan.FromMilliseconds(1);
+        if (gop > SampleInterval + slack) return false;
+        var steps = Math.Ceiling((SampleInterval - slack).Ticks / (double)gop.Ticks);
+        return steps * gop.Ticks <= MaxKeyframeStretch * SampleInterval.Ticks + slack.Ticks;
+    }
+}

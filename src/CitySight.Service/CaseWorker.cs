@@ -1,0 +1,128 @@
+using CitySight.Cases;
+using CitySight.Configuration;
+using CitySight.Domain;
+using CitySight.Imaging;
+using CitySight.Rules;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CitySight.Service;
+
+/// <summary>Applies each camera's rules to detected frames and commits what they decide to the case store.</summary>
+public sealed class CaseWorker : BackgroundService
+{
+    private readonly CitySightConfig _config;
+    private readonly PipelineChannels _channels;
+    private readonly CaseStore _store;
+    private readonly ILogger<CaseWorker> _logger;
+    private readonly RuleOptions _ruleOptions;
+    private readonly Dictionary<string, Camera> _cameras;
+    private readonly Dictionary<string, CameraGroup> _groupOf;
+    private readonly Dictionary<string, CaseType> _caseTypes;
+    private readonly Dictionary<string, CameraRules> _rules = [];
+
+    public CaseWorker(CitySightConfig config, PipelineChannels channels, CaseStore store, ILogger<CaseWorker> logger)
+    {
+        _config = config;
+        _channels = channels;
+        _store = store;
+        _logger = logger;
+        _ruleOptions = new RuleOptions
+        {
+            MinConfidence = config.Rules.MinConfidence,
+            ConfirmSamples = config.Rules.ConfirmSamples,
+            SameObjectIoU = config.Rules.SameObjectIoU,
+            DedupWindow = config.Rules.DedupWindow,
+        };
+        _cameras = config.Cameras.ToDictionary(c => c.Id);
+        _groupOf = config.Groups.SelectMany(g => g.Cameras.Select(c => (c.Id, g))).ToDictionary(p => p.Id, p => p.g);
+        _caseTypes = config.CaseTypes.ToDictionary(t => t.Id);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await foreach (var detected in _channels.Detected.Reader.ReadAllAsync(stoppingToken))
+            {
+                using var frame = detected.Frame;
+                try
+                {
+                    var rules = await RulesForAsync(frame, stoppingToken);
+                    foreach (var decision in rules.Evaluate(detected))
+                        await ApplyAsync(decision, frame, stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    _logger.LogError(ex, "Rules failed on a frame from camera {Camera}", frame.CameraId);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+    }
+
+    private async Task<CameraRules> RulesForAsync(Frame frame, CancellationToken ct)
+    {
+        if (_rules.TryGetValue(frame.CameraId, out var rules)) return rules;
+        rules = new CameraRules(_cameras[frame.CameraId], _ruleOptions);
+        // Remember cases raised before a restart, judged on this camera's own clock, so they are not raised twice.
+        foreach (var c in await _store.OpenSinceAsync(frame.CaptureTime - _ruleOptions.DedupWindow, ct))
+            if (c.CameraId == frame.CameraId) rules.Remember(c);
+        _rules[frame.CameraId] = rules;
+        return rules;
+    }
+
+    private async Task ApplyAsync(CaseDecision decision, Frame frame, CancellationToken ct)
+    {
+        var hit = decision.Hit;
+        switch (decision)
+        {
+            case CaseOpened:
+                var stored = await _store.OpenAsync(NewCase(decision.CaseId, hit, frame), ct);
+                _logger.LogInformation("Case {Case} opened: {Type} on camera {Camera} (confidence {Confidence:F2})",
+                    stored.Id, hit.CaseType, hit.CameraId, hit.Confidence);
+                break;
+            case CaseSighted sighted:
+                await _store.UpdateSightingAsync(decision.CaseId, hit.SeenAt, hit.Confidence,
+                    sighted.BetterEvidence ? Evidence(hit, frame) : null, ct);
+                break;
+        }
+    }
+
+    private Case NewCase(string id, Hit hit, Frame frame)
+    {
+        var camera = _cameras[hit.CameraId];
+        var group = _groupOf[hit.CameraId];
+        var type = _caseTypes.TryGetValue(hit.CaseType, out var t) ? t : new CaseType(hit.CaseType, "", hit.CaseType, hit.CaseType, "");
+        return new Case
+        {
+            Id = id,
+            CaseType = hit.CaseType,
+            CaseTypeCode = type.Code,
+            CaseTypeNameZh = type.NameZh,
+            CaseTypeNameEn = type.NameEn,
+            CameraId = camera.Id,
+            GroupId = group.Id,
+            District = group.District ?? "",
+            Street = group.Street ?? "",
+            Grid = group.Grid ?? "",
+            ResponsibleUnit = group.ResponsibleUnit ?? "",
+            Zone = hit.Zone,
+            Latitude = camera.Latitude,
+            Longitude = camera.Longitude,
+            FirstSeen = hit.FirstSeen,
+            LastSeen = hit.SeenAt,
+            Confidence = hit.Confidence,
+            Box = hit.Box,
+            ImageWidth = frame.Width,
+            ImageHeight = frame.Height,
+            ClassName = hit.ClassName,
+            Evidence = Evidence(hit, frame),
+        };
+    }
+
+    private static byte[] Evidence(Hit hit, Frame frame) =>
+        EvidenceImage.EncodeAnnotatedJpeg(frame.Bgr, frame.Width, frame.Height,
+            [(hit.Box, $"{hit.CaseType} {hit.ClassName} {hit.Confidence:F2}")]);
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using CitySight.Cases;
+using CitySight.Configuration;
+using CitySight.Delivery;
+using CitySight.Domain;
+using CitySight.Inference;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace CitySight.Service;
+
+/// <summary>Builds the CitySight service from a validated configuration.</summary>
+public static class CitySightHost
+{
+    /// <summary>
+    /// Loads the model and opens the store before anything listens, so a missing model or an unwritable
+    /// data folder stops start-up with a clear message instead of a half-running service.
+    /// </summary>
+    public static WebApplication Build(CitySightConfig config, Action<ILoggingBuilder>? logging = null)
+    {
+        var manifest = ModelManifest.Load(config.Models.Manifest);
+        var spec = manifest.Get(config.Models.Detector);
+        var modelPath = ModelLocator.Locate(spec, config.Models.SearchPaths);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        logging?.Invoke(builder.Logging);
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.ListenAnyIP(config.Service.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
+            k.ListenAnyIP(config.Service.HttpPort, o => o.Protocols = HttpProtocols.Http1);
+        });
+
+        var s = builder.Services;
+        s.AddSingleton(config);
+        s.AddSingleton(new PipelineChannels(config.Cameras.Count(c => c.Enabled)));
+        s.AddSingleton(sp =>
+        {
+            var detector = new OnnxDetector(spec, modelPath, config.Models.Threads);
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("CitySight.Inference").LogInformation(
+                "Model {Model} ({Layout}) loaded from {Path} on CPU", spec.Name, detector.OutputLayout, Path.GetFileName(modelPath));
+            return detector;
+        });
+        s.AddSingleton(_ => new CaseStore(config.Service.DataDir));
+        s.AddCitySightDelivery();
+        s.AddSingleton<IngestWorker>();
+        s.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
+        s.AddHostedService<DetectionWorker>();
+        s.AddHostedService<CaseWorker>();
+
+        var app = builder.Build();
+        // Fail now, not on the first frame.
+        app.Services.GetRequiredService<OnnxDetector>();
+        app.Services.GetRequiredService<CaseStore>();
+
+        app.MapCitySightDelivery();
+        app.MapMetrics("/metrics");
+        app.MapGet("/healthz", (IngestWorker ingest) => Results.Json(Health(ingest), JsonOptions));
+        return app;
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    private static object Health(IngestWorker ingest) => new
+    {
+        status = "serving",
+        cameras = ingest.Sources.Select(src => new
+        {
+            id = src.Camera.Id,
+            state = src.Status.State.ToString(),
+            reason = src.Status.Reason,
+            last_frame = src.Status.LastFrameCaptureTime,
+            frames = src.Status.FramesDecoded,
+            reconnects = src.Status.Reconnects,
+        }),
+    };
+}

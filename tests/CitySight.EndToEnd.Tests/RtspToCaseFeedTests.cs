@@ -1,0 +1,126 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using CitySight.CameraSimulator;
+using CitySight.Configuration;
+using CitySight.Delivery;
+using CitySight.Delivery.V1;
+using CitySight.Domain;
+using CitySight.Ingest;
+using CitySight.Service;
+using CitySight.Tests;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using OpenCvSharp;
+
+namespace CitySight.EndToEnd.Tests;
+
+/// <summary>
+/// The first slice for real: GStreamer's RTSP server serves the real parking-lot CCTV clip, the service decodes it
+/// with ffmpeg, detects vehicles with the real ONNX model, commits a case to SQLite, and a gRPC client receives it.
+/// </summary>
+public sealed class RtspToCaseFeedTests : IAsyncLifetime
+{
+    private RtspSimulator _sim = null!;
+    private WebApplication _app = null!;
+    private CitySightConfig _config = null!;
+
+    public async Task InitializeAsync()
+    {
+        var dir = TestAssets.TempDir("e2e");
+        _sim = await RtspSimulator.StartAsync(new SimulatorOptions
+        {
+            Port = 0,
+            Mounts = [new SimulatorMount("lot", TestAssets.Media("parking-lot-cctv-640x480.mp4"))],
+            CacheDir = Path.Combine(Path.GetTempPath(), "citysight-tests", "simulator-cache"),
+        }, CancellationToken.None);
+
+        var camera = new Camera
+        {
+            Id = "lot-north",
+            Name = "Parking lot north",
+            GroupId = "test-street",
+            Url = _sim.UrlFor("lot"),
+            Latitude = 31.2304,
+            Longitude = 121.4737,
+            SampleInterval = TimeSpan.FromSeconds(0.5),
+            Detectors = ["illegal_parking"],
+            // the site road and bays: the lower part of the picture
+            Zones = [new Zone("no-parking", [new(0, 0.3), new(1, 0.3), new(1, 1), new(0, 1)], ["illegal_parking"])],
+        };
+        _config = new CitySightConfig
+        {
+            SourceFile = "e2e",
+            Service = new ServiceSettings { GrpcPort = Wait.FreeTcpPort(), HttpPort = Wait.FreeTcpPort(), DataDir = Path.Combine(dir, "data") },
+            Models = new ModelSettings
+            {
+                Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"),
+                Detector = "yolov8n-coco-int8",
+                SearchPaths = [Path.Combine(TestAssets.RepoRoot, "models"), Path.Combine(TestAssets.Root, "models")],
+            },
+            Rules = new RuleSettings { ConfirmSamples = 2, MinConfidence = 0.3f },
+            Groups = [new CameraGroup { Id = "test-street", Name = "Test street", Street = "Test Road", Grid = "g-1", Cameras = [camera] }],
+        };
+        _app = CitySightHost.Build(_config);
+        await _app.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _sim.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_vehicle_on_the_rtsp_camera_reaches_the_grpc_client_as_a_case_and_the_service_survives_the_camera_server_dying()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        CaseEvent? first = null;
+        await foreach (var e in CaseFeedClient.SubscribeAsync($"http://127.0.0.1:{_config.Service.GrpcPort}", "e2e", 0, includeEvidence: true, timeout.Token))
+        {
+            first = e;
+            break;
+        }
+
+        Assert.NotNull(first);
+        var c = first!.Case;
+        Assert.Equal("illegal_parking", c.CaseType.Id);
+        Assert.Equal(Domain.CaseType.Defaults.Single(t => t.Id == "illegal_parking").Code, c.CaseType.Code);
+        Assert.Equal("lot-north", c.CameraId);
+        Assert.Equal("test-street", c.GroupId);
+        Assert.Equal("Test Road", c.Street);
+        Assert.Equal(31.2304, c.Latitude, 6);
+        Assert.Contains(c.ClassName, new[] { "car", "bus", "truck", "motorbike" });
+        Assert.True(c.LastSeen.ToDateTimeOffset() >= c.FirstSeen.ToDateTimeOffset());
+        Assert.InRange(c.Box.X1, 0, c.Box.X2);
+        Assert.InRange(c.Box.X2, c.Box.X1, c.Box.ImageWidth);
+        Assert.Equal(640, c.Box.ImageWidth);
+        Assert.Equal(480, c.Box.ImageHeight);
+        using (var jpeg = Cv2.ImDecode(c.EvidenceJpeg.ToByteArray(), ImreadModes.Color))
+        {
+            Assert.False(jpeg.Empty(), "evidence is not a decodable JPEG");
+            Assert.Equal(640, jpeg.Width);
+            Assert.Equal(480, jpeg.Height);
+        }
+
+        // Kill the camera server mid-run: the camera goes down, the service keeps serving.
+        var source = _app.Services.GetRequiredService<IngestWorker>().Sources.Single();
+        await _sim.StopAsync();
+        await Wait.UntilAsync(() => source.Status.State != CameraState.Streaming, TimeSpan.FromSeconds(30), "camera to leave Streaming after the RTSP server died");
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_config.Service.HttpPort}") };
+        var health = await http.GetFromJsonAsync<JsonElement>("/healthz");
+        Assert.Equal("serving", health.GetProperty("status").GetString());
+        Assert.NotEqual("Streaming", health.GetProperty("cameras")[0].GetProperty("state").GetString());
+        var metrics = await http.GetStringAsync("/metrics");
+        Assert.Contains("citysight_frames_decoded_total", metrics);
+        Assert.Contains("citysight_inference_seconds", metrics);
+        Assert.Contains("citysight_cases_total", metrics);
+
+        // ...and picks the camera up again when it returns.
+        var framesBefore = source.Status.FramesDecoded;
+        await _sim.RestartAsync();
+        await Wait.UntilAsync(() => source.Status.State == CameraState.Streaming && source.Status.FramesDecoded > framesBefore,
+            TimeSpan.FromSeconds(60), "camera to stream again after the RTSP server came back");
+    }
+}
