@@ -11,7 +11,6 @@ namespace CitySight.Service;
 /// <summary>Applies each camera's rules to detected frames and commits what they decide to the case store.</summary>
 public sealed class CaseWorker : BackgroundService
 {
-    private readonly CitySightConfig _config;
     private readonly PipelineChannels _channels;
     private readonly CaseStore _store;
     private readonly ILogger<CaseWorker> _logger;
@@ -23,7 +22,6 @@ public sealed class CaseWorker : BackgroundService
 
     public CaseWorker(CitySightConfig config, PipelineChannels channels, CaseStore store, ILogger<CaseWorker> logger)
     {
-        _config = config;
         _channels = channels;
         _store = store;
         _logger = logger;

@@ -25,7 +25,7 @@ public sealed class IngestWorker : BackgroundService
     {
         try
         {
-            await Task.WhenAll(Sources.Select(s => s.RunAsync(_channels.Frames.Writer, stoppingToken)));
+            await Task.WhenAll(Sources.Select(s => s.RunAsync(_channels.WriterFor(s.Camera), stoppingToken)));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
         finally

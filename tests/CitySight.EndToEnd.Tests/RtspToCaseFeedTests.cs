@@ -47,6 +47,8 @@ public sealed class RtspToCaseFeedTests : IAsyncLifetime
             // the site road and bays: the lower part of the picture
             Zones = [new Zone("no-parking", [new(0, 0.3), new(1, 0.3), new(1, 1), new(0, 1)], ["illegal_parking"])],
         };
+        // A second camera whose mount does not exist: it must fail alone, without touching the first.
+        var broken = camera with { Id = "lot-broken", Url = _sim.UrlFor("no-such-mount") };
         _config = new CitySightConfig
         {
             SourceFile = "e2e",
@@ -58,7 +60,7 @@ public sealed class RtspToCaseFeedTests : IAsyncLifetime
                 SearchPaths = [Path.Combine(TestAssets.RepoRoot, "models"), Path.Combine(TestAssets.Root, "models")],
             },
             Rules = new RuleSettings { ConfirmSamples = 2, MinConfidence = 0.3f },
-            Groups = [new CameraGroup { Id = "test-street", Name = "Test street", Street = "Test Road", Grid = "g-1", Cameras = [camera] }],
+            Groups = [new CameraGroup { Id = "test-street", Name = "Test street", Street = "Test Road", Grid = "g-1", Cameras = [camera, broken] }],
         };
         _app = CitySightHost.Build(_config);
         await _app.StartAsync();
@@ -104,14 +106,18 @@ public sealed class RtspToCaseFeedTests : IAsyncLifetime
         }
 
         // Kill the camera server mid-run: the camera goes down, the service keeps serving.
-        var source = _app.Services.GetRequiredService<IngestWorker>().Sources.Single();
+        var sources = _app.Services.GetRequiredService<IngestWorker>().Sources;
+        var brokenSource = sources.Single(s => s.Camera.Id == "lot-broken");
+        Assert.NotEqual(CameraState.Streaming, brokenSource.Status.State);
+        Assert.False(string.IsNullOrEmpty(brokenSource.Status.Reason));
+        var source = sources.Single(s => s.Camera.Id == "lot-north");
         await _sim.StopAsync();
         await Wait.UntilAsync(() => source.Status.State != CameraState.Streaming, TimeSpan.FromSeconds(30), "camera to leave Streaming after the RTSP server died");
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_config.Service.HttpPort}") };
         var health = await http.GetFromJsonAsync<JsonElement>("/healthz");
         Assert.Equal("serving", health.GetProperty("status").GetString());
-        Assert.NotEqual("Streaming", health.GetProperty("cameras")[0].GetProperty("state").GetString());
+        Assert.All(health.GetProperty("cameras").EnumerateArray(), cam => Assert.NotEqual("Streaming", cam.GetProperty("state").GetString()));
         var metrics = await http.GetStringAsync("/metrics");
         Assert.Contains("citysight_frames_decoded_total", metrics);
         Assert.Contains("citysight_inference_seconds", metrics);
