@@ -26,6 +26,18 @@ public sealed record Zone(string Name, IReadOnlyList<NormalisedPoint> Polygon, I
     public bool AppliesTo(string caseType) => CaseTypes.Count == 0 || CaseTypes.Contains(caseType);
 }
 
+/// <summary>How a camera's stream is read.</summary>
+public enum IngestMode
+{
+    /// <summary>The stream stays open; keyframes (or frames at the sampling rate) are decoded.</summary>
+    Continuous,
+    /// <summary>轮巡: visited in turn: connect, take one fresh frame, disconnect. For cameras beyond the concurrent-stream budget.</summary>
+    Patrol,
+}
+
+/// <summary>Where frames are decoded; anything but Cpu needs the matching hardware and ffmpeg build.</summary>
+public enum DecoderKind { Cpu, Cuda, Vaapi, Qsv }
+
 /// <summary>One street camera as configured.</summary>
 public sealed record Camera
 {
@@ -54,6 +66,11 @@ public sealed record Camera
     public bool Loop { get; init; }
 
     public bool Enabled { get; init; } = true;
+
+    /// <summary>Continuous stream or patrol visits (set per camera group). In patrol mode SampleInterval is the revisit interval.</summary>
+    public IngestMode Mode { get; init; } = IngestMode.Continuous;
+
+    public DecoderKind Decoder { get; init; } = DecoderKind.Cpu;
 
     /// <summary>Where a case of this type may be raised: inside a zone that applies to it, or anywhere when the camera has no zones.</summary>
     public string? ZoneFor(string caseType, NormalisedPoint point)
