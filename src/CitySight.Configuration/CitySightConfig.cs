@@ -13,6 +13,7 @@ public sealed record CitySightConfig
     public ServiceSettings Service { get; init; } = new();
     public ModelSettings Models { get; init; } = new();
     public RuleSettings Rules { get; init; } = new();
+    public IngestSettings Ingest { get; init; } = new();
     public IReadOnlyList<CaseType> CaseTypes { get; init; } = CaseType.Defaults;
     public IReadOnlyList<CameraGroup> Groups { get; init; } = [];
 
@@ -48,6 +49,19 @@ public sealed record ModelSettings
     public IReadOnlyList<string> SearchPaths { get; init; } = [];
     /// <summary>Intra-op threads for ONNX Runtime; 0 lets it choose.</summary>
     public int Threads { get; init; }
+}
+
+public sealed record IngestSettings
+{
+    /// <summary>Concurrent continuous streams this machine holds; continuous cameras beyond it are patrolled instead.</summary>
+    public int MaxStreams { get; init; } = 256;
+    /// <summary>Patrol visits (connect, one frame, disconnect) in flight at once.</summary>
+    public int PatrolConcurrency { get; init; } = 8;
+    /// <summary>A patrol visit that yields no frame within this is a failure.</summary>
+    public TimeSpan SnapshotTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Frames larger than this are scaled down in the decoder (aspect kept); 0 = no limit.</summary>
+    public int MaxFrameWidth { get; init; }
+    public int MaxFrameHeight { get; init; }
 }
 
 public sealed record RuleSettings

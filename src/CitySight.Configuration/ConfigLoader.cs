@@ -12,16 +12,17 @@ namespace CitySight.Configuration;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] TopKeys = ["service", "models", "rules", "case_types", "cameras"];
+    private static readonly string[] TopKeys = ["service", "models", "rules", "ingest", "case_types", "cameras"];
     private static readonly string[] ServiceKeys = ["grpc_port", "http_port", "data_dir"];
     private static readonly string[] ModelKeys = ["manifest", "detector", "search_paths", "threads"];
+    private static readonly string[] IngestKeys = ["max_streams", "patrol_concurrency", "snapshot_timeout", "max_frame_width", "max_frame_height"];
     private static readonly string[] RuleKeys = ["min_confidence", "confirm_samples", "same_object_iou", "dedup_window"];
     private static readonly string[] CaseTypeKeys = ["id", "code", "name_zh", "name_en", "major_class"];
     private static readonly string[] FileKeys = ["group", "cameras"];
-    private static readonly string[] GroupKeys = ["id", "name", "district", "street", "grid", "responsible_unit", "defaults"];
-    private static readonly string[] DefaultKeys = ["sample_interval", "detectors", "real_time", "loop", "enabled"];
+    private static readonly string[] GroupKeys = ["id", "name", "district", "street", "grid", "responsible_unit", "mode", "defaults"];
+    private static readonly string[] DefaultKeys = ["sample_interval", "detectors", "real_time", "loop", "enabled", "decoder"];
     private static readonly string[] CameraKeys =
-        ["id", "name", "url", "latitude", "longitude", "sample_interval", "detectors", "enabled", "real_time", "loop", "zones"];
+        ["id", "name", "url", "latitude", "longitude", "sample_interval", "detectors", "enabled", "real_time", "loop", "decoder", "zones"];
     private static readonly string[] ZoneKeys = ["name", "polygon", "case_types"];
 
     /// <summary>Camera and group ids end up in file names, metrics labels and dispatch records: keep them plain.</summary>
@@ -49,6 +50,7 @@ public static partial class ConfigLoader
         var service = ReadService(top);
         var models = ReadModels(top);
         var rules = ReadRules(top);
+        var ingest = ReadIngest(top);
         var caseTypes = ReadCaseTypes(top);
 
         var camerasValue = top.Text("cameras") ?? DefaultCamerasFolder;
@@ -81,6 +83,7 @@ public static partial class ConfigLoader
             Service = service,
             Models = models,
             Rules = rules,
+            Ingest = ingest,
             CaseTypes = caseTypes,
             Groups = groups,
             CamerasDir = camerasDir,
@@ -137,6 +140,30 @@ public static partial class ConfigLoader
                 : m.SearchPaths,
             Threads = sec.Int("threads", 0, 1024) ?? m.Threads,
         };
+    }
+
+    private static IngestSettings ReadIngest(Section top)
+    {
+        var i = new IngestSettings();
+        if (top.Child("ingest", IngestKeys) is not { } sec) return i;
+        return i with
+        {
+            MaxStreams = sec.Int("max_streams", 0, 100_000) ?? i.MaxStreams,
+            PatrolConcurrency = sec.Int("patrol_concurrency", 1, 1024) ?? i.PatrolConcurrency,
+            SnapshotTimeout = Positive(sec, "snapshot_timeout") ?? i.SnapshotTimeout,
+            MaxFrameWidth = sec.Int("max_frame_width", 0, 16384) ?? i.MaxFrameWidth,
+            MaxFrameHeight = sec.Int("max_frame_height", 0, 16384) ?? i.MaxFrameHeight,
+        };
+    }
+
+    /// <summary>One of a fixed set of words (case-insensitive), or null when absent or invalid (the error is recorded).</summary>
+    private static T? Choice<T>(Section sec, string key) where T : struct, Enum
+    {
+        if (sec.Text(key) is not { } text) return null;
+        if (Enum.TryParse<T>(text.Trim(), ignoreCase: true, out var value) && !int.TryParse(text, out _)) return value;
+        var allowed = string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()));
+        sec.Src.Error(sec.Value(key)!.Start, sec.Field(key), $"'{YamlSource.Shorten(text)}' is not one of: {allowed}");
+        return null;
     }
 
     private static RuleSettings ReadRules(Section top)
@@ -226,6 +253,7 @@ public static partial class ConfigLoader
         string? groupId = null, groupName = null;
         string? district = null, street = null, grid = null, unit = null;
         var defaults = new CameraDefaults();
+        var mode = IngestMode.Continuous;
         var known = caseTypes.Select(t => t.Id).ToList();
 
         if (!file.Has("group")) file.Required("group");
@@ -250,6 +278,7 @@ public static partial class ConfigLoader
             street = g.Text("street");
             grid = g.Text("grid");
             unit = g.Text("responsible_unit");
+            mode = Choice<IngestMode>(g, "mode") ?? IngestMode.Continuous;
             if (g.Child("defaults", DefaultKeys) is { } d)
             {
                 defaults = new CameraDefaults(
@@ -257,7 +286,8 @@ public static partial class ConfigLoader
                     KnownCaseTypes(d, "detectors", known),
                     d.Bool("real_time"),
                     d.Bool("loop"),
-                    d.Bool("enabled"));
+                    d.Bool("enabled"),
+                    Choice<DecoderKind>(d, "decoder"));
             }
         }
 
@@ -269,7 +299,7 @@ public static partial class ConfigLoader
             {
                 var path = $"cameras[{i++}]";
                 if (Section.Open(src, item, path, item.Start, CameraKeys) is { } cam
-                    && ReadCamera(cam, groupId ?? "", defaults, known, seen) is { } c)
+                    && ReadCamera(cam, groupId ?? "", mode, defaults, known, seen) is { } c)
                     cameras.Add(c);
             }
         }
@@ -291,9 +321,10 @@ public static partial class ConfigLoader
         List<string>? Detectors = null,
         bool? RealTime = null,
         bool? Loop = null,
-        bool? Enabled = null);
+        bool? Enabled = null,
+        DecoderKind? Decoder = null);
 
-    private static Camera? ReadCamera(Section cam, string groupId, CameraDefaults defaults, IReadOnlyList<string> known, Seen seen)
+    private static Camera? ReadCamera(Section cam, string groupId, IngestMode mode, CameraDefaults defaults, IReadOnlyList<string> known, Seen seen)
     {
         var src = cam.Src;
 
@@ -345,6 +376,8 @@ public static partial class ConfigLoader
             RealTime = cam.Bool("real_time") ?? defaults.RealTime ?? true,
             Loop = loop ?? defaults.Loop ?? false,
             Enabled = cam.Bool("enabled") ?? defaults.Enabled ?? true,
+            Mode = mode,
+            Decoder = Choice<DecoderKind>(cam, "decoder") ?? defaults.Decoder ?? DecoderKind.Cpu,
         };
     }
 

@@ -36,7 +36,7 @@ public class CameraFileTests
         { "cameras: [] #<\n", "group", "cameras", "is required" },
         { "group: #<\n  name: G\ncameras: []\n", "group.id", "group", "is required" },
         { "group: #<\n  id: g1\ncameras: []\n", "group.name", "group", "is required" },
-        { "group:\n  id: g1\n  name: G\n  owner: me #<\ncameras: []\n", "group.owner", "owner", "allowed: id, name, district, street, grid, responsible_unit, defaults" },
+        { "group:\n  id: g1\n  name: G\n  owner: me #<\ncameras: []\n", "group.owner", "owner", "allowed: id, name, district, street, grid, responsible_unit, mode, defaults" },
         { "group:\n  id: g 1 #<\n  name: G\ncameras: []\n", "group.id", "g 1", "not a valid id" },
         { "group:\n  id: g1\n  name: G\n  defaults:\n    sample_interval: 0 #<\ncameras: []\n", "group.defaults.sample_interval", "0", "must be greater than 0" },
         { "group:\n  id: g1\n  name: G\ncameras: {id: x} #<\n", "cameras", "{", "expected a list" },

@@ -63,7 +63,7 @@ public class MainFileTests
         { "service:\n  http_port: web #<\n", "service.http_port", "web", "expected a whole number (got 'web')" },
         { "service:\n  grpc_port: 7000\n  http_port: 7000 #<\n", "service.http_port", "http_port", "cannot share port 7000" },
         { "service:\n  grcp_port: 1 #<\n", "service.grcp_port", "grcp_port", "unknown key 'grcp_port'; did you mean 'grpc_port'? allowed: grpc_port, http_port, data_dir" },
-        { "servise: #<\n  grpc_port: 1\n", "servise", "servise", "allowed: service, models, rules, case_types, cameras" },
+        { "servise: #<\n  grpc_port: 1\n", "servise", "servise", "allowed: service, models, rules, ingest, case_types, cameras" },
         { "service: 8080 #<\n", "service", "8080", "expected a mapping" },
         { "models:\n  threads: -1 #<\n", "models.threads", "-1", "must be between 0 and 1024 (got -1)" },
         { "models:\n  search_paths: ../models #<\n", "models.search_paths", "../models", "expected a list" },
