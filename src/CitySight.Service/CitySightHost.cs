@@ -44,7 +44,7 @@ public static class CitySightHost
 
         var s = builder.Services;
         s.AddSingleton(config);
-        s.AddSingleton(new PipelineChannels(config.Cameras.Count(c => c.Enabled)));
+        s.AddSingleton(new PipelineChannels());
         s.AddSingleton(sp =>
         {
             var detector = new OnnxDetector(spec, modelPath, config.Models.Threads);

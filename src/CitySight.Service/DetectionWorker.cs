@@ -12,11 +12,10 @@ public sealed class DetectionWorker(OnnxDetector detector, PipelineChannels chan
     {
         // Inference is CPU-bound and synchronous: keep it off the start-up path.
         await Task.Yield();
-        var reader = channels.Frames.Reader;
         var writer = channels.Detected.Writer;
         try
         {
-            await foreach (var frame in reader.ReadAllAsync(stoppingToken))
+            await foreach (var frame in channels.Frames.ReadAllAsync(stoppingToken))
             {
                 DetectedFrame detected;
                 try
@@ -38,7 +37,7 @@ public sealed class DetectionWorker(OnnxDetector detector, PipelineChannels chan
         finally
         {
             writer.TryComplete();
-            while (reader.TryRead(out var left)) left.Dispose();
+            channels.Frames.DisposeWaiting();
         }
     }
 }

@@ -30,7 +30,7 @@ public sealed class IngestWorker : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
         finally
         {
-            _channels.Frames.Writer.TryComplete();
+            _channels.Frames.Complete();
         }
     }
 }

@@ -1,0 +1,90 @@
+using CitySight.Domain;
+
+namespace CitySight.Service.Patrol;
+
+/// <summary>
+/// Who to visit next in a patrol (轮巡): the camera whose visit is most overdue, so when the budget is short every
+/// camera is late by about the same amount and none starves. Each camera is due its revisit interval (its sample
+/// interval) after its last visit ended; a failing camera backs off, never faster than its interval. Pure state on an
+/// explicit clock: the worker owns the time and the concurrency, tests drive it with simulated time.
+/// Not thread-safe: the caller serialises access.
+/// </summary>
+public sealed class PatrolPlan
+{
+    private readonly PriorityQueue<PatrolEntry, DateTimeOffset> _due = new();
+    private readonly TimeSpan _maxBackoff;
+
+    public PatrolPlan(IEnumerable<Camera> cameras, DateTimeOffset start, TimeSpan? maxBackoff = null)
+    {
+        _maxBackoff = maxBackoff ?? TimeSpan.FromMinutes(10);
+        Entries = cameras.Select(c => new PatrolEntry(c)).ToList();
+        // Everyone is due at once: the first round visits all cameras as fast as the budget allows.
+        foreach (var e in Entries) Schedule(e, start);
+    }
+
+    public IReadOnlyList<PatrolEntry> Entries { get; }
+
+    /// <summary>When the next visit is due, or null when every camera is being visited.</summary>
+    public DateTimeOffset? NextDue => _due.TryPeek(out _, out var at) ? at : null;
+
+    /// <summary>Longest time any camera went between two successful visits (the starvation measure).</summary>
+    public TimeSpan WorstGap => Entries.Count == 0 ? TimeSpan.Zero : Entries.Max(e => e.WorstGap);
+
+    public long Visits { get; private set; }
+    public long Failures { get; private set; }
+
+    /// <summary>Takes the most overdue camera if its visit is due at <paramref name="now"/>.</summary>
+    public bool TryTake(DateTimeOffset now, out PatrolEntry entry)
+    {
+        if (_due.TryPeek(out entry!, out var at) && at <= now)
+        {
+            _due.Dequeue();
+            entry.Visiting = true;
+            return true;
+        }
+        entry = null!;
+        return false;
+    }
+
+    public void Visited(PatrolEntry e, DateTimeOffset at)
+    {
+        if (e.LastVisit is { } last && at - last > e.WorstGap) e.WorstGap = at - last;
+        e.LastGap = e.LastVisit is { } l ? at - l : null;
+        e.LastVisit = at;
+        e.ConsecutiveFailures = 0;
+        e.Reason = null;
+        Visits++;
+        Schedule(e, at + e.Camera.SampleInterval);
+    }
+
+    public void Failed(PatrolEntry e, DateTimeOffset at, string reason, bool slow = false)
+    {
+        e.ConsecutiveFailures++;
+        e.Reason = reason;
+        Failures++;
+        // Doubling from 30 s (from 5 min for credentials/unknown hosts), capped, and never sooner than the interval.
+        var first = slow ? TimeSpan.FromMinutes(5) : TimeSpan.FromSeconds(30);
+        var backoff = TimeSpan.FromTicks(Math.Min(_maxBackoff.Ticks, first.Ticks << Math.Min(e.ConsecutiveFailures - 1, 16)));
+        Schedule(e, at + (backoff > e.Camera.SampleInterval ? backoff : e.Camera.SampleInterval));
+    }
+
+    private void Schedule(PatrolEntry e, DateTimeOffset at)
+    {
+        e.Visiting = false;
+        e.DueAt = at;
+        _due.Enqueue(e, at);
+    }
+}
+
+/// <summary>One patrolled camera's standing in the rotation.</summary>
+public sealed class PatrolEntry(Camera camera)
+{
+    public Camera Camera { get; } = camera;
+    public DateTimeOffset DueAt { get; internal set; }
+    public DateTimeOffset? LastVisit { get; internal set; }
+    public TimeSpan? LastGap { get; internal set; }
+    public TimeSpan WorstGap { get; internal set; }
+    public int ConsecutiveFailures { get; internal set; }
+    public string? Reason { get; internal set; }
+    public bool Visiting { get; internal set; }
+}
