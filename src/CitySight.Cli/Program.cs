@@ -9,5 +9,7 @@ var root = new RootCommand("CitySight: street cameras to city-management cases."
     WatchCommand.Create(),
     SimulateCommand.Create(),
     DemoCommand.Create(),
+    ProbeCommand.Create(),
+    CitySight.Cli.Bench.IngestBenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -11,20 +11,44 @@ public sealed record CameraSourceOptions
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Each wait is scaled by a random factor in [1 − j, 1 + j] so that cameras dropped together do not retry in lockstep.</summary>
+    /// <summary>
+    /// First wait after a failure that retrying soon cannot fix: wrong credentials (401/403) or a host name that does
+    /// not resolve. Doubles per consecutive such failure up to <see cref="SlowMaxBackoff"/>. Jitter only lengthens
+    /// these waits: such a camera is never retried sooner than this (a hot loop of wrong passwords can lock accounts).
+    /// </summary>
+    public TimeSpan SlowInitialBackoff { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan SlowMaxBackoff { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Each wait is scaled by a random factor in [1 − j, 1 + j] (slow waits: [1, 1 + 2j]) so that cameras dropped together do not retry in lockstep.</summary>
     public double BackoffJitter { get; init; } = 0.2;
 
     public DecodeMode Decode { get; init; } = DecodeMode.Auto;
     public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <inheritdoc cref="VideoReadOptions.StallTimeout"/>
     public TimeSpan? StallTimeout { get; init; }
     public int DecoderThreads { get; init; }
+
+    /// <inheritdoc cref="VideoReadOptions.DecoderDevice"/>
+    public string? DecoderDevice { get; init; }
+
+    /// <inheritdoc cref="VideoReadOptions.MaxWidth"/>
+    public int MaxWidth { get; init; }
+
+    /// <inheritdoc cref="VideoReadOptions.MaxWidth"/>
+    public int MaxHeight { get; init; }
+
+    /// <summary>The group label of this camera's metrics; null: the camera's own GroupId.</summary>
+    public string? GroupId { get; init; }
+
     public string FfmpegPath { get; init; } = "ffmpeg";
 }
 
 /// <summary>
-/// Keeps one camera's frames flowing into a channel: runs <see cref="VideoReader"/>, and when it fails or a live
-/// stream ends, retries with exponential backoff and jitter (reset once frames flow again). Independent of every
-/// other camera: its ffmpeg is its own and dies with its cancellation.
+/// Keeps one camera's frames flowing into a channel: runs <see cref="VideoReader"/>, and when it fails, stalls or a live
+/// stream ends, retries with exponential backoff and jitter (reset once frames flow again; slow for wrong credentials
+/// and unknown hosts). Independent of every other camera: its ffmpeg is its own and dies with its cancellation.
+/// A disabled camera never connects.
 /// </summary>
 public sealed class CameraSource
 {
@@ -34,17 +58,27 @@ public sealed class CameraSource
     private readonly ILogger _logger;
     private readonly string _redactedUrl;
     private readonly bool _live;
+    private readonly string _group;
     private readonly object _gate = new();
+    // Metric children looked up once: a per-frame WithLabels would allocate.
+    private readonly Prometheus.Counter.Child _framesMetric;
+    private readonly Prometheus.Counter.Child _reconnectsMetric;
+    private readonly Prometheus.Gauge.Child _upMetric;
+    private readonly Prometheus.Gauge.Child[] _stateMetric;
     // Status fields, guarded by _gate; a snapshot record is built only when asked for (not per frame).
-    private CameraState _state = CameraState.Stopped;
+    private CameraState _state;
     private string? _reason;
     private DateTimeOffset _since = DateTimeOffset.UtcNow;
+    private DateTimeOffset? _nextAttempt;
+    private StreamFailureKind? _lastFailure;
     private long _framesDecoded;
     private long _reconnects;
     private bool _keyframesOnly;
     private int _running;
     private long _nextSequence;
     private DateTimeOffset? _lastCapture;
+    private DateTimeOffset? _lastArrival;
+    private DateTimeOffset _runStarted = DateTimeOffset.UtcNow;
     private TimeSpan? _gop;
     private StreamInfo? _lastStream;
     private bool _switching;
@@ -60,7 +94,14 @@ public sealed class CameraSource
         _options = options ?? new CameraSourceOptions();
         _redactedUrl = Secrets.RedactUrl(camera.Url);
         _live = VideoReader.IsNetworkUrl(camera.Url);
-        IngestMetrics.CameraUp.WithLabels(camera.Id).Set(0);
+        _group = _options.GroupId ?? camera.GroupId ?? "";
+        _framesMetric = IngestMetrics.FramesDecoded.WithLabels(camera.Id, _group);
+        _reconnectsMetric = IngestMetrics.Reconnects.WithLabels(camera.Id, _group);
+        _upMetric = IngestMetrics.CameraUp.WithLabels(camera.Id, _group);
+        _stateMetric = IngestMetrics.StateLabels.Select(state => IngestMetrics.CameraStateGauge.WithLabels(camera.Id, _group, state)).ToArray();
+        _state = camera.Enabled ? CameraState.Stopped : CameraState.Disabled;
+        _upMetric.Set(0);
+        PublishState(_state);
     }
 
     public Camera Camera { get; }
@@ -73,21 +114,36 @@ public sealed class CameraSource
     /// <summary>Raised (on the source's own task) when State or Reason change — not per frame.</summary>
     public event Action<CameraSource, CameraStatus>? StatusChanged;
 
+    /// <summary>When the last frame arrived, else when this run started (for the last-frame-age gauge).</summary>
+    internal DateTimeOffset? LastFrameOrStart
+    {
+        get { lock (_gate) return _lastArrival ?? _runStarted; }
+    }
+
     /// <summary>
     /// Runs until <paramref name="ct"/> is cancelled (then throws OperationCanceledException), a non-looping file
     /// ends, or <paramref name="output"/> is completed. Never throws anything else. Frames are written with
     /// WriteAsync; with a dropping channel, give it an itemDropped callback that disposes the frame.
+    /// A disabled camera (Enabled = false) returns at once, in state <see cref="CameraState.Disabled"/>, without connecting.
     /// </summary>
     public async Task RunAsync(ChannelWriter<Frame> output, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(output);
+        if (!Camera.Enabled)
+        {
+            SetState(CameraState.Disabled, "disabled in the configuration");
+            return;
+        }
         if (Interlocked.Exchange(ref _running, 1) != 0)
             throw new InvalidOperationException($"camera {Camera.Id} is already running");
         _switching = false;
         _plannedSwitches = 0;
+        lock (_gate) _runStarted = DateTimeOffset.UtcNow;
+        IngestMetrics.Track(this, _group);
         try
         {
-            var failures = 0;
+            var failures = 0;     // consecutive failures retried at the normal pace
+            var slowFailures = 0; // consecutive failures retried slowly (credentials, unknown host)
             var attempt = 0;
             while (true)
             {
@@ -95,7 +151,7 @@ public sealed class CameraSource
                 if (attempt++ > 0)
                 {
                     lock (_gate) _reconnects++;
-                    IngestMetrics.Reconnects.WithLabels(Camera.Id).Inc();
+                    _reconnectsMetric.Inc();
                 }
 
                 var pass = await RunPassAsync(output, ct).ConfigureAwait(false);
@@ -110,9 +166,12 @@ public sealed class CameraSource
                         continue;
                 }
 
-                failures = pass.FramesFlowed ? 1 : failures + 1;
-                SetState(CameraState.Offline, pass.Reason);
-                await Task.Delay(Backoff(failures), ct).ConfigureAwait(false);
+                if (pass.FramesFlowed) failures = slowFailures = 0;
+                var delay = IsSlowToFix(pass.Kind) ? SlowBackoff(++slowFailures) : Backoff(++failures);
+                var now = DateTimeOffset.UtcNow;
+                SetState(pass.Kind == StreamFailureKind.Stalled ? CameraState.Stalled : CameraState.Offline, pass.Reason,
+                    now + delay, pass.Kind, now);
+                await Task.Delay(delay, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -122,14 +181,19 @@ public sealed class CameraSource
         }
         finally
         {
-            IngestMetrics.CameraUp.WithLabels(Camera.Id).Set(0);
+            _upMetric.Set(0);
+            IngestMetrics.Untrack(this);
             Interlocked.Exchange(ref _running, 0);
         }
     }
 
+    /// <summary>Failures that retrying soon cannot fix: a wrong password or a host name that does not resolve.</summary>
+    private static bool IsSlowToFix(StreamFailureKind? kind) =>
+        kind is StreamFailureKind.Unauthorized or StreamFailureKind.UnknownHost;
+
     private enum Outcome { Failed, Finished, SwitchDecodeMode }
 
-    private readonly record struct PassResult(Outcome Outcome, string Reason, bool FramesFlowed);
+    private readonly record struct PassResult(Outcome Outcome, string Reason, bool FramesFlowed, StreamFailureKind? Kind = null);
 
     private async Task<PassResult> RunPassAsync(ChannelWriter<Frame> output, CancellationToken ct)
     {
@@ -137,8 +201,9 @@ public sealed class CameraSource
         if (!_switching)
         {
             string? previous;
-            lock (_gate) previous = _state == CameraState.Offline ? _reason : null;
-            SetState(CameraState.Connecting, previous); // keeps the last failure's reason while retrying
+            StreamFailureKind? failure;
+            lock (_gate) (previous, failure) = _state is CameraState.Offline or CameraState.Stalled ? (_reason, _lastFailure) : (null, null);
+            SetState(CameraState.Connecting, previous, failure: failure); // keeps the last failure's reason while retrying
         }
         using var pass = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var switchRequested = 0;
@@ -146,49 +211,74 @@ public sealed class CameraSource
 
         TimeSpan? knownGop;
         lock (_gate) knownGop = _gop;
-        var readOptions = new VideoReadOptions
+        var readOptions = VideoReadOptions.For(Camera) with
         {
-            SampleInterval = Camera.SampleInterval,
-            RealTime = Camera.RealTime,
-            Loop = Camera.Loop,
             Decode = _options.Decode,
             KeyframeInterval = knownGop,
             OpenTimeout = _options.OpenTimeout,
             StallTimeout = _options.StallTimeout,
             DecoderThreads = _options.DecoderThreads,
+            DecoderDevice = _options.DecoderDevice,
+            MaxWidth = _options.MaxWidth,
+            MaxHeight = _options.MaxHeight,
+            GroupId = _group,
             FfmpegPath = _options.FfmpegPath,
             FirstSequence = _nextSequence,
-            // A planned decode-mode switch reconnects to the same stream: no need to probe it again.
-            KnownStream = _switching ? _lastStream : null,
+            // The stream seen last time: its codec (QSV) and GOP; a file is not probed again.
+            KnownStream = _lastStream,
         };
         _switching = false;
         var sampling = readOptions;
+        // OnOpened runs on the reading thread at the first frame, OnKeyframeInterval on ffmpeg's stderr thread, and the
+        // GOP may be measured first (a fast file): the switch is weighed once both are known.
+        var passGate = new object();
+        var opened = false;
+        TimeSpan? measuredGop = null;
+
+        void ConsiderSwitch(TimeSpan gop)
+        {
+            // Auto mode learns a live stream's GOP while streaming; when it says the other decode mode fits,
+            // reconnect once in that mode (keyframes-only decoding costs a fraction of full decoding).
+            if (_options.Decode == DecodeMode.Auto && sampling.AllowsKeyframesOnly(gop) != keyframesOnly &&
+                Volatile.Read(ref _plannedSwitches) < MaxPlannedSwitches &&
+                Interlocked.Exchange(ref switchRequested, 1) == 0)
+            {
+                Interlocked.Increment(ref _plannedSwitches);
+                _logger.LogInformation("Camera {CameraId} ({Url}): GOP {Gop:0.###} s, switching to {Mode} decoding",
+                    Camera.Id, _redactedUrl, gop.TotalSeconds, keyframesOnly ? "all-frames" : "keyframe-only");
+                pass.Cancel();
+            }
+        }
+
         readOptions = readOptions with
         {
             OnOpened = info =>
             {
-                keyframesOnly = info.KeyframesOnly;
                 _lastStream = info;
                 lock (_gate)
                 {
                     _keyframesOnly = info.KeyframesOnly;
                     _gop ??= info.KeyframeInterval;
                 }
+                TimeSpan? gop;
+                lock (passGate)
+                {
+                    keyframesOnly = info.KeyframesOnly;
+                    opened = true;
+                    gop = measuredGop;
+                }
+                if (gop is { } g) ConsiderSwitch(g);
             },
             OnKeyframeInterval = gop =>
             {
                 lock (_gate) _gop = gop;
-                // Auto mode learns a live stream's GOP while streaming; when it says the other decode mode fits,
-                // reconnect once in that mode (keyframes-only decoding costs a fraction of full decoding).
-                if (_options.Decode == DecodeMode.Auto && sampling.AllowsKeyframesOnly(gop) != keyframesOnly &&
-                    Volatile.Read(ref _plannedSwitches) < MaxPlannedSwitches &&
-                    Interlocked.Exchange(ref switchRequested, 1) == 0)
+                bool ready;
+                lock (passGate)
                 {
-                    Interlocked.Increment(ref _plannedSwitches);
-                    _logger.LogInformation("Camera {CameraId} ({Url}): GOP {Gop:0.###} s, switching to {Mode} decoding",
-                        Camera.Id, _redactedUrl, gop.TotalSeconds, keyframesOnly ? "all-frames" : "keyframe-only");
-                    pass.Cancel();
+                    measuredGop = gop;
+                    ready = opened;
                 }
+                if (ready) ConsiderSwitch(gop);
             },
         };
 
@@ -209,6 +299,7 @@ public sealed class CameraSource
                         continue;
                     }
                     _lastCapture = frame.CaptureTime;
+                    _lastArrival = DateTimeOffset.UtcNow;
                     _framesDecoded++;
                 }
                 if (!flowed)
@@ -216,7 +307,7 @@ public sealed class CameraSource
                     flowed = true;
                     SetState(CameraState.Streaming, null);
                 }
-                IngestMetrics.FramesDecoded.WithLabels(Camera.Id).Inc();
+                _framesMetric.Inc();
 
                 try
                 {
@@ -240,7 +331,7 @@ public sealed class CameraSource
         }
         catch (StreamException e)
         {
-            return new PassResult(Outcome.Failed, $"{StreamException.Describe(e.Kind)}: {e.Reason}", flowed);
+            return new PassResult(Outcome.Failed, $"{StreamException.Describe(e.Kind)}: {e.Reason}", flowed, e.Kind);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -254,7 +345,7 @@ public sealed class CameraSource
             return new PassResult(Outcome.SwitchDecodeMode, "switching decode mode", flowed);
         if (!_live && !Camera.Loop)
             return new PassResult(Outcome.Finished, "end of file", flowed);
-        return new PassResult(Outcome.Failed, _live ? "stream ended" : "file ended unexpectedly", flowed);
+        return new PassResult(Outcome.Failed, _live ? "stream ended" : "file ended unexpectedly", flowed, StreamFailureKind.ConnectionLost);
     }
 
     private CameraStatus Snapshot() => new()
@@ -263,33 +354,54 @@ public sealed class CameraSource
         State = _state,
         Reason = _reason,
         Since = _since,
+        NextAttemptAt = _nextAttempt,
+        LastFailure = _lastFailure,
         LastFrameCaptureTime = _lastCapture,
+        LastFrameAt = _lastArrival,
         FramesDecoded = _framesDecoded,
         Reconnects = _reconnects,
         KeyframesOnly = _keyframesOnly,
         KeyframeInterval = _gop,
     };
 
-    private TimeSpan Backoff(int failures)
+    internal TimeSpan Backoff(int failures)
+    {
+        var jitter = 1 + (Random.Shared.NextDouble() * 2 - 1) * Math.Clamp(_options.BackoffJitter, 0, 1);
+        return Exponential(_options.InitialBackoff, _options.MaxBackoff, failures, jitter);
+    }
+
+    internal TimeSpan SlowBackoff(int failures)
+    {
+        // One-sided: never sooner than configured.
+        var jitter = 1 + Random.Shared.NextDouble() * 2 * Math.Clamp(_options.BackoffJitter, 0, 1);
+        return Exponential(_options.SlowInitialBackoff, _options.SlowMaxBackoff, failures, jitter);
+    }
+
+    private static TimeSpan Exponential(TimeSpan initial, TimeSpan max, int failures, double jitter)
     {
         var exponent = Math.Min(Math.Max(failures - 1, 0), 30);
-        var ticks = Math.Min(_options.MaxBackoff.Ticks, _options.InitialBackoff.Ticks * Math.Pow(2, exponent));
-        var jitter = 1 + (Random.Shared.NextDouble() * 2 - 1) * Math.Clamp(_options.BackoffJitter, 0, 1);
+        var ticks = Math.Min(max.Ticks, initial.Ticks * Math.Pow(2, exponent));
         return TimeSpan.FromTicks((long)(ticks * jitter));
     }
 
-    private void SetState(CameraState state, string? reason)
+    /// <param name="nextAttempt">Offline/Stalled: when the retry is due.</param>
+    /// <param name="failure">The failure's kind (kept while connecting again, cleared when streaming).</param>
+    /// <param name="at">When the state was entered (default: now); given with <paramref name="nextAttempt"/> so that the
+    /// retry is exactly one backoff after <see cref="CameraStatus.Since"/>.</param>
+    private void SetState(CameraState state, string? reason, DateTimeOffset? nextAttempt = null, StreamFailureKind? failure = null,
+        DateTimeOffset? at = null)
     {
         CameraStatus snapshot;
         lock (_gate)
         {
-            if (_state == state && _reason == reason) return;
-            (_state, _reason, _since) = (state, reason, DateTimeOffset.UtcNow);
+            if (_state == state && _reason == reason && _nextAttempt == nextAttempt && _lastFailure == failure) return;
+            (_state, _reason, _since, _nextAttempt, _lastFailure) = (state, reason, at ?? DateTimeOffset.UtcNow, nextAttempt, failure);
             snapshot = Snapshot();
         }
-        IngestMetrics.CameraUp.WithLabels(Camera.Id).Set(state == CameraState.Streaming ? 1 : 0);
+        _upMetric.Set(state == CameraState.Streaming ? 1 : 0);
+        PublishState(state);
 
-        var level = state == CameraState.Offline ? LogLevel.Warning : LogLevel.Information;
+        var level = state is CameraState.Offline or CameraState.Stalled ? LogLevel.Warning : LogLevel.Information;
         if (reason is null)
             _logger.Log(level, "Camera {CameraId} ({Url}) {State}", Camera.Id, _redactedUrl, state);
         else
@@ -303,5 +415,10 @@ public sealed class CameraSource
         {
             _logger.LogError("Camera {CameraId}: a StatusChanged handler failed: {Error}", Camera.Id, e.Message);
         }
+    }
+
+    private void PublishState(CameraState state)
+    {
+        for (var i = 0; i < _stateMetric.Length; i++) _stateMetric[i].Set(i == (int)state ? 1 : 0);
     }
 }

@@ -6,8 +6,15 @@ public enum CameraState
     Connecting,
     /// <summary>Frames are flowing.</summary>
     Streaming,
-    /// <summary>The last attempt failed or the stream ended; waiting to retry (see Reason).</summary>
+    /// <summary>The last attempt failed or the stream ended; waiting to retry at <see cref="CameraStatus.NextAttemptAt"/> (see Reason).</summary>
     Offline,
+    /// <summary>
+    /// The camera accepted the connection, or was streaming, but frames stopped coming for the stall timeout: ffmpeg was
+    /// killed and the stream is restarted at <see cref="CameraStatus.NextAttemptAt"/>.
+    /// </summary>
+    Stalled,
+    /// <summary>The camera is disabled in the configuration: never connected.</summary>
+    Disabled,
     /// <summary>Cancelled, the file ended (no loop), or the output channel was closed.</summary>
     Stopped,
 }
@@ -22,7 +29,17 @@ public sealed record CameraStatus
     /// <summary>Wall-clock time the camera entered <see cref="State"/>.</summary>
     public DateTimeOffset Since { get; init; }
 
+    /// <summary>Offline or Stalled: when the next connection attempt is due. Null in every other state.</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    /// <summary>The kind of the last failure (kept while reconnecting; cleared once frames flow again).</summary>
+    public StreamFailureKind? LastFailure { get; init; }
+
+    /// <summary>The last frame's capture time (stream clock: for a file, relative to its last-write time).</summary>
     public DateTimeOffset? LastFrameCaptureTime { get; init; }
+
+    /// <summary>Wall-clock time the last frame arrived.</summary>
+    public DateTimeOffset? LastFrameAt { get; init; }
 
     /// <summary>Frames decoded and handed on (after sampling).</summary>
     public long FramesDecoded { get; init; }
@@ -35,4 +52,11 @@ public sealed record CameraStatus
 
     /// <summary>The stream's GOP if known (probed from a file, or measured on the live stream).</summary>
     public TimeSpan? KeyframeInterval { get; init; }
+
+    /// <summary>How long ago the last frame arrived; null if none has.</summary>
+    public TimeSpan? LastFrameAge(DateTimeOffset now) => LastFrameAt is { } t ? now - t : null;
+
+    /// <summary>How long until the next attempt (zero if overdue); null when none is scheduled.</summary>
+    public TimeSpan? UntilNextAttempt(DateTimeOffset now) =>
+        NextAttemptAt is { } t ? (t > now ? t - now : TimeSpan.Zero) : null;
 }

@@ -22,9 +22,14 @@ internal static partial class FfmpegErrors
         ("End of file", StreamFailureKind.ConnectionLost),
         ("Network is unreachable", StreamFailureKind.ConnectionRefused),
         ("No route to host", StreamFailureKind.ConnectionRefused),
-        ("Name or service not known", StreamFailureKind.NotFound),
+        // getaddrinfo's words as ffmpeg quotes them ("Failed to resolve hostname X: ...").
+        ("Name or service not known", StreamFailureKind.UnknownHost),
+        ("Temporary failure in name resolution", StreamFailureKind.UnknownHost),
+        ("No address associated with hostname", StreamFailureKind.UnknownHost),
+        ("Failed to resolve hostname", StreamFailureKind.UnknownHost),
         ("Invalid data found", StreamFailureKind.InvalidData),
         ("does not contain any stream", StreamFailureKind.NoVideo),
+        ("matches no streams", StreamFailureKind.NoVideo), // -map 0:v:0 on a source without video
     ];
 
     public static string Clean(string line) => ContextPrefix().Replace(line.Trim(), "");

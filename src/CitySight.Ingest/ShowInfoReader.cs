@@ -1,31 +1,46 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
 using System.Threading.Channels;
 using CitySight.Domain;
 
 namespace CitySight.Ingest;
 
+/// <summary>One frame as announced on ffmpeg's stderr: its timestamp (null: none) and its size on the pipe.</summary>
+internal readonly record struct FrameLine(TimeSpan? Pts, int Width, int Height)
+{
+    public int Bytes => checked(Width * Height * 3);
+}
+
 /// <summary>
 /// Reads ffmpeg's stderr while frames are read from stdout. Two named showinfo filters print one line per frame:
 /// `showinfo@all` sees every decoded frame (its iskey flags measure the GOP), `showinfo@out` sees exactly the frames
-/// written to stdout, in the same order, and before their bytes are written — so the n-th `out` line is the n-th frame.
+/// written to stdout, in the same order, and before their bytes are written — so the n-th `out` line is the n-th frame,
+/// and its `s:WxH` says how many bytes that frame has (a stream may change resolution mid-way).
 /// Timestamps are taken from the integer pts and the filter's time base (pts_time is printed with only 6 digits).
-/// Everything else is kept, scrubbed of the URL's password, as the tail used to explain a failure.
+/// <para>
+/// Lines are parsed as bytes from a pooled buffer: showinfo's several lines per frame cost no allocation. Everything
+/// else (rare: the opening banner, warnings, errors) becomes a string, scrubbed of the URL's password, and is kept as
+/// the tail that explains a failure; the input's "Stream #0:0: Video: …" line is parsed for the stream's description.
+/// </para>
 /// </summary>
-internal sealed partial class ShowInfoReader
+internal sealed class ShowInfoReader
 {
-    [GeneratedRegex(@"\G\[showinfo@(?<tag>all|out) @ [^\]]+\]\s+(?:config in time_base:\s*(?<num>\d+)/(?<den>\d+)|n:\s*\d+\s+pts:\s*(?<pts>-?\d+|NOPTS)(?:.*?iskey:(?<key>\d))?)")]
-    private static partial Regex ShowInfoLine();
-
     private const int TailLines = 30;
+    // Longer lines (showinfo's hex dump of SEI user data reaches ~3 kB) are cut; only their start matters.
+    private const int BufferSize = 16 * 1024;
 
     private readonly string _url;
-    private readonly Channel<TimeSpan?> _framePts = Channel.CreateUnbounded<TimeSpan?>(new() { SingleReader = true, SingleWriter = true });
+    private readonly Channel<FrameLine> _frames = Channel.CreateUnbounded<FrameLine>(new() { SingleReader = true, SingleWriter = true });
     private readonly Queue<string> _tail = new();
     private readonly Action<TimeSpan>? _onGop;
     private (long Num, long Den) _outBase = (1, 1), _allBase = (1, 1);
     private readonly List<TimeSpan> _keyframes = new();
     private TimeSpan? _reportedGop;
+    private int _connected;
+    private bool _inInput;
+    private InputVideo? _input;
+    private long? _declaredBitRate;
 
     public ShowInfoReader(string url, Action<TimeSpan>? onKeyframeInterval)
     {
@@ -33,32 +48,83 @@ internal sealed partial class ShowInfoReader
         _onGop = onKeyframeInterval;
     }
 
-    public Task RunAsync(StreamReader stderr) => Task.Run(async () =>
+    /// <summary>
+    /// Whether the source answered: a TCP connection was made (ffmpeg's verbose log) or the input was opened.
+    /// Tells a hung camera (stalled) from one that cannot be reached (timed out).
+    /// </summary>
+    public bool Connected => Volatile.Read(ref _connected) != 0;
+
+    /// <summary>The input's video stream as ffmpeg described it when it opened the source; null until then.</summary>
+    public InputVideo? Input => Volatile.Read(ref _input);
+
+    /// <summary>Reads a stream (tests).</summary>
+    public Task RunAsync(Stream stderr) => RunCoreAsync(m => stderr.ReadAsync(m));
+
+    /// <summary>Reads ffmpeg's stderr until it ends; completes the frame queue then.</summary>
+    public Task RunAsync(FfmpegProcess ffmpeg) => RunCoreAsync(ffmpeg.ReadStderrAsync);
+
+    private Task RunCoreAsync(Func<Memory<byte>, ValueTask<int>> read) => Task.Run(async () =>
     {
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
-            while (await stderr.ReadLineAsync().ConfigureAwait(false) is { } line)
-                Handle(line);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // the process was killed under us: what we have is all there is
+            var filled = 0;
+            var skipping = false; // inside the rest of a line longer than the buffer
+            while (true)
+            {
+                int n;
+                try
+                {
+                    n = await read(buffer.AsMemory(filled, BufferSize - filled)).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
+                {
+                    break; // the process was killed under us: what we have is all there is
+                }
+                if (n == 0) break;
+
+                var end = filled + n;
+                var start = 0;
+                while (start < end)
+                {
+                    // '\r' too: a progress report ends in it, and another message may share its line.
+                    var eol = buffer.AsSpan(start, end - start).IndexOfAny((byte)'\n', (byte)'\r');
+                    if (eol < 0) break;
+                    if (!skipping) HandleLine(buffer.AsSpan(start, eol));
+                    skipping = false;
+                    start += eol + 1;
+                }
+                var rest = end - start;
+                if (rest == BufferSize)
+                {
+                    if (!skipping) HandleLine(buffer.AsSpan(0, rest));
+                    skipping = true;
+                    filled = 0;
+                }
+                else
+                {
+                    Buffer.BlockCopy(buffer, start, buffer, 0, rest);
+                    filled = rest;
+                }
+            }
+            if (filled > 0 && !skipping) HandleLine(buffer.AsSpan(0, filled));
         }
         finally
         {
-            _framePts.Writer.TryComplete();
+            ArrayPool<byte>.Shared.Return(buffer);
+            _frames.Writer.TryComplete();
         }
     });
 
     /// <summary>
-    /// The pts of the next frame on stdout (Pts null: the frame had none). Available false when stderr ended
-    /// first, which only happens when ffmpeg died.
+    /// The next frame on stdout. Available false when stderr ended first, which only happens when ffmpeg ended
+    /// (or died) without writing another frame. Allocation-free when called without a cancellable token.
     /// </summary>
-    public async ValueTask<(bool Available, TimeSpan? Pts)> NextFramePtsAsync(CancellationToken ct)
+    public async ValueTask<(bool Available, FrameLine Frame)> NextFrameAsync()
     {
-        if (await _framePts.Reader.WaitToReadAsync(ct).ConfigureAwait(false) && _framePts.Reader.TryRead(out var pts))
-            return (true, pts);
-        return (false, null);
+        if (await _frames.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false) && _frames.Reader.TryRead(out var f))
+            return (true, f);
+        return (false, default);
     }
 
     public IReadOnlyList<string> Tail()
@@ -66,44 +132,98 @@ internal sealed partial class ShowInfoReader
         lock (_tail) return _tail.ToArray();
     }
 
-    internal void Handle(string line)
+    /// <summary>The container's own bitrate if it states one (files), in bit/s.</summary>
+    public long? DeclaredBitRate => Volatile.Read(ref _input) is { BitRate: { } b } ? b : _declaredBitRate;
+
+    /// <summary>For tests: one line as ffmpeg prints it.</summary>
+    internal void Handle(string line) => HandleLine(Encoding.UTF8.GetBytes(line));
+
+    internal void HandleLine(ReadOnlySpan<byte> line)
     {
-        // Searched for anywhere in the line: a progress report ends in '\r', not '\n', and another message may share its line.
-        var at = line.IndexOf("[showinfo@", StringComparison.Ordinal);
-        var m = at >= 0 ? ShowInfoLine().Match(line, at) : Match.Empty;
-        if (!m.Success)
+        if (line.IsEmpty) return;
+        var at = line.IndexOf("[showinfo@"u8);
+        if (at >= 0)
         {
-            // showinfo's second lines (color_range…) and the progress line say nothing about failures
-            if (at >= 0 || line.StartsWith("frame=", StringComparison.Ordinal)) return;
-            var clean = Secrets.Scrub(line, _url);
-            lock (_tail)
-            {
-                _tail.Enqueue(clean);
-                while (_tail.Count > TailLines) _tail.Dequeue();
-            }
+            HandleShowInfo(line[(at + "[showinfo@".Length)..]);
             return;
         }
+        if (line.StartsWith("frame="u8)) return; // the progress report says nothing about failures
+        HandleDiagnostic(Secrets.Scrub(Encoding.UTF8.GetString(line), _url));
+    }
 
-        var isOut = m.Groups["tag"].ValueSpan is "out";
-        if (m.Groups["num"].Success)
+    private void HandleShowInfo(ReadOnlySpan<byte> s)
+    {
+        bool isOut;
+        if (s.StartsWith("out"u8)) isOut = true;
+        else if (s.StartsWith("all"u8)) isOut = false;
+        else return;
+        var close = s.IndexOf((byte)']');
+        if (close < 0) return;
+        s = s[(close + 1)..].TrimStart((byte)' ');
+
+        if (s.StartsWith("config in time_base:"u8))
         {
-            var tb = (long.Parse(m.Groups["num"].ValueSpan, CultureInfo.InvariantCulture),
-                long.Parse(m.Groups["den"].ValueSpan, CultureInfo.InvariantCulture));
-            if (tb.Item1 <= 0 || tb.Item2 <= 0) return;
-            if (isOut) _outBase = tb; else _allBase = tb;
+            s = s["config in time_base:".Length..].TrimStart((byte)' ');
+            if (!Utf8Parser.TryParse(s, out long num, out var used) || used >= s.Length || s[used] != '/') return;
+            if (!Utf8Parser.TryParse(s[(used + 1)..], out long den, out _)) return;
+            if (num <= 0 || den <= 0) return;
+            if (isOut) _outBase = (num, den); else _allBase = (num, den);
             return;
         }
+        if (!s.StartsWith("n:"u8)) return; // showinfo's second lines (color_range…, side data)
 
-        TimeSpan? pts = m.Groups["pts"].ValueSpan is "NOPTS"
-            ? null
-            : ToTime(long.Parse(m.Groups["pts"].ValueSpan, CultureInfo.InvariantCulture), isOut ? _outBase : _allBase);
+        TimeSpan? pts = null;
+        var p = s.IndexOf("pts:"u8);
+        if (p >= 0)
+        {
+            var v = s[(p + 4)..].TrimStart((byte)' ');
+            if (!v.StartsWith("NOPTS"u8) && Utf8Parser.TryParse(v, out long raw, out _))
+                pts = ToTime(raw, isOut ? _outBase : _allBase);
+        }
+
         if (isOut)
         {
-            _framePts.Writer.TryWrite(pts);
+            // " s:" with its space: "pts:" also ends in "s:".
+            var (w, h) = (0, 0);
+            var z = s.IndexOf(" s:"u8);
+            if (z >= 0)
+            {
+                var v = s[(z + 3)..];
+                if (Utf8Parser.TryParse(v, out int pw, out var used) && used < v.Length && v[used] == 'x' &&
+                    Utf8Parser.TryParse(v[(used + 1)..], out int ph, out _))
+                    (w, h) = (pw, ph);
+            }
+            _frames.Writer.TryWrite(new FrameLine(pts, w, h));
+            return;
         }
-        else if (pts is { } t && m.Groups["key"].ValueSpan is "1")
+
+        var k = s.IndexOf("iskey:"u8);
+        if (pts is { } t && k >= 0 && k + 6 < s.Length && s[k + 6] == '1') OnKeyframe(t);
+    }
+
+    private void HandleDiagnostic(string text)
+    {
+        if (text.Contains("Successfully connected to", StringComparison.Ordinal)) Volatile.Write(ref _connected, 1);
+        if (text.StartsWith("Input #", StringComparison.Ordinal))
         {
-            OnKeyframe(t);
+            _inInput = true;
+            Volatile.Write(ref _connected, 1);
+        }
+        else if (text.StartsWith("Output #", StringComparison.Ordinal) || text.StartsWith("Stream mapping", StringComparison.Ordinal))
+        {
+            _inInput = false;
+        }
+        else if (_inInput)
+        {
+            // The first video stream of the input; -map 0:v:0 reads that one.
+            if (_input is null && InputVideo.TryParse(text) is { } video) Volatile.Write(ref _input, video);
+            else if (InputVideo.TryParseDurationBitRate(text) is { } b) _declaredBitRate = b;
+        }
+
+        lock (_tail)
+        {
+            _tail.Enqueue(text);
+            while (_tail.Count > TailLines) _tail.Dequeue();
         }
     }
 
@@ -136,6 +256,6 @@ internal sealed partial class ShowInfoReader
         }
     }
 
-    private static TimeSpan ToTime(long pts, (long Num, long Den) tb) =>
+    internal static TimeSpan ToTime(long pts, (long Num, long Den) tb) =>
         new((long)((Int128)pts * tb.Num * TimeSpan.TicksPerSecond / tb.Den));
 }

@@ -9,14 +9,21 @@ public enum StreamFailureKind
     Unknown,
     /// <summary>The file does not exist, or the server answered 404 (wrong path or mount).</summary>
     NotFound,
-    /// <summary>401/403: wrong or missing credentials.</summary>
+    /// <summary>401/403: wrong or missing credentials. Retried slowly (a wrong password does not fix itself, and hammering may lock the account).</summary>
     Unauthorized,
     /// <summary>Nothing listens at the host and port.</summary>
     ConnectionRefused,
+    /// <summary>The host name does not resolve (a typo in the configuration, or DNS is down). Retried slowly.</summary>
+    UnknownHost,
     /// <summary>The connection dropped while streaming (server gone, reset, broken pipe).</summary>
     ConnectionLost,
-    /// <summary>No answer or no frame within the allowed time (a hung camera or network).</summary>
+    /// <summary>No answer within the allowed time (nothing reachable answered), or no snapshot frame in time.</summary>
     Timeout,
+    /// <summary>
+    /// The camera accepted the connection, or was streaming, but no frame came within the allowed time:
+    /// a hung camera or encoder. The continuous reader restarts ffmpeg for it.
+    /// </summary>
+    Stalled,
     /// <summary>The server answered but the data cannot be demuxed or decoded.</summary>
     InvalidData,
     /// <summary>The source has no video stream.</summary>
@@ -55,8 +62,10 @@ public sealed class StreamException : Exception
         StreamFailureKind.NotFound => "not found",
         StreamFailureKind.Unauthorized => "unauthorized",
         StreamFailureKind.ConnectionRefused => "connection refused",
+        StreamFailureKind.UnknownHost => "unknown host",
         StreamFailureKind.ConnectionLost => "connection lost",
         StreamFailureKind.Timeout => "timed out",
+        StreamFailureKind.Stalled => "stalled",
         StreamFailureKind.InvalidData => "invalid data",
         StreamFailureKind.NoVideo => "no video stream",
         StreamFailureKind.ProcessFailed => "ffmpeg failed",

@@ -18,7 +18,11 @@ public enum DecodeMode
     AllFrames,
 }
 
-/// <summary>What the reader found when it opened a stream, and how it decided to decode it.</summary>
+/// <summary>
+/// What the reader found when it opened a stream, and how it decided to decode it. Width, Height, Codec and FrameRate are
+/// the source's, as ffmpeg described it on opening (no ffprobe: FrameRate may be 0 when the opening was kept short);
+/// delivered frames may be smaller (<see cref="VideoReadOptions.MaxWidth"/>) or change size with the stream.
+/// </summary>
 public sealed record StreamInfo(
     int Width,
     int Height,
@@ -52,24 +56,47 @@ public sealed record VideoReadOptions
     public double MaxKeyframeStretch { get; init; } = 1.5;
 
     /// <summary>
-    /// Skip ffprobe and trust this size and GOP (e.g. from the previous connection, when only the decode mode changes).
-    /// Its KeyframesOnly is ignored: the mode is decided from <see cref="Decode"/> as usual.
+    /// The stream as seen on a previous connection (e.g. when only the decode mode changes): its GOP spares a file's GOP
+    /// probe and its codec lets <see cref="DecoderKind.Qsv"/> name its decoder. Its KeyframesOnly is ignored: the mode is
+    /// decided from <see cref="Decode"/> as usual.
     /// </summary>
     public StreamInfo? KnownStream { get; init; }
 
-    /// <summary>Connecting, probing and getting the first frame must finish within this time.</summary>
+    /// <summary>Connecting and getting the first frame must finish within this time.</summary>
     public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Longest wait for the next frame once streaming; null: 10 s + 2 sample intervals.</summary>
+    /// <summary>
+    /// Longest wait for the next frame once streaming; null: max(10 s, 3 × max(sample interval, GOP)) with the GOP known
+    /// beforehand or measured on the stream (a keyframes-only stream delivers one frame per GOP).
+    /// </summary>
     public TimeSpan? StallTimeout { get; init; }
 
-    /// <summary>Decoder threads (`-threads`); 0 lets ffmpeg choose. 1 suits many cameras on few cores.</summary>
+    /// <summary>Software decoder threads (`-threads`); 0 lets ffmpeg choose. 1 suits many cameras on few cores.</summary>
     public int DecoderThreads { get; init; }
+
+    /// <summary>Where frames are decoded (see <see cref="DecoderArguments"/>).</summary>
+    public DecoderKind Decoder { get; init; } = DecoderKind.Cpu;
+
+    /// <summary>The hardware decoder's device (VA-API render node, CUDA GPU index, QSV device); null: the default.</summary>
+    public string? DecoderDevice { get; init; }
+
+    /// <summary>
+    /// Frames wider or taller than this are scaled down by ffmpeg, aspect ratio kept, before the BGR conversion, so the
+    /// pipe carries only what the pipeline needs (e.g. 1280 for a 640 detector, with evidence still legible). Never scales
+    /// up. 0: no limit. Applies to each frame's own size, so it holds across a resolution change too.
+    /// </summary>
+    public int MaxWidth { get; init; }
+
+    /// <inheritdoc cref="MaxWidth"/>
+    public int MaxHeight { get; init; }
+
+    /// <summary>The camera's group, for metric labels.</summary>
+    public string GroupId { get; init; } = "";
 
     /// <summary>The Sequence given to the first frame of this pass (a camera keeps counting across reconnects).</summary>
     public long FirstSequence { get; init; }
 
-    /// <summary>Called once the stream is probed, before decoding starts.</summary>
+    /// <summary>Called once per pass when the stream is open, before the first frame is delivered (on the reading thread).</summary>
     public Action<StreamInfo>? OnOpened { get; init; }
 
     /// <summary>Called from ffmpeg's stderr reader when the GOP has been measured on the stream (and again if it changes).</summary>
@@ -77,15 +104,30 @@ public sealed record VideoReadOptions
 
     public string FfmpegPath { get; init; } = "ffmpeg";
 
-    /// <summary>Options for a configured camera.</summary>
-    public static VideoReadOptions For(Camera camera) => new()
+    /// <summary>Options for a configured camera: its sampling, file playback, decoder and group.</summary>
+    public static VideoReadOptions For(Camera camera)
     {
-        SampleInterval = camera.SampleInterval,
-        RealTime = camera.RealTime,
-        Loop = camera.Loop,
-    };
+        ArgumentNullException.ThrowIfNull(camera);
+        return new()
+        {
+            SampleInterval = camera.SampleInterval,
+            RealTime = camera.RealTime,
+            Loop = camera.Loop,
+            Decoder = camera.Decoder,
+            GroupId = camera.GroupId,
+        };
+    }
 
-    internal TimeSpan EffectiveStallTimeout => StallTimeout ?? TimeSpan.FromSeconds(10) + 2 * SampleInterval;
+    private static readonly TimeSpan MinStallTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The stall timeout for a stream with this GOP (null: not known yet).</summary>
+    public TimeSpan StallTimeoutFor(TimeSpan? gop)
+    {
+        if (StallTimeout is { } fixedTimeout) return fixedTimeout;
+        var period = gop is { } g && g > SampleInterval ? g : SampleInterval;
+        var scaled = period * 3;
+        return scaled > MinStallTimeout ? scaled : MinStallTimeout;
+    }
 
     /// <summary>Whether keyframe-only sampling keeps the period within <see cref="MaxKeyframeStretch"/> of the interval.</summary>
     public bool AllowsKeyframesOnly(TimeSpan gop)

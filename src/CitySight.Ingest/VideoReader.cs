@@ -10,89 +10,95 @@ using FFMpegCore.Exceptions;
 namespace CitySight.Ingest;
 
 /// <summary>
-/// One pass over a camera stream or a video file with the ffmpeg program: probe (ffprobe), decode, sample,
-/// and hand out BGR24 frames in pooled buffers with capture times from the stream's own timestamps.
+/// Reads a camera stream or a video file with the ffmpeg program: decode (CPU or hardware), sample, scale, and hand out
+/// BGR24 frames in pooled buffers with capture times from the stream's own timestamps. Each frame's size is taken from
+/// its own showinfo line, so a stream that changes resolution keeps delivering correct frames, and no ffprobe is run
+/// before a live stream (ffmpeg describes the stream itself while opening it).
 /// </summary>
 public static class VideoReader
 {
     /// <summary>Packets read from a file to measure its GOP (demux only, no decoding: cheap).</summary>
     private const int GopProbePackets = 600;
 
+    // Tolerance for comparing timestamps against the interval: 0.999999 s must count as 1 s.
+    private static readonly TimeSpan SelectSlack = TimeSpan.FromMilliseconds(1);
+
     /// <summary>
     /// Reads frames until the end of the file (or of the live stream), then completes. Throws
-    /// <see cref="StreamException"/> when the source cannot be opened or fails while reading, and
-    /// OperationCanceledException when <paramref name="ct"/> is cancelled; ffmpeg is killed either way.
-    /// Each frame belongs to the caller, who must dispose it.
+    /// <see cref="StreamException"/> when the source cannot be opened or fails while reading (a hung or frozen camera:
+    /// <see cref="StreamFailureKind.Stalled"/>), and OperationCanceledException when <paramref name="ct"/> is cancelled;
+    /// ffmpeg is killed either way. Each frame belongs to the caller, who must dispose it.
     /// </summary>
     public static async IAsyncEnumerable<Frame> ReadAsync(string cameraId, string url, VideoReadOptions options,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var live = IsNetworkUrl(url);
-        var opened = Stopwatch.StartNew();
+        var (gop, keyframesOnly) = await PlanAsync(cameraId, url, live, options, ct).ConfigureAwait(false);
 
-        var info = await OpenAsync(cameraId, url, live, options, ct).ConfigureAwait(false);
-        options.OnOpened?.Invoke(info);
-
-        var frameBytes = checked(info.Width * info.Height * 3);
         var interval = options.SampleInterval;
         var minSpacing = interval > TimeSpan.Zero ? interval - SelectSlack : TimeSpan.Zero;
         var clock = new CaptureClock(live, live ? default : new DateTimeOffset(File.GetLastWriteTimeUtc(url), TimeSpan.Zero), interval);
 
-        FfmpegProcess ffmpeg;
-        try
-        {
-            ffmpeg = FfmpegProcess.Start(options.FfmpegPath, BuildArguments(url, live, info, options));
-        }
-        catch (Win32Exception e)
-        {
-            throw StreamException.Create(cameraId, url, StreamFailureKind.ProcessFailed, $"cannot run {options.FfmpegPath}: {e.Message}");
-        }
-
+        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildArguments(url, live, keyframesOnly, options));
         await using var _ = ffmpeg.ConfigureAwait(false);
-        var stderr = new ShowInfoReader(url, options.OnKeyframeInterval);
-        var stderrTask = stderr.RunAsync(ffmpeg.Stderr);
 
-        // Cancellation and the watchdog both act by killing ffmpeg: that ends any pending pipe read at once.
-        var stalled = 0;
-        await using var onCancel = ct.Register(ffmpeg.Kill).ConfigureAwait(false);
-        using var watchdog = new Timer(_ =>
+        var cpu = new CpuSampler(ffmpeg, IngestMetrics.DecoderCpuSeconds.WithLabels(cameraId, options.GroupId));
+        // Cancellation and the watchdog both act by killing ffmpeg: that ends any pending read at once.
+        // Its CPU time is read first: once it is dead there is nothing left to read.
+        var stop = cpu.SampleThenKill;
+        using var watchdog = new FrameWatchdog(options.OpenTimeout, options.StallTimeoutFor(gop), stop);
+        var stderr = new ShowInfoReader(url, measured =>
         {
-            Interlocked.Exchange(ref stalled, 1);
-            ffmpeg.Kill();
+            // A keyframes-only stream with a wide GOP delivers a frame per GOP: allow for it.
+            if (options.StallTimeout is null) watchdog.SetStallTimeout(options.StallTimeoutFor(measured));
+            options.OnKeyframeInterval?.Invoke(measured);
         });
+        var stderrTask = stderr.RunAsync(ffmpeg);
+        await using var onCancel = ct.Register(stop).ConfigureAwait(false);
 
+        var readSeconds = IngestMetrics.FrameReadSeconds.WithLabels(options.GroupId);
         var sequence = options.FirstSequence;
         DateTimeOffset? lastDelivered = null;
-        var first = true;
-        var stdout = ffmpeg.Stdout;
+        var opened = false;
+        FrameLine? badFrame = null;
         try
         {
             while (true)
             {
-                // The first frame may take the rest of the open budget (connect, first keyframe); later ones the stall timeout.
-                var budget = first ? options.OpenTimeout - opened.Elapsed : options.EffectiveStallTimeout;
-                watchdog.Change(budget > TimeSpan.Zero ? budget : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+                watchdog.Waiting();
+                var (available, line) = await stderr.NextFrameAsync().ConfigureAwait(false);
+                if (!available) break; // ffmpeg ended (or was killed) without another frame
+                if (line.Width <= 0 || line.Height <= 0 || (long)line.Width * line.Height > MaxFramePixels)
+                {
+                    badFrame = line;
+                    break;
+                }
 
-                var buffer = ArrayPool<byte>.Shared.Rent(frameBytes);
+                var announced = Stopwatch.GetTimestamp();
+                var bytes = line.Bytes;
+                var buffer = ArrayPool<byte>.Shared.Rent(bytes);
                 var handedOn = false;
                 try
                 {
-                    var read = await ReadFrameAsync(stdout, buffer, frameBytes).ConfigureAwait(false);
-                    if (read < frameBytes) break; // end of output (a partial frame only comes from a killed ffmpeg)
+                    var read = await ReadFrameAsync(ffmpeg, buffer, bytes).ConfigureAwait(false);
+                    watchdog.FrameArrived();
+                    if (read < bytes) break; // a partial frame only comes from a killed ffmpeg
+                    readSeconds.Observe(Stopwatch.GetElapsedTime(announced).TotalSeconds);
+                    cpu.SampleIfDue();
 
-                    var (available, pts) = await stderr.NextFramePtsAsync(CancellationToken.None).ConfigureAwait(false);
-                    watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                    if (!available) break; // stderr closed without this frame's line: ffmpeg died mid-frame
-
-                    var capture = clock.Next(pts, arrival: DateTimeOffset.UtcNow);
-                    first = false;
+                    var capture = clock.Next(line.Pts, arrival: DateTimeOffset.UtcNow);
+                    if (!opened)
+                    {
+                        opened = true;
+                        options.OnOpened?.Invoke(Describe(stderr.Input, line, live, gop, keyframesOnly));
+                    }
                     // ffmpeg's select already spaced frames by the interval; this also holds when it could not
                     // (timestamps rebased, NOPTS frames).
                     if (lastDelivered is { } prev && capture - prev < minSpacing) continue;
 
                     lastDelivered = capture;
-                    var frame = new Frame(cameraId, sequence++, capture, info.Width, info.Height, buffer);
+                    var frame = new Frame(cameraId, sequence++, capture, line.Width, line.Height, buffer);
                     handedOn = true;
                     yield return frame;
                 }
@@ -104,167 +110,298 @@ public static class VideoReader
         }
         finally
         {
-            watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            watchdog.Dispose();
             // Also reached when the consumer stops early: ffmpeg must not outlive the enumeration.
-            ffmpeg.Kill();
+            cpu.SampleThenKill();
             await ffmpeg.WaitForExitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             await stderrTask.ConfigureAwait(false);
         }
 
         ct.ThrowIfCancellationRequested();
-        if (Volatile.Read(ref stalled) != 0)
+        if (watchdog.Fired)
         {
-            var waited = first ? options.OpenTimeout : options.EffectiveStallTimeout;
-            throw StreamException.Create(cameraId, url, StreamFailureKind.Timeout,
-                first
-                    ? $"no frame within {waited.TotalSeconds:0.#} s of opening"
-                    : $"no frame for {waited.TotalSeconds:0.#} s (stream stalled)");
+            var open = Seconds(options.OpenTimeout);
+            if (!watchdog.FiredBeforeFirstFrame)
+                throw StreamException.Create(cameraId, url, StreamFailureKind.Stalled, $"no frame for {Seconds(watchdog.StallTimeout)} s");
+            if (stderr.Connected)
+                throw StreamException.Create(cameraId, url, StreamFailureKind.Stalled, $"connected, but no frame within {open} s");
+            throw StreamException.Create(cameraId, url, StreamFailureKind.Timeout, $"no answer within {open} s");
         }
+        if (badFrame is { } bad)
+            throw StreamException.Create(cameraId, url, StreamFailureKind.ProcessFailed,
+                $"ffmpeg announced a frame of {bad.Width}x{bad.Height}: cannot read it");
         if (ffmpeg.ExitCode != 0)
         {
             var (kind, reason) = FfmpegErrors.Classify(stderr.Tail());
             throw StreamException.Create(cameraId, url, kind, $"ffmpeg exited with code {ffmpeg.ExitCode}: {reason}");
         }
-        // Exit code 0 with the killed flag unset: the file (or the live stream) ended.
+        // Exit code 0 with neither the watchdog nor cancellation: the file (or the live stream) ended.
+    }
+
+    /// <summary>
+    /// One fresh frame (a patrol visit): connect with minimal probing (RTSP over TCP), decode keyframes only, take the
+    /// first decoded frame and kill ffmpeg at once. The capture time is the wall clock of its arrival (a file's: its
+    /// last-write time, as for <see cref="ReadAsync"/>). The frame belongs to the caller, who must dispose it.
+    /// Throws <see cref="StreamException"/> (NotFound, Unauthorized, ConnectionRefused, UnknownHost, Timeout…) and
+    /// OperationCanceledException when <paramref name="ct"/> is cancelled.
+    /// </summary>
+    public static async Task<Frame> SnapshotAsync(string cameraId, string url, SnapshotOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ct.ThrowIfCancellationRequested();
+        var live = IsNetworkUrl(url);
+        if (!live && !File.Exists(url))
+            throw StreamException.Create(cameraId, url, StreamFailureKind.NotFound, "no such file");
+
+        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildSnapshotArguments(url, live, options));
+        await using var _ = ffmpeg.ConfigureAwait(false);
+        var stderr = new ShowInfoReader(url, null);
+        var stderrTask = stderr.RunAsync(ffmpeg);
+
+        var cpu = new CpuSampler(ffmpeg, IngestMetrics.DecoderCpuSeconds.WithLabels(cameraId, options.GroupId));
+        var timedOut = 0;
+        using var timer = new Timer(_ =>
+        {
+            Interlocked.Exchange(ref timedOut, 1);
+            cpu.SampleThenKill();
+        }, null, options.Timeout > TimeSpan.Zero ? options.Timeout : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        await using var onCancel = ct.Register(cpu.SampleThenKill).ConfigureAwait(false);
+        Frame? frame = null;
+        byte[]? buffer = null;
+        FrameLine? badFrame = null;
+        try
+        {
+            var (available, line) = await stderr.NextFrameAsync().ConfigureAwait(false);
+            if (available && (line.Width <= 0 || line.Height <= 0 || (long)line.Width * line.Height > MaxFramePixels))
+            {
+                badFrame = line;
+            }
+            else if (available)
+            {
+                buffer = ArrayPool<byte>.Shared.Rent(line.Bytes);
+                if (await ReadFrameAsync(ffmpeg, buffer, line.Bytes).ConfigureAwait(false) == line.Bytes)
+                {
+                    var arrival = DateTimeOffset.UtcNow;
+                    var clock = new CaptureClock(live, live ? default : new DateTimeOffset(File.GetLastWriteTimeUtc(url), TimeSpan.Zero), TimeSpan.Zero);
+                    frame = new Frame(cameraId, options.Sequence, clock.Next(line.Pts, arrival), line.Width, line.Height, buffer);
+                    buffer = null;
+                }
+            }
+        }
+        finally
+        {
+            timer.Dispose(); // a frame in hand counts even if the timer fires now
+            // At once: with -frames:v 1 ffmpeg would stop by itself, but only after tearing the session down politely.
+            cpu.SampleThenKill();
+            await ffmpeg.WaitForExitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await stderrTask.ConfigureAwait(false);
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        if (frame is not null)
+        {
+            if (!ct.IsCancellationRequested) return frame;
+            frame.Dispose();
+        }
+        ct.ThrowIfCancellationRequested();
+        if (Volatile.Read(ref timedOut) != 0)
+            throw StreamException.Create(cameraId, url, StreamFailureKind.Timeout, $"no frame within {Seconds(options.Timeout)} s");
+        if (badFrame is { } bad)
+            throw StreamException.Create(cameraId, url, StreamFailureKind.ProcessFailed,
+                $"ffmpeg announced a frame of {bad.Width}x{bad.Height}: cannot read it");
+        if (ffmpeg.ExitCode != 0)
+        {
+            var (kind, reason) = FfmpegErrors.Classify(stderr.Tail());
+            throw StreamException.Create(cameraId, url, kind, $"ffmpeg exited with code {ffmpeg.ExitCode}: {reason}");
+        }
+        throw StreamException.Create(cameraId, url, StreamFailureKind.NoVideo, "the source ended without a decodable frame");
     }
 
     /// <summary>rtsp://, http:// and the like; anything else is a local file path.</summary>
     public static bool IsNetworkUrl(string url) =>
         url.Contains("://", StringComparison.Ordinal) && !url.StartsWith("file://", StringComparison.OrdinalIgnoreCase);
 
-    // Tolerance for comparing timestamps against the interval: 0.999999 s must count as 1 s.
-    private static readonly TimeSpan SelectSlack = TimeSpan.FromMilliseconds(1);
+    // 16k × 16k: anything larger is a misparsed line, not a camera.
+    private const long MaxFramePixels = 16384L * 16384L;
 
-    private static async ValueTask<int> ReadFrameAsync(Stream stdout, byte[] buffer, int frameBytes)
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
+
+    internal static FfmpegProcess Start(string cameraId, string url, string program, IReadOnlyList<string> arguments)
     {
         try
         {
-            return await stdout.ReadAtLeastAsync(buffer.AsMemory(0, frameBytes), frameBytes, throwOnEndOfStream: false)
-                .ConfigureAwait(false);
+            return FfmpegProcess.Start(program, arguments);
         }
-        catch (IOException)
+        catch (Win32Exception e)
         {
-            return 0; // pipe torn down by a kill
+            throw StreamException.Create(cameraId, url, StreamFailureKind.ProcessFailed, $"cannot run {program}: {e.Message}");
         }
     }
 
-    internal static IReadOnlyList<string> BuildArguments(string url, bool live, StreamInfo info, VideoReadOptions o)
+    /// <summary>Reads exactly <paramref name="frameBytes"/> unless the pipe ends first; returns the count read.</summary>
+    private static async ValueTask<int> ReadFrameAsync(FfmpegProcess ffmpeg, byte[] buffer, int frameBytes)
+    {
+        var total = 0;
+        try
+        {
+            while (total < frameBytes)
+            {
+                var n = await ffmpeg.ReadStdoutAsync(buffer.AsMemory(total, frameBytes - total)).ConfigureAwait(false);
+                if (n == 0) break;
+                total += n;
+            }
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // pipe torn down by a kill
+        }
+        return total;
+    }
+
+    private static StreamInfo Describe(InputVideo? input, FrameLine first, bool live, TimeSpan? gop, bool keyframesOnly) =>
+        new(input is { Width: > 0 } ? input.Width : first.Width,
+            input is { Height: > 0 } ? input.Height : first.Height,
+            input?.Codec ?? "",
+            input?.FrameRate ?? 0,
+            live, gop, keyframesOnly);
+
+    private static bool IsRtsp(string url) => url.StartsWith("rtsp", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>RTSP over TCP and a socket timeout, for network sources.</summary>
+    private static void AddNetworkInput(List<string> a, string url, TimeSpan socketTimeout)
+    {
+        var rtsp = IsRtsp(url);
+        if (rtsp) a.AddRange(["-rtsp_transport", "tcp"]);
+        // ffmpeg's own socket timeout is only a backstop behind ours (which gives the clearer reason).
+        // (rtsp and http take it in microseconds; other protocols may not know the option at all.)
+        if (rtsp || url.StartsWith("http", StringComparison.OrdinalIgnoreCase))
+            a.AddRange(["-timeout", ((long)socketTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture)]);
+    }
+
+    /// <summary>
+    /// The scale filter for a size limit, or null for none: fits the frame into MaxWidth × MaxHeight keeping its aspect
+    /// ratio, never enlarging (the box is clamped to the input size). Re-evaluated when the input size changes.
+    /// </summary>
+    internal static string? ScaleFilter(int maxWidth, int maxHeight)
+    {
+        if (maxWidth <= 0 && maxHeight <= 0) return null;
+        var inv = CultureInfo.InvariantCulture;
+        var w = maxWidth > 0 ? $"'min(iw,{maxWidth.ToString(inv)})'" : "iw";
+        var h = maxHeight > 0 ? $"'min(ih,{maxHeight.ToString(inv)})'" : "ih";
+        return $"scale=w={w}:h={h}:force_original_aspect_ratio=decrease";
+    }
+
+    /// <summary>
+    /// The frames as BGR24 on stdout. -autoscale 0: without it ffmpeg scales every frame to the first frame's size, and a
+    /// stream that changes resolution would arrive squashed; instead each frame keeps its size and announces it.
+    /// passthrough: the rawvideo muxer would otherwise duplicate/drop frames to a constant rate.
+    /// flush_packets: each frame leaves ffmpeg's I/O buffer at once, not when the next one arrives.
+    /// </summary>
+    /// <summary>
+    /// Stream analysis cut to the minimum. Both are needed: an analyzeduration of 0 alone means "the default" (seconds);
+    /// the small probesize is what ends the analysis after the first packets.
+    /// </summary>
+    private static readonly string[] MinimalProbe = ["-probesize", "32768", "-analyzeduration", "0"];
+
+    private static readonly string[] RawOutput =
+        ["-autoscale", "0", "-fps_mode", "passthrough", "-flush_packets", "1", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"];
+
+    internal static IReadOnlyList<string> BuildArguments(string url, bool live, bool keyframesOnly, VideoReadOptions o)
     {
         var inv = CultureInfo.InvariantCulture;
-        var a = new List<string> { "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info" };
+        // verbose (live only): adds a few lines per connection, among them "Successfully connected", which tells a hung
+        // camera (stalled) from an unreachable one. Nothing per frame.
+        var a = new List<string> { "-hide_banner", "-nostdin", "-nostats", "-loglevel", live ? "verbose" : "info" };
         if (live)
         {
-            var rtsp = url.StartsWith("rtsp", StringComparison.OrdinalIgnoreCase);
-            if (rtsp) a.AddRange(["-rtsp_transport", "tcp"]);
-            // ffprobe has already looked at the stream. Left at its default (up to 5 s), ffmpeg's own stream analysis
-            // would hold back the first frame for seconds when keyframes only are decoded, then release a burst.
-            a.AddRange(["-analyzeduration", "1000000"]);
-            // ffmpeg's own socket timeout is only a backstop behind our watchdog (which gives the clearer reason).
-            // (rtsp and http take it in microseconds; other protocols may not know the option at all.)
-            if (rtsp || url.StartsWith("http", StringComparison.OrdinalIgnoreCase))
-            {
-                var socketTimeout = Max(o.OpenTimeout, o.EffectiveStallTimeout) + TimeSpan.FromSeconds(5);
-                a.AddRange(["-timeout", ((long)socketTimeout.TotalMicroseconds).ToString(inv)]);
-            }
+            // No ffprobe beforehand: ffmpeg's own opening describes the stream (codec and size come with the SDP; the
+            // decoder learns the rest from the first keyframe). Its default analysis (up to 5 s) would hold back the first
+            // frame for seconds, then release a burst.
+            a.AddRange(MinimalProbe);
+            AddNetworkInput(a, url,
+                Max(o.OpenTimeout, o.StallTimeoutFor(o.KeyframeInterval ?? o.KnownStream?.KeyframeInterval)) + TimeSpan.FromSeconds(5));
         }
         else
         {
             if (o.RealTime) a.Add("-re");
             if (o.Loop) a.AddRange(["-stream_loop", "-1"]); // ffmpeg offsets each pass: timestamps keep increasing
         }
-        if (o.DecoderThreads > 0) a.AddRange(["-threads", o.DecoderThreads.ToString(inv)]);
-        if (info.KeyframesOnly) a.AddRange(["-skip_frame", "nokey"]);
+        a.AddRange(DecoderArguments.For(o.Decoder, o.DecoderThreads, o.KnownStream?.Codec, o.DecoderDevice));
+        if (keyframesOnly) a.AddRange(["-skip_frame", "nokey"]);
         a.AddRange(["-i", url, "-map", "0:v:0", "-an", "-sn", "-dn"]);
 
         var filters = new List<string>();
         // One stderr line per decoded frame, only where the GOP is still to be learnt from the stream (live) or is
         // nearly free (keyframes only). A file's GOP was probed from its packets, and at hundreds of frames a second
         // the extra lines would cost the reader more than the frames themselves.
-        if (o.OnKeyframeInterval is not null && (live || info.KeyframesOnly)) filters.Add("showinfo@all=checksum=0");
+        if (o.OnKeyframeInterval is not null && (live || keyframesOnly)) filters.Add("showinfo@all=checksum=0");
         if (o.SampleInterval > TimeSpan.Zero)
         {
             var seconds = (o.SampleInterval - SelectSlack).TotalSeconds.ToString("0.######", inv);
             filters.Add($"select='isnan(prev_selected_t)+gte(t-prev_selected_t,{seconds})'");
         }
-        // An explicit size keeps every frame at the probed size even if the stream changes resolution mid-way.
-        filters.Add($"scale={info.Width.ToString(inv)}:{info.Height.ToString(inv)}");
+        // After select: only the sampled frames are scaled.
+        if (ScaleFilter(o.MaxWidth, o.MaxHeight) is { } scale) filters.Add(scale);
         filters.Add("format=bgr24");
+        // Last, so that its s:WxH is the size of the bytes on the pipe.
         filters.Add("showinfo@out=checksum=0");
         a.AddRange(["-vf", string.Join(",", filters)]);
+        a.AddRange(RawOutput);
+        return a;
+    }
 
-        // passthrough: the rawvideo muxer would otherwise duplicate/drop frames to a constant rate.
-        // flush_packets: each frame leaves ffmpeg's I/O buffer at once, not when the next one arrives.
-        a.AddRange(["-fps_mode", "passthrough", "-flush_packets", "1", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"]);
+    internal static IReadOnlyList<string> BuildSnapshotArguments(string url, bool live, SnapshotOptions o)
+    {
+        var a = new List<string> { "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info" };
+        if (live)
+        {
+            // Waiting to "analyse" would cost seconds per visit (5-6 s measured with the defaults, against ~0.3 s + the
+            // wait for a keyframe).
+            a.AddRange(MinimalProbe);
+            AddNetworkInput(a, url, o.Timeout + TimeSpan.FromSeconds(1));
+        }
+        a.AddRange(DecoderArguments.For(o.Decoder, o.DecoderThreads, o.Codec, o.DecoderDevice));
+        // Only keyframes are decoded: the first one is a complete picture, with no reference frames to wait for.
+        a.AddRange(["-skip_frame", "nokey", "-i", url, "-map", "0:v:0", "-an", "-sn", "-dn"]);
+        var filters = new List<string>();
+        if (ScaleFilter(o.MaxWidth, o.MaxHeight) is { } scale) filters.Add(scale);
+        filters.Add("format=bgr24");
+        filters.Add("showinfo@out=checksum=0");
+        a.AddRange(["-vf", string.Join(",", filters), "-frames:v", "1"]);
+        a.AddRange(RawOutput);
         return a;
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    private static async Task<StreamInfo> OpenAsync(string cameraId, string url, bool live, VideoReadOptions o, CancellationToken ct)
+    /// <summary>The GOP (known, or probed from a file's packets) and whether to decode keyframes only.</summary>
+    private static async Task<(TimeSpan? Gop, bool KeyframesOnly)> PlanAsync(string cameraId, string url, bool live,
+        VideoReadOptions o, CancellationToken ct)
     {
         if (!live && !File.Exists(url))
             throw StreamException.Create(cameraId, url, StreamFailureKind.NotFound, "no such file");
 
-        if (o.KnownStream is { } known)
+        var gop = o.KeyframeInterval ?? o.KnownStream?.KeyframeInterval;
+        if (gop is null && o.KnownStream is null && !live && o.Decode == DecodeMode.Auto && o.SampleInterval > TimeSpan.Zero)
         {
-            var knownGop = o.KeyframeInterval ?? known.KeyframeInterval;
-            return known with { KeyframeInterval = knownGop, KeyframesOnly = ChooseKeyframesOnly(o, knownGop) };
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(o.OpenTimeout);
+            try
+            {
+                gop = await ProbeFileGopAsync(url, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                gop = null; // unknown GOP: decode every frame, which is always correct
+            }
         }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(o.OpenTimeout);
-        IMediaAnalysis analysis;
-        try
+        return (gop, o.Decode switch
         {
-            analysis = live
-                ? await FFProbe.AnalyseAsync(new Uri(url), null,
-                    url.StartsWith("rtsp", StringComparison.OrdinalIgnoreCase) ? "-rtsp_transport tcp" : null,
-                    timeout.Token).ConfigureAwait(false)
-                : await FFProbe.AnalyseAsync(url, null, null, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            // No socket timeout is given to ffprobe on purpose: our own timeout kills it and names the cause plainly.
-            throw StreamException.Create(cameraId, url, StreamFailureKind.Timeout,
-                $"no answer within {o.OpenTimeout.TotalSeconds:0.#} s while opening the stream");
-        }
-        catch (FFProbeProcessException e)
-        {
-            var (kind, reason) = FfmpegErrors.Classify(e.StandardError.Select(l => Secrets.Scrub(l, url)).ToArray());
-            throw StreamException.Create(cameraId, url, kind, reason);
-        }
-        catch (FormatNullException)
-        {
-            throw StreamException.Create(cameraId, url, StreamFailureKind.InvalidData, "ffprobe could not read the container");
-        }
-        catch (UriFormatException)
-        {
-            throw StreamException.Create(cameraId, url, StreamFailureKind.InvalidData, "the URL is not valid");
-        }
-        catch (Exception e) when (e is FFMpegException or Win32Exception or System.Text.Json.JsonException)
-        {
-            // Messages are scrubbed: ffprobe's errors may quote the URL with its password.
-            throw StreamException.Create(cameraId, url, StreamFailureKind.ProcessFailed, Secrets.Scrub(e.Message, url));
-        }
-
-        var video = analysis.PrimaryVideoStream;
-        if (video?.Width is not > 0 || video.Height is not > 0)
-            throw StreamException.Create(cameraId, url, StreamFailureKind.NoVideo, "the source has no video stream with a known size");
-
-        var gop = o.KeyframeInterval;
-        if (gop is null && !live && o.Decode == DecodeMode.Auto && o.SampleInterval > TimeSpan.Zero)
-            gop = await ProbeFileGopAsync(url, timeout.Token).ConfigureAwait(false);
-
-        var fps = video.AverageFrameRate > 0 ? video.AverageFrameRate : video.RealFrameRate;
-        return new StreamInfo(video.Width.Value, video.Height.Value, video.CodecName ?? "", fps, live, gop, ChooseKeyframesOnly(o, gop));
+            DecodeMode.KeyframesOnly => true,
+            DecodeMode.AllFrames => false,
+            _ => gop is { } g && o.AllowsKeyframesOnly(g),
+        });
     }
-
-    private static bool ChooseKeyframesOnly(VideoReadOptions o, TimeSpan? gop) => o.Decode switch
-    {
-        DecodeMode.KeyframesOnly => true,
-        DecodeMode.AllFrames => false,
-        _ => gop is { } g && o.AllowsKeyframesOnly(g),
-    };
 
     /// <summary>Widest keyframe gap among a file's first packets; null when fewer than two keyframes are seen.</summary>
     private static async Task<TimeSpan?> ProbeFileGopAsync(string path, CancellationToken ct)
@@ -275,9 +412,9 @@ public static class VideoReader
             packets = await FFProbe.GetPacketsAsync(path, null,
                 $"-select_streams v:0 -read_intervals %+#{GopProbePackets.ToString(CultureInfo.InvariantCulture)}", ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is FFMpegException or System.Text.Json.JsonException or Win32Exception)
+        catch (Exception e) when (e is FFMpegException or System.Text.Json.JsonException or Win32Exception or FormatNullException)
         {
-            return null; // unknown GOP: decode every frame, which is always correct
+            return null; // unknown GOP: decode every frame, which is always correct (ffmpeg will say what is wrong)
         }
 
         TimeSpan? previous = null;
@@ -294,5 +431,44 @@ public static class VideoReader
             previous = t;
         }
         return widest;
+    }
+}
+
+/// <summary>
+/// Adds an ffmpeg process's CPU time to a counter: every <see cref="Interval"/> while frames flow, and once more right
+/// before it is killed (by us, a watchdog or cancellation). A process that exits by itself (a file's end) loses its
+/// last interval: /proc has nothing for it once it is gone.
+/// </summary>
+internal sealed class CpuSampler(FfmpegProcess process, Prometheus.Counter.Child counter)
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+
+    private readonly Lock _gate = new();
+    private TimeSpan _reported;
+    private long _lastSample = Stopwatch.GetTimestamp();
+
+    public void SampleIfDue()
+    {
+        if (Stopwatch.GetElapsedTime(Volatile.Read(ref _lastSample)) >= Interval) Sample();
+    }
+
+    public void Sample()
+    {
+        // Reading thread, watchdog timer and cancellation may all get here.
+        lock (_gate)
+        {
+            Volatile.Write(ref _lastSample, Stopwatch.GetTimestamp());
+            if (process.CpuTime() is { } t && t > _reported)
+            {
+                counter.Inc((t - _reported).TotalSeconds);
+                _reported = t;
+            }
+        }
+    }
+
+    public void SampleThenKill()
+    {
+        Sample();
+        process.Kill();
     }
 }

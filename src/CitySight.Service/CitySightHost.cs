@@ -4,6 +4,8 @@ using CitySight.Configuration;
 using CitySight.Delivery;
 using CitySight.Domain;
 using CitySight.Inference;
+using CitySight.Service.Patrol;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -54,8 +56,13 @@ public static class CitySightHost
         });
         s.AddSingleton(_ => new CaseStore(config.Service.DataDir));
         s.AddCitySightDelivery();
+        s.AddSingleton(TimeProvider.System);
         s.AddSingleton<IngestWorker>();
         s.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
+        s.TryAddSingleton<ICameraVisitor>(_ => new SnapshotVisitor(config.Ingest));
+        s.AddSingleton(sp => new PatrolWorker(IngestWorker.Patrolled(config), sp.GetRequiredService<ICameraVisitor>(),
+            sp.GetRequiredService<PipelineChannels>(), config.Ingest, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PatrolWorker>>()));
+        s.AddHostedService(sp => sp.GetRequiredService<PatrolWorker>());
         s.AddHostedService<DetectionWorker>();
         s.AddHostedService<CaseWorker>();
 
@@ -66,23 +73,39 @@ public static class CitySightHost
 
         app.MapCitySightDelivery();
         app.MapMetrics("/metrics");
-        app.MapGet("/healthz", (IngestWorker ingest) => Results.Json(Health(ingest), JsonOptions));
+        app.MapGet("/healthz", (IngestWorker ingest, PatrolWorker patrol) => Results.Json(Health(ingest, patrol), JsonOptions));
         return app;
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
-    private static object Health(IngestWorker ingest) => new
+    private static object Health(IngestWorker ingest, PatrolWorker patrol) => new
     {
         status = "serving",
         cameras = ingest.Sources.Select(src => new
         {
             id = src.Camera.Id,
+            group = src.Camera.GroupId,
+            mode = "continuous",
             state = src.Status.State.ToString(),
             reason = src.Status.Reason,
             last_frame = src.Status.LastFrameCaptureTime,
             frames = src.Status.FramesDecoded,
             reconnects = src.Status.Reconnects,
         }),
+        patrol = new
+        {
+            worst_gap_s = patrol.WorstGap.TotalSeconds,
+            cameras = patrol.Status().Select(p => new
+            {
+                id = p.CameraId,
+                visiting = p.Visiting,
+                last_visit = p.LastVisit,
+                due = p.DueAt,
+                last_gap_s = p.LastGap?.TotalSeconds,
+                failures = p.ConsecutiveFailures,
+                reason = p.Reason,
+            }),
+        },
     };
 }

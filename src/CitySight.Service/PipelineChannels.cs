@@ -12,6 +12,14 @@ public sealed class PipelineChannels
 {
     public FrameMailboxes Frames { get; } = new();
 
+    // Frames come from two producers, the streams and the patrol; the hand-off completes when both have stopped.
+    private int _producers = 2;
+
+    public void ProducerStopped()
+    {
+        if (Interlocked.Decrement(ref _producers) == 0) Frames.Complete();
+    }
+
     public Channel<DetectedFrame> Detected { get; } = Channel.CreateBounded<DetectedFrame>(
         new BoundedChannelOptions(8) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
 

@@ -57,10 +57,10 @@ public sealed class ParsingAndClockTests
         ];
         foreach (var l in lines) reader.Handle(l);
 
-        Assert.Equal((true, (TimeSpan?)TimeSpan.Zero), await reader.NextFramePtsAsync(CancellationToken.None));
+        Assert.Equal((true, new FrameLine(TimeSpan.Zero, 640, 480)), await reader.NextFrameAsync());
         // 1111111111 / 90000 s = 12345.6790111 s
-        Assert.Equal((true, (TimeSpan?)TimeSpan.FromTicks(123_456_790_111)), await reader.NextFramePtsAsync(CancellationToken.None));
-        Assert.Equal((true, (TimeSpan?)null), await reader.NextFramePtsAsync(CancellationToken.None));
+        Assert.Equal((true, new FrameLine(TimeSpan.FromTicks(123_456_790_111), 640, 480)), await reader.NextFrameAsync());
+        Assert.Equal((true, new FrameLine(null, 640, 480)), await reader.NextFrameAsync());
 
         var tail = reader.Tail();
         Assert.Equal(2, tail.Count); // showinfo's own lines are not kept as diagnostics
@@ -69,11 +69,13 @@ public sealed class ParsingAndClockTests
     }
 
     [Fact]
-    public void ShowInfo_LineSharedWithAProgressReport_IsStillCounted()
+    public async Task ShowInfo_LineSharedWithAProgressReport_IsStillCounted()
     {
         var reader = new ShowInfoReader("in.mp4", null);
-        reader.Handle("frame=    1 fps=0.0 q=0.0 size=       0kB time=00:00:00.00 bitrate=N/A speed=   0x    [showinfo@out @ 0x5621dd2095c0] n:   1 pts:  10240 pts_time:1 pos: 300799 fmt:bgr24");
-        Assert.True(reader.NextFramePtsAsync(CancellationToken.None).AsTask().IsCompleted);
+        reader.Handle("frame=    1 fps=0.0 q=0.0 size=       0kB time=00:00:00.00 bitrate=N/A speed=   0x    [showinfo@out @ 0x5621dd2095c0] n:   1 pts:  10240 pts_time:1 pos: 300799 fmt:bgr24 sar:1/1 s:320x240 i:P iskey:1 type:I");
+        var next = reader.NextFrameAsync();
+        Assert.True(next.IsCompleted);
+        Assert.Equal(new FrameLine(TimeSpan.FromSeconds(10240), 320, 240), (await next).Frame);
     }
 
     [Fact]

@@ -230,12 +230,116 @@ public sealed class VideoReaderFileTests(ITestOutputHelper output)
             Assert.Equal("end of file", source.Status.Reason);
             Assert.Equal(frames.Count, source.Status.FramesDecoded);
             Assert.Equal(frames[^1].CaptureTime, source.Status.LastFrameCaptureTime);
-            Assert.Equal(frames.Count, IngestMetrics.FramesDecoded.WithLabels(camera.Id).Value);
-            Assert.Equal(0, IngestMetrics.Reconnects.WithLabels(camera.Id).Value);
+            Assert.Equal(frames.Count, IngestMetrics.FramesDecoded.WithLabels(camera.Id, camera.GroupId).Value);
+            Assert.Equal(0, IngestMetrics.Reconnects.WithLabels(camera.Id, camera.GroupId).Value);
         }
         finally
         {
             frames.ForEach(f => f.Dispose());
         }
+    }
+    [Fact]
+    public async Task ResolutionChangeMidStream_FramesOfBothSizesArrive_EachExactlyAsDecoded()
+    {
+        var path = await ResolutionChangeClip.PathAsync();
+        var options = new VideoReadOptions { SampleInterval = TimeSpan.Zero, RealTime = false, Decode = DecodeMode.AllFrames };
+        var sizes = new List<(int W, int H)>();
+        var checkedFrames = new Dictionary<int, byte[]>();
+        await foreach (var f in VideoReader.ReadAsync("reschange-cam", path, options))
+        {
+            using (f)
+            {
+                if (sizes.Count is 10 or 50) checkedFrames[sizes.Count] = f.Bgr.ToArray();
+                sizes.Add((f.Width, f.Height));
+            }
+        }
+
+        Assert.Equal(Enumerable.Repeat((640, 480), ResolutionChangeClip.FramesPerPart)
+            .Concat(Enumerable.Repeat((320, 240), ResolutionChangeClip.FramesPerPart)), sizes);
+        // A misaligned pipe read after the change would give garbage; each frame matches its own reference decode.
+        // (The reference is the whole clip decoded at once and cut by the known sizes: select's frame counter restarts
+        // when ffmpeg rebuilds its filters at the change, so it cannot pick frame 50 on its own.)
+        var all = await Ffmpeg.DecodeAllAsync(path);
+        Assert.Equal(ResolutionChangeClip.FramesPerPart * (640 * 480 * 3 + 320 * 240 * 3), all.Length);
+        foreach (var (n, ours) in checkedFrames)
+        {
+            var offset = Math.Min(n, ResolutionChangeClip.FramesPerPart) * 640 * 480 * 3 + Math.Max(0, n - ResolutionChangeClip.FramesPerPart) * 320 * 240 * 3;
+            var reference = all.AsSpan(offset, ours.Length);
+            var diff = Ffmpeg.MeanAbsoluteDifference(ours, reference);
+            output.WriteLine($"frame {n}: {ours.Length} bytes, mean difference {diff:0.###}");
+            Assert.True(diff < 1.0, $"frame {n}: mean difference {diff}");
+        }
+    }
+
+    [Fact]
+    public async Task ResolutionChange_WithAMaxSize_ScalesTheLargePartOnly()
+    {
+        var path = await ResolutionChangeClip.PathAsync();
+        var options = new VideoReadOptions { SampleInterval = TimeSpan.FromSeconds(1), RealTime = false, MaxWidth = 400, MaxHeight = 400 };
+        var sizes = new List<(int W, int H)>();
+        await foreach (var f in VideoReader.ReadAsync("reschange-cam", path, options))
+        {
+            using (f) sizes.Add((f.Width, f.Height));
+        }
+        // 640x480 fits 400x400 as 400x300; 320x240 is already inside and is not enlarged
+        Assert.Equal([(400, 300), (400, 300), (320, 240), (320, 240)], sizes);
+    }
+
+    [Theory]
+    [InlineData(320, 0, 320, 240)]
+    [InlineData(0, 120, 160, 120)]
+    [InlineData(1280, 1000, 640, 480)] // never up
+    public async Task MaxSize_ScalesInTheDecoder_KeepingTheAspectRatio(int maxW, int maxH, int w, int h)
+    {
+        var options = new VideoReadOptions { SampleInterval = TimeSpan.FromSeconds(2), RealTime = false, MaxWidth = maxW, MaxHeight = maxH };
+        var count = 0;
+        await foreach (var f in VideoReader.ReadAsync("scaled-cam", TestAssets.Media(Clip), options))
+        {
+            using (f) Assert.Equal((w, h), (f.Width, f.Height));
+            count++;
+        }
+        Assert.True(count >= 4);
+    }
+
+    [Fact]
+    public async Task Snapshot_OfAFile_IsItsFirstKeyframe()
+    {
+        var path = TestAssets.Media(Clip);
+        using var frame = await VideoReader.SnapshotAsync("file-cam", path, new SnapshotOptions());
+        Assert.Equal((640, 480), (frame.Width, frame.Height));
+        Assert.Equal(new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero), frame.CaptureTime);
+        var reference = await Ffmpeg.DecodeFrameAsync(path, 0);
+        Assert.True(Ffmpeg.MeanAbsoluteDifference(frame.Bgr, reference) < 1.0);
+
+        var missing = await Assert.ThrowsAsync<StreamException>(() =>
+            VideoReader.SnapshotAsync("lost-cam", Path.Combine(TestAssets.TempDir("ingest"), "absent.mp4"), new SnapshotOptions()));
+        Assert.Equal(StreamFailureKind.NotFound, missing.Kind);
+    }
+
+    [Fact]
+    public async Task Probe_OfFiles_CodecSizeRateGopBitrate()
+    {
+        var parking = await StreamProbe.ProbeAsync(TestAssets.Media(Clip), TimeSpan.FromSeconds(10));
+        output.WriteLine(parking.ToString());
+        Assert.True(parking.Succeeded, parking.Failure);
+        // MPEG-4 Part 2, a keyframe every 12 frames = 0.6 s at 20 fps
+        Assert.Equal(("mpeg4", 640, 480, 20.0, false), (parking.Codec, parking.Width, parking.Height, parking.FrameRate, parking.IsLive));
+        Assert.Equal(TimeSpan.FromSeconds(0.6), parking.Gop);
+        Assert.Equal(12, parking.GopFrames);
+        Assert.True(parking.BitRate > 0);
+
+        var highway = await StreamProbe.ProbeAsync(TestAssets.Media("highway-traffic-640x360.mp4"), TimeSpan.FromSeconds(10));
+        output.WriteLine(highway.ToString());
+        Assert.Equal(("h264", 640, 360, 30.0), (highway.Codec, highway.Width, highway.Height, highway.FrameRate));
+        Assert.NotNull(highway.Gop);
+        Assert.Equal((int)Math.Round(highway.Gop!.Value.TotalSeconds * 30), highway.GopFrames);
+
+        var missing = await StreamProbe.ProbeAsync("/no/such/file.mp4", TimeSpan.FromSeconds(10));
+        Assert.Equal(StreamFailureKind.NotFound, missing.FailureKind);
+
+        var notVideo = Path.Combine(TestAssets.TempDir("probe"), "not-a-video.mp4");
+        await File.WriteAllTextAsync(notVideo, "this is not a video");
+        var invalid = await StreamProbe.ProbeAsync(notVideo, TimeSpan.FromSeconds(10));
+        Assert.Equal(StreamFailureKind.InvalidData, invalid.FailureKind);
     }
 }
