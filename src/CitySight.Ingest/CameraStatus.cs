@@ -1,5 +1,6 @@
 namespace CitySight.Ingest;
 
+/// <summary>A camera's ingest state. New members are added at the end: the numbers of the old ones stay.</summary>
 public enum CameraState
 {
     /// <summary>Opening the stream (first time, after a failure, or switching decode mode).</summary>
@@ -8,6 +9,8 @@ public enum CameraState
     Streaming,
     /// <summary>The last attempt failed or the stream ended; waiting to retry at <see cref="CameraStatus.NextAttemptAt"/> (see Reason).</summary>
     Offline,
+    /// <summary>Cancelled, the file ended (no loop), or the output channel was closed.</summary>
+    Stopped,
     /// <summary>
     /// The camera accepted the connection, or was streaming, but frames stopped coming for the stall timeout: ffmpeg was
     /// killed and the stream is restarted at <see cref="CameraStatus.NextAttemptAt"/>.
@@ -15,8 +18,6 @@ public enum CameraState
     Stalled,
     /// <summary>The camera is disabled in the configuration: never connected.</summary>
     Disabled,
-    /// <summary>Cancelled, the file ended (no loop), or the output channel was closed.</summary>
-    Stopped,
 }
 
 /// <summary>A snapshot of one camera's ingest. Reason never contains a password.</summary>

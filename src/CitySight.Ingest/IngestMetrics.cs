@@ -26,7 +26,7 @@ public static class IngestMetrics
 
     public static readonly Gauge CameraStateGauge = Metrics.CreateGauge(
         "citysight_camera_state",
-        "1 for the camera's current ingest state, 0 for the others (connecting, streaming, offline, stalled, disabled, stopped).",
+        "1 for the camera's current ingest state, 0 for the others (connecting, streaming, offline, stopped, stalled, disabled).",
         new GaugeConfiguration { LabelNames = ["camera", "group", "state"] });
 
     public static readonly Gauge LastFrameAge = Metrics.CreateGauge(

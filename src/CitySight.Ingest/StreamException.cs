@@ -2,7 +2,7 @@ using CitySight.Domain;
 
 namespace CitySight.Ingest;
 
-/// <summary>Why a stream could not be read.</summary>
+/// <summary>Why a stream could not be read. New members are added at the end: the numbers of the old ones stay.</summary>
 public enum StreamFailureKind
 {
     /// <summary>Something else; <see cref="StreamException.Reason"/> has ffmpeg's words.</summary>
@@ -13,23 +13,23 @@ public enum StreamFailureKind
     Unauthorized,
     /// <summary>Nothing listens at the host and port.</summary>
     ConnectionRefused,
-    /// <summary>The host name does not resolve (a typo in the configuration, or DNS is down). Retried slowly.</summary>
-    UnknownHost,
     /// <summary>The connection dropped while streaming (server gone, reset, broken pipe).</summary>
     ConnectionLost,
     /// <summary>No answer within the allowed time (nothing reachable answered), or no snapshot frame in time.</summary>
     Timeout,
-    /// <summary>
-    /// The camera accepted the connection, or was streaming, but no frame came within the allowed time:
-    /// a hung camera or encoder. The continuous reader restarts ffmpeg for it.
-    /// </summary>
-    Stalled,
     /// <summary>The server answered but the data cannot be demuxed or decoded.</summary>
     InvalidData,
     /// <summary>The source has no video stream.</summary>
     NoVideo,
     /// <summary>The ffmpeg/ffprobe programs could not be run or misbehaved.</summary>
     ProcessFailed,
+    /// <summary>The host name does not resolve (a typo in the configuration, or DNS is down). Retried slowly.</summary>
+    UnknownHost,
+    /// <summary>
+    /// The camera accepted the connection, or was streaming, but no frame came within the allowed time:
+    /// a hung camera or encoder. The continuous reader restarts ffmpeg for it.
+    /// </summary>
+    Stalled,
 }
 
 /// <summary>

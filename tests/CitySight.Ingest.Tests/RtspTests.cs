@@ -219,9 +219,10 @@ public sealed class RtspTests(SimulatorFixture fixture, ITestOutputHelper output
             Assert.Empty(ChildProcesses.WithCommandLineContaining(url));
         }
         output.WriteLine($"snapshot wall ms: {string.Join(", ", walls.Select(w => w.ToString("0")))}; ffmpeg CPU ms: {string.Join(", ", cpus.Select(c => c.ToString("0")))}");
-        // Each visit: ffmpeg's start (~0.1 s), connect, and the wait for the stream's next keyframe (up to its 1 s GOP),
-        // decode, kill. With ffmpeg's default probing instead of the minimal one, a visit took 5-6 s here.
-        Assert.All(walls, w => Assert.True(w < 2000, $"a snapshot took {w:0} ms"));
+        // Each visit: ffmpeg's start (~0.1 s), connect, and the wait for the stream's next keyframe (up to its 1 s GOP;
+        // back-to-back visits wait nearly all of it), decode, kill: 0.3-1.2 s, more on a busy machine. With ffmpeg's
+        // default probing instead of the minimal one, a visit took 5-6 s here.
+        Assert.All(walls, w => Assert.True(w < 3000, $"a snapshot took {w:0} ms"));
         Assert.True(cpus.Sum() > 0, "the decoder's CPU time is accounted");
     }
 

@@ -40,8 +40,9 @@ public class PatrolPlanTests
     public void With_enough_budget_each_camera_is_revisited_at_its_interval()
     {
         var plan = Simulate(Cameras(100, TimeSpan.FromMinutes(1)), slots: 8, visit: TimeSpan.FromSeconds(1), duration: TimeSpan.FromMinutes(10));
-        // 100 visits of 1 s on 8 slots take 12.5 s per round, well inside a minute: gaps are the interval plus one visit.
-        Assert.InRange(plan.WorstGap, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(2));
+        // 100 visits of 1 s on 8 slots take 12.5 s per round, well inside a minute: every camera comes back early
+        // (at 80 % of its interval plus one visit), so no gap reaches the interval.
+        Assert.InRange(plan.WorstGap, TimeSpan.FromSeconds(48), TimeSpan.FromSeconds(50));
         Assert.All(plan.Entries, e => Assert.True(e.LastVisit > T0 + TimeSpan.FromMinutes(8)));
     }
 

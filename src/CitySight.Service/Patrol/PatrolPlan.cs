@@ -4,8 +4,9 @@ namespace CitySight.Service.Patrol;
 
 /// <summary>
 /// Who to visit next in a patrol (轮巡): the camera whose visit is most overdue, so when the budget is short every
-/// camera is late by about the same amount and none starves. Each camera is due its revisit interval (its sample
-/// interval) after its last visit ended; a failing camera backs off, never faster than its interval. Pure state on an
+/// camera is late by about the same amount and none starves. A camera's sample interval is the longest it may go
+/// between two visits: the plan aims to come back after <see cref="Aim"/> of it, so the wait for a free slot and the
+/// visit itself still fit inside. A failing camera backs off, never faster than its interval. Pure state on an
 /// explicit clock: the worker owns the time and the concurrency, tests drive it with simulated time.
 /// Not thread-safe: the caller serialises access.
 /// </summary>
@@ -13,6 +14,9 @@ public sealed class PatrolPlan
 {
     private readonly PriorityQueue<PatrolEntry, DateTimeOffset> _due = new();
     private readonly TimeSpan _maxBackoff;
+
+    /// <summary>Fraction of the interval after which a camera is due again.</summary>
+    public const double Aim = 0.8;
 
     public PatrolPlan(IEnumerable<Camera> cameras, DateTimeOffset start, TimeSpan? maxBackoff = null)
     {
@@ -54,7 +58,7 @@ public sealed class PatrolPlan
         e.ConsecutiveFailures = 0;
         e.Reason = null;
         Visits++;
-        Schedule(e, at + e.Camera.SampleInterval);
+        Schedule(e, at + e.Camera.SampleInterval * Aim);
     }
 
     public void Failed(PatrolEntry e, DateTimeOffset at, string reason, bool slow = false)
