@@ -66,9 +66,21 @@ public class PatrolPlanTests
         var broken = plan.Entries.Single(e => e.Camera.Id == "c0");
         Assert.Null(broken.LastVisit);
         Assert.Equal("connection refused", broken.Reason);
-        // 30 s, 60 s, 120 s, 240 s ... : a handful of attempts in ten minutes, not one every interval.
-        Assert.InRange(plan.Failures, 3, 6);
+        // 2 s (a fifth of the interval), 4, 8, ... 256 s, then the 10-minute cap: a handful of attempts in ten minutes.
+        Assert.InRange(plan.Failures, 7, 10);
         Assert.True(plan.Entries.Where(e => e != broken).Max(e => e.WorstGap) <= TimeSpan.FromSeconds(10.5));
+    }
+
+    [Fact]
+    public void A_single_failure_is_retried_soon_not_a_whole_interval_later()
+    {
+        var plan = new PatrolPlan(Cameras(1, TimeSpan.FromMinutes(2)), T0);
+        Assert.True(plan.TryTake(T0, out var e));
+        plan.Visited(e, T0);
+        Assert.True(plan.TryTake(T0 + TimeSpan.FromSeconds(96), out e));
+        plan.Failed(e, T0 + TimeSpan.FromSeconds(100), "timeout");
+        // Retried 24 s later (the fifth of the interval kept as margin), not a whole interval later.
+        Assert.Equal(T0 + TimeSpan.FromSeconds(124), plan.NextDue);
     }
 
     [Fact]

@@ -66,11 +66,14 @@ public sealed class PatrolPlan
         e.ConsecutiveFailures++;
         e.Reason = reason;
         Failures++;
-        // Doubling from 30 s (from 5 min for credentials/unknown hosts), capped, and never sooner than the interval.
-        var first = slow ? TimeSpan.FromMinutes(5) : TimeSpan.FromSeconds(30);
+        // A one-off failure (a timeout, a dropped connection) is retried soon, within the camera's deadline; repeated
+        // failures double from there, capped. Credentials and unknown hosts start at 5 minutes: retrying cannot fix them.
+        var first = slow ? TimeSpan.FromMinutes(5) : Min(TimeSpan.FromSeconds(30), e.Camera.SampleInterval * (1 - Aim));
         var backoff = TimeSpan.FromTicks(Math.Min(_maxBackoff.Ticks, first.Ticks << Math.Min(e.ConsecutiveFailures - 1, 16)));
-        Schedule(e, at + (backoff > e.Camera.SampleInterval ? backoff : e.Camera.SampleInterval));
+        Schedule(e, at + backoff);
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private void Schedule(PatrolEntry e, DateTimeOffset at)
     {
