@@ -12,9 +12,9 @@ Design (why it scales):
     a client uses the mount (created on DESCRIBE, unprepared when the last client leaves); the source
     fans its access units out only to the medias that exist, so idle mounts cost nothing; a file none of
     whose mounts is in use is paused, so an idle server costs nothing at all.
-  * appsrc is live and timestamps on its own clock (do-timestamp): the RTSP side never sees the seek
-    back to 0 and each mount's RTP timestamps only ever increase. Sources must have no B-frames
-    (timestamps are given in decode order); the C# side (H264Cache) makes sure of that.
+  * Each access unit is stamped with the mount's own running time as it is pushed: the RTSP side never
+    sees the seek back to 0 and each mount's RTP timestamps only ever increase. Sources must have no
+    B-frames (timestamps are given in decode order); the C# side (H264Cache) makes sure of that.
   * A feed starts on a keyframe; when a feed falls behind (its appsrc queue fills up) it drops frames
     up to the next keyframe instead of sending a broken GOP.
 
@@ -46,9 +46,9 @@ gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
-# A feed whose appsrc holds more than this many access units is not being drained (its media is paused or
-# its client is slow): stop feeding it until it drains, and restart on a keyframe.
-MAX_QUEUED = 8
+# A feed whose appsrc holds this many access units (about a second) is not being drained (its client is slow
+# or stuck): stop feeding it until it drains, and restart on a keyframe.
+MAX_QUEUED = 30
 
 
 def log(msg: str) -> None:
@@ -58,11 +58,14 @@ def log(msg: str) -> None:
 class Feed:
     """One existing media of one mount: the appsrc we push access units into."""
 
-    __slots__ = ("mount", "appsrc", "caps_gen", "need_key", "active")
+    __slots__ = ("mount", "appsrc", "pipeline", "caps_gen", "need_key", "active")
 
     def __init__(self, mount: str, appsrc):
         self.mount = mount
         self.appsrc = appsrc
+        self.pipeline = appsrc
+        while self.pipeline.get_parent() is not None:
+            self.pipeline = self.pipeline.get_parent()
         self.caps_gen = -1
         self.need_key = True
         # A new media is fed at once: a live media's pipeline is PLAYING while it prepares and needs a
@@ -83,14 +86,30 @@ class Feed:
             self.appsrc.set_property("caps", caps)
             self.caps_gen = caps_gen
         out = buf.copy()  # shares the memory; only the metadata is new
-        # No timestamps: appsrc stamps each buffer with its own running time (do-timestamp).
-        out.pts = Gst.CLOCK_TIME_NONE
-        out.dts = Gst.CLOCK_TIME_NONE
+        out.pts = out.dts = self._running_time()
         if self.appsrc.emit("push-buffer", out) == Gst.FlowReturn.OK:
             return 1
         # Not started yet or shutting down (FLUSHING): start again on a keyframe.
         self.need_key = True
         return 0
+
+    def _running_time(self) -> int:
+        """The media pipeline's running time now: the timestamp of an access unit pushed now.
+
+        Not appsrc's do-timestamp: racing the live pipeline's first start, that sometimes stamped the first
+        buffer with base time 0 (running time = the clock's absolute time, hours ahead), and the RTP sink then
+        waited for it forever. A stamp from here is never ahead of the pipeline's running time.
+        """
+        if self.pipeline.get_state(0)[1] == Gst.State.PLAYING:
+            clock = self.pipeline.get_clock()
+            base = self.pipeline.get_base_time()
+            if clock is not None and base != 0:
+                return max(0, clock.get_time() - base)
+        # Not playing: a new media (about to start at 0) or a prepared one waiting PAUSED for its client's
+        # PLAY (a few ms). Its running time stands at its start time; what is queued meanwhile goes out at
+        # once when it plays, so a client starts on the keyframe that prepared the media, not a GOP later.
+        start = self.pipeline.get_start_time()
+        return 0 if start == Gst.CLOCK_TIME_NONE else start
 
 
 class LoopingSource:
@@ -231,7 +250,7 @@ class Simulator:
         if src is None:
             src = self.sources[key] = LoopingSource(len(self.sources), path)
         factory = self._factory(
-            "( appsrc name=src is-live=true format=time do-timestamp=true max-bytes=0 "
+            "( appsrc name=src is-live=true format=time max-bytes=0 "
             "! rtph264pay name=pay0 pt=96 )"
         )
         factory.connect("media-configure", self._on_media_configure, src, name)
