@@ -127,14 +127,7 @@ public static class VideoReader
                 throw StreamException.Create(cameraId, url, StreamFailureKind.Stalled, $"connected, but no frame within {open} s");
             throw StreamException.Create(cameraId, url, StreamFailureKind.Timeout, $"no answer within {open} s");
         }
-        if (badFrame is { } bad)
-            throw StreamException.Create(cameraId, url, StreamFailureKind.ProcessFailed,
-                $"ffmpeg announced a frame of {bad.Width}x{bad.Height}: cannot read it");
-        if (ffmpeg.ExitCode != 0)
-        {
-            var (kind, reason) = FfmpegErrors.Classify(stderr.Tail());
-            throw StreamException.Create(cameraId, url, kind, $"ffmpeg exited with code {ffmpeg.ExitCode}: {reason}");
-        }
+        ThrowIfFfmpegFailed(cameraId, url, badFrame, ffmpeg, stderr);
         // Exit code 0 with neither the watchdog nor cancellation: the file (or the live stream) ended.
     }
 
@@ -206,14 +199,7 @@ public static class VideoReader
         ct.ThrowIfCancellationRequested();
         if (Volatile.Read(ref timedOut) != 0)
             throw StreamException.Create(cameraId, url, StreamFailureKind.Timeout, $"no frame within {Seconds(options.Timeout)} s");
-        if (badFrame is { } bad)
-            throw StreamException.Create(cameraId, url, StreamFailureKind.ProcessFailed,
-                $"ffmpeg announced a frame of {bad.Width}x{bad.Height}: cannot read it");
-        if (ffmpeg.ExitCode != 0)
-        {
-            var (kind, reason) = FfmpegErrors.Classify(stderr.Tail());
-            throw StreamException.Create(cameraId, url, kind, $"ffmpeg exited with code {ffmpeg.ExitCode}: {reason}");
-        }
+        ThrowIfFfmpegFailed(cameraId, url, badFrame, ffmpeg, stderr);
         throw StreamException.Create(cameraId, url, StreamFailureKind.NoVideo, "the source ended without a decodable frame");
     }
 
@@ -431,6 +417,19 @@ public static class VideoReader
             previous = t;
         }
         return widest;
+    }
+
+    /// <summary>How ffmpeg ended, after the frames stopped: an unreadable frame size or a failing exit, with its reason.</summary>
+    private static void ThrowIfFfmpegFailed(string cameraId, string url, FrameLine? badFrame, FfmpegProcess ffmpeg, ShowInfoReader stderr)
+    {
+        if (badFrame is { } bad)
+            throw StreamException.Create(cameraId, url, StreamFailureKind.ProcessFailed,
+                $"ffmpeg announced a frame of {bad.Width}x{bad.Height}: cannot read it");
+        if (ffmpeg.ExitCode != 0)
+        {
+            var (kind, reason) = FfmpegErrors.Classify(stderr.Tail());
+            throw StreamException.Create(cameraId, url, kind, $"ffmpeg exited with code {ffmpeg.ExitCode}: {reason}");
+        }
     }
 }
 

@@ -41,19 +41,7 @@ public sealed class SupervisionTests(ITestOutputHelper output)
     {
         var camera = Cameras.For("rtsp://no-such-host.invalid/x", TimeSpan.FromSeconds(1));
         var source = new CameraSource(camera, new CapturingLogger()); // default backoffs: slow class starts at 30 s
-        var channel = Channel.CreateUnbounded<Frame>();
-        using var cts = new CancellationTokenSource();
-        var run = source.RunAsync(channel.Writer, cts.Token);
-        CameraStatus offline;
-        try
-        {
-            offline = await Wait.ForStatusAsync(source, s => s.State == CameraState.Offline, Wait.Long, "offline");
-        }
-        finally
-        {
-            await cts.CancelAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
-        }
+        var offline = await Wait.UntilOfflineAsync(source);
         output.WriteLine($"{offline.Reason}; next attempt in {(offline.NextAttemptAt - offline.Since)?.TotalSeconds:0.0} s");
         Assert.Equal(StreamFailureKind.UnknownHost, offline.LastFailure);
         Assert.StartsWith("unknown host: ", offline.Reason);
@@ -75,19 +63,7 @@ public sealed class SupervisionTests(ITestOutputHelper output)
         var camera = Cameras.For(url, TimeSpan.FromSeconds(1));
         var logger = new CapturingLogger();
         var source = new CameraSource(camera, logger);
-        var channel = Channel.CreateUnbounded<Frame>();
-        using var cts = new CancellationTokenSource();
-        var run = source.RunAsync(channel.Writer, cts.Token);
-        CameraStatus offline;
-        try
-        {
-            offline = await Wait.ForStatusAsync(source, s => s.State == CameraState.Offline, Wait.Long, "offline");
-        }
-        finally
-        {
-            await cts.CancelAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
-        }
+        var offline = await Wait.UntilOfflineAsync(source);
         output.WriteLine($"{offline.Reason}; next attempt in {(offline.NextAttemptAt - offline.Since)?.TotalSeconds:0.0} s");
         Assert.True(server.AuthorizationHeaders >= 1, "ffmpeg should have offered the URL's credentials");
         Assert.Equal(StreamFailureKind.Unauthorized, offline.LastFailure);

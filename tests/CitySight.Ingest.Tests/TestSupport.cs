@@ -38,6 +38,22 @@ internal static class Wait
 {
     public static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
 
+    /// <summary>Runs the source until it is Offline, then stops it (it must end by cancellation); the Offline status.</summary>
+    public static async Task<CameraStatus> UntilOfflineAsync(CameraSource source)
+    {
+        using var cts = new CancellationTokenSource();
+        var run = source.RunAsync(System.Threading.Channels.Channel.CreateUnbounded<Frame>().Writer, cts.Token);
+        try
+        {
+            return await ForStatusAsync(source, s => s.State == CameraState.Offline, Long, "offline");
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        }
+    }
+
     /// <summary>Waits, on the source's StatusChanged events, until the predicate holds.</summary>
     public static async Task<CameraStatus> ForStatusAsync(CameraSource source, Func<CameraStatus, bool> predicate,
         TimeSpan timeout, string what)
