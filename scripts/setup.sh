@@ -22,5 +22,7 @@ if ((${#missing[@]})); then
 fi
 
 command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }
-echo "setup: building CitySight (Release)"
-dotnet build CitySight.sln -c Release -nologo -v quiet -clp:ErrorsOnly
+# cpu (default), gpu or openvino: which ONNX Runtime package is linked (models/README.md, "GPU builds").
+flavour="${ONNXRUNTIME_FLAVOR:-cpu}"
+echo "setup: building CitySight (Release, ONNX Runtime $flavour)"
+dotnet build CitySight.sln -c Release -nologo -v quiet -clp:ErrorsOnly -p:OnnxRuntimeFlavor="$flavour"

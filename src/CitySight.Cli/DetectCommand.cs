@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using CitySight.Domain;
+using CitySight.Configuration;
 using CitySight.Imaging;
 using CitySight.Inference;
 using CitySight.Ingest;
@@ -16,7 +17,7 @@ internal static class DetectCommand
     {
         var input = new Argument<string>("INPUT") { Description = "An image (jpg/png) or a video file" };
         var config = ConfigPaths.ConfigOption();
-        var model = new Option<string?>("--model") { Description = "Model name in the manifest (default: the configured detector)" };
+        var model = new Option<string?>("--model") { Description = "Model name in the manifest (default: the first configured model)" };
         var outDir = new Option<string?>("--out") { Description = "Write annotated images into this folder" };
         var interval = new Option<double>("--interval") { Description = "Seconds between sampled video frames", DefaultValueFactory = _ => 1.0 };
         var cmd = new Command("detect", "Detect objects in an image or a video; prints one JSON object per detection (class, confidence, box in source pixels).")
@@ -36,8 +37,13 @@ internal static class DetectCommand
             try
             {
                 var manifest = ModelManifest.Load(cfg.Models.Manifest);
-                var spec = manifest.Get(parse.GetValue(model) ?? cfg.Models.Detector);
-                using var detector = new OnnxDetector(spec, ModelLocator.Locate(spec, cfg.Models.SearchPaths), cfg.Models.Threads);
+                var run = parse.GetValue(model) is { } named
+                    ? cfg.Models.Run.FirstOrDefault(r => r.Model == named) ?? new DetectorSettings { Model = named }
+                    : cfg.Models.Run[0];
+                var spec = manifest.Get(run.Model);
+                using var detector = new OnnxDetector(spec, ModelLocator.Locate(spec, cfg.Models.SearchPaths),
+                    CitySight.Service.CitySightHost.OptionsOf(run) with { MaxBatch = 1, Instances = 1 });
+                if (detector.Provider.FellBack) Console.Error.WriteLine($"warning: model {spec.Name}: {detector.Provider.FallbackReason}");
                 var output = parse.GetValue(outDir);
                 if (output is not null) Directory.CreateDirectory(output);
                 var name = Path.GetFileNameWithoutExtension(path);

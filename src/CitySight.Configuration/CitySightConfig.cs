@@ -43,12 +43,31 @@ public sealed record ModelSettings
 {
     /// <summary>Absolute path of models/manifest.yaml.</summary>
     public string Manifest { get; init; } = Path.GetFullPath("models/manifest.yaml");
-    /// <summary>Name of the manifest entry to run.</summary>
-    public string Detector { get; init; } = "yolov8n-coco-int8";
     /// <summary>Absolute folders searched, in order, for the model file named in the manifest.</summary>
     public IReadOnlyList<string> SearchPaths { get; init; } = [];
+    /// <summary>
+    /// The models run at once (models.run, or the models.detector shorthand for one model on the CPU). Each camera's
+    /// frames go to every model that can raise one of the case types the camera asks for.
+    /// </summary>
+    public IReadOnlyList<DetectorSettings> Run { get; init; } = [new() { Model = "yolov8n-coco-int8" }];
+}
+
+/// <summary>One model to run and how: one entry of models.run.</summary>
+public sealed record DetectorSettings
+{
+    /// <summary>Name of the entry in the model manifest.</summary>
+    public required string Model { get; init; }
+    public ExecutionProvider Provider { get; init; } = ExecutionProvider.Cpu;
+    /// <summary>GPU index for cuda/tensorrt; for openvino 0 = its CPU device, N = GPU.(N-1).</summary>
+    public int DeviceId { get; init; }
     /// <summary>Intra-op threads for ONNX Runtime; 0 lets it choose.</summary>
     public int Threads { get; init; }
+    /// <summary>Most frames (from any cameras) in one run; 1 on a small CPU, where batching brings nothing.</summary>
+    public int MaxBatch { get; init; } = 1;
+    /// <summary>How long a batch's first frame may wait for more; zero adds no waiting.</summary>
+    public TimeSpan MaxWait { get; init; } = TimeSpan.Zero;
+    /// <summary>Sessions of this model running side by side.</summary>
+    public int Instances { get; init; } = 1;
 }
 
 public sealed record IngestSettings

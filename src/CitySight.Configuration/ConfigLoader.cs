@@ -14,7 +14,8 @@ public static partial class ConfigLoader
 {
     private static readonly string[] TopKeys = ["service", "models", "rules", "ingest", "case_types", "cameras"];
     private static readonly string[] ServiceKeys = ["grpc_port", "http_port", "data_dir"];
-    private static readonly string[] ModelKeys = ["manifest", "detector", "search_paths", "threads"];
+    private static readonly string[] ModelKeys = ["manifest", "detector", "search_paths", "threads", "run"];
+    private static readonly string[] RunKeys = ["model", "provider", "device_id", "threads", "max_batch", "max_wait", "instances"];
     private static readonly string[] IngestKeys = ["max_streams", "patrol_concurrency", "snapshot_timeout", "max_frame_width", "max_frame_height"];
     private static readonly string[] RuleKeys = ["min_confidence", "confirm_samples", "same_object_iou", "dedup_window"];
     private static readonly string[] CaseTypeKeys = ["id", "code", "name_zh", "name_en", "major_class"];
@@ -131,15 +132,56 @@ public static partial class ConfigLoader
     {
         var m = new ModelSettings();
         if (top.Child("models", ModelKeys) is not { } sec) return m;
-        return m with
+        m = m with
         {
             Manifest = sec.Text("manifest") is { Length: > 0 } p ? sec.Src.Resolve(p) : m.Manifest,
-            Detector = sec.Has("detector") ? sec.Text("detector", required: true) ?? m.Detector : m.Detector,
             SearchPaths = sec.TextList("search_paths") is { } paths
                 ? paths.Where(x => x.Value.Length > 0).Select(x => sec.Src.Resolve(x.Value)).ToList()
                 : m.SearchPaths,
-            Threads = sec.Int("threads", 0, 1024) ?? m.Threads,
         };
+
+        // detector/threads: the one-model-on-CPU shorthand, kept for existing configs.
+        var detector = sec.Has("detector") ? sec.Text("detector", required: true) : null;
+        var threads = sec.Int("threads", 0, 1024);
+        if (!sec.Has("run"))
+            return m with { Run = [new DetectorSettings { Model = detector ?? m.Run[0].Model, Threads = threads ?? 0 }] };
+
+        foreach (var key in new[] { "detector", "threads" })
+            if (sec.Has(key))
+                sec.Src.Error(sec.KeyMark(key), sec.Field(key), "give either run (a list of models) or detector/threads, not both");
+
+        if (sec.List("run") is not { } seq) return m;
+        if (seq.Children.Count == 0)
+        {
+            sec.Src.Error(sec.KeyMark("run"), sec.Field("run"), "the list is empty: name at least one model to run");
+            return m;
+        }
+        var run = new List<DetectorSettings>();
+        var firstAt = new Dictionary<string, Mark>(StringComparer.Ordinal);
+        var i = 0;
+        foreach (var item in seq.Children)
+        {
+            var path = sec.Field($"run[{i++}]");
+            if (Section.Open(sec.Src, item, path, item.Start, RunKeys) is not { } r) continue;
+            if (r.Text("model", required: true) is not { } model) continue;
+            if (firstAt.TryGetValue(model, out var first))
+            {
+                sec.Src.Error(r.Value("model")!.Start, r.Field("model"), $"model '{model}' is listed twice (first at line {first.Line})");
+                continue;
+            }
+            firstAt[model] = r.Value("model")!.Start;
+            run.Add(new DetectorSettings
+            {
+                Model = model,
+                Provider = Choice<ExecutionProvider>(r, "provider") ?? ExecutionProvider.Cpu,
+                DeviceId = r.Int("device_id", 0, 64) ?? 0,
+                Threads = r.Int("threads", 0, 1024) ?? 0,
+                MaxBatch = r.Int("max_batch", 1, 256) ?? 1,
+                MaxWait = r.Duration("max_wait") ?? TimeSpan.Zero,
+                Instances = r.Int("instances", 1, 64) ?? 1,
+            });
+        }
+        return run.Count > 0 ? m with { Run = run } : m;
     }
 
     private static IngestSettings ReadIngest(Section top)

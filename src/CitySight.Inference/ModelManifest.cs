@@ -41,7 +41,7 @@ public sealed class ModelManifest
     {
         private static readonly string[] TopKeys = ["models", "default"];
         private static readonly string[] ModelKeys =
-            ["name", "file", "sha256", "input", "output", "confidence", "nms_iou", "max_detections", "classes", "case_types"];
+            ["name", "file", "sha256", "input", "output", "confidence", "class_confidence", "nms_iou", "max_detections", "classes", "case_types"];
         private static readonly string[] InputKeys = ["width", "height", "colour", "scale", "resize", "pad"];
         private static readonly string[] OutputKeys = ["layout"];
 
@@ -121,7 +121,11 @@ public sealed class ModelManifest
                         "auto" => OutputLayout.Auto,
                         "yolov8" or "yolo11" => OutputLayout.YoloV8,
                         "yolov5" => OutputLayout.YoloV5,
-                        var other => throw Fail(name, "output.layout", layoutNode, $"unknown layout '{other}'; expected auto, yolov8 (also yolo11) or yolov5"),
+                        "yolox" => OutputLayout.Yolox,
+                        "fastestdet" => OutputLayout.FastestDet,
+                        "end2end" or "yolov10" => OutputLayout.EndToEnd,
+                        var other => throw Fail(name, "output.layout", layoutNode,
+                            $"unknown layout '{other}'; expected auto, yolov8 (also yolo11), yolov5, yolox, fastestdet or end2end (also yolov10)"),
                     };
                 }
             }
@@ -172,6 +176,21 @@ public sealed class ModelManifest
                 }
             }
 
+            var classConfidence = new Dictionary<string, float>(StringComparer.Ordinal);
+            if (Find(m, "class_confidence") is { } ccNode)
+            {
+                foreach (var (k, v) in Mapping(ccNode, name, "class_confidence").Children)
+                {
+                    var cname = Scalar(k, name, "class_confidence");
+                    if (!classes.Contains(cname))
+                        throw Fail(name, "class_confidence", k, $"'{cname}' is not in this model's classes");
+                    var field = $"class_confidence.{cname}";
+                    var t = Float(v, name, field);
+                    if (!(t > 0 && t < 1)) throw Fail(name, field, v, $"must be between 0 and 1 (exclusive), found {t}");
+                    classConfidence[cname] = t;
+                }
+            }
+
             return new ModelSpec
             {
                 Name = name,
@@ -180,6 +199,7 @@ public sealed class ModelManifest
                 Input = input,
                 Layout = layout,
                 Confidence = confidence,
+                ClassConfidence = classConfidence,
                 NmsIou = iou,
                 MaxDetections = maxDet,
                 Classes = classes,

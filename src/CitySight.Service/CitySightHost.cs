@@ -27,8 +27,13 @@ public static class CitySightHost
     public static WebApplication Build(CitySightConfig config, Action<ILoggingBuilder>? logging = null)
     {
         var manifest = ModelManifest.Load(config.Models.Manifest);
-        var spec = manifest.Get(config.Models.Detector);
-        var modelPath = ModelLocator.Locate(spec, config.Models.SearchPaths);
+        var models = config.Models.Run
+            .Select(run =>
+            {
+                var spec = manifest.Get(run.Model);
+                return (Run: run, Spec: spec, Path: ModelLocator.Locate(spec, config.Models.SearchPaths));
+            })
+            .ToList();
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -47,12 +52,27 @@ public static class CitySightHost
         var s = builder.Services;
         s.AddSingleton(config);
         s.AddSingleton(new PipelineChannels());
+        s.AddSingleton<IReadOnlyList<BatchingDetector>>(sp =>
+        {
+            var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("CitySight.Inference");
+            var detectors = new List<BatchingDetector>();
+            try
+            {
+                foreach (var (run, spec, path) in models)
+                    detectors.Add(StartDetector(run, spec, path, log));
+            }
+            catch
+            {
+                foreach (var d in detectors) d.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                throw;
+            }
+            return detectors;
+        });
         s.AddSingleton(sp =>
         {
-            var detector = new OnnxDetector(spec, modelPath, config.Models.Threads);
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("CitySight.Inference").LogInformation(
-                "Model {Model} ({Layout}) loaded from {Path} on CPU", spec.Name, detector.OutputLayout, Path.GetFileName(modelPath));
-            return detector;
+            var cameras = config.Cameras.ToDictionary(c => c.Id);
+            return new DetectionStage(sp.GetRequiredService<IReadOnlyList<BatchingDetector>>(), id => cameras.GetValueOrDefault(id),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<DetectionStage>());
         });
         s.AddSingleton(_ => new CaseStore(config.Service.DataDir));
         s.AddCitySightDelivery();
@@ -68,7 +88,7 @@ public static class CitySightHost
 
         var app = builder.Build();
         // Fail now, not on the first frame.
-        app.Services.GetRequiredService<OnnxDetector>();
+        app.Services.GetRequiredService<DetectionStage>();
         app.Services.GetRequiredService<CaseStore>();
 
         app.MapCitySightDelivery();
@@ -76,6 +96,30 @@ public static class CitySightHost
         app.MapGet("/healthz", (IngestWorker ingest, PatrolWorker patrol) => Results.Json(Health(ingest, patrol), JsonOptions));
         return app;
     }
+
+    /// <summary>Loads one model as configured and says where it really runs; a provider that is not there falls back to CPU, loudly.</summary>
+    public static BatchingDetector StartDetector(DetectorSettings run, ModelSpec spec, string path, ILogger log)
+    {
+        var detector = new BatchingDetector(spec, path, OptionsOf(run), log);
+        if (detector.Provider.FellBack)
+            log.LogWarning("Model {Model}: provider {Requested} was asked for, but {Reason}", spec.Name,
+                run.Provider.ToString().ToLowerInvariant(), detector.Provider.FallbackReason);
+        log.LogInformation(
+            "Model {Model} ({Layout}) loaded from {Path}: runs on {Provider}, {Batch} frame(s) per run ({BatchKind} batch), {Instances} session(s), {Threads} thread(s)",
+            spec.Name, detector.OutputLayout, Path.GetFileName(path), detector.Provider.OrtName, detector.BatchCapacity,
+            detector.DynamicBatch ? "dynamic" : "fixed", detector.Instances, run.Threads == 0 ? "auto" : run.Threads.ToString());
+        return detector;
+    }
+
+    public static DetectorOptions OptionsOf(DetectorSettings run) => new()
+    {
+        Provider = run.Provider,
+        DeviceId = run.DeviceId,
+        Threads = run.Threads,
+        MaxBatch = run.MaxBatch,
+        MaxWait = run.MaxWait,
+        Instances = run.Instances,
+    };
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 

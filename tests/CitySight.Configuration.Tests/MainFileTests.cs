@@ -15,7 +15,8 @@ public class MainFileTests
         var d = new CitySightConfig { SourceFile = "" };
         Assert.Equal(d.Service.GrpcPort, c.Service.GrpcPort);
         Assert.Equal(d.Rules, c.Rules);
-        Assert.Equal(d.Models.Detector, c.Models.Detector);
+        Assert.Equal(d.Models.Run, c.Models.Run);
+        Assert.Equal(new DetectorSettings { Model = "yolov8n-coco-int8" }, Assert.Single(c.Models.Run));
         Assert.Equal(CaseType.Defaults, c.CaseTypes);
         Assert.Empty(c.Groups);
         // The default cameras folder sits beside the main file; missing is fine.
@@ -48,11 +49,39 @@ public class MainFileTests
         Assert.Equal((6000, 6001), (c.Service.GrpcPort, c.Service.HttpPort));
         Assert.Equal(Path.GetFullPath(Path.Combine(t.Dir, "..", "store")), c.Service.DataDir);
         Assert.Equal(Path.Combine(t.Dir, "m", "manifest.yaml"), c.Models.Manifest);
-        Assert.Equal("yolox-nano-coco", c.Models.Detector);
         Assert.Equal([Path.Combine(t.Dir, "a"), "/opt/models"], c.Models.SearchPaths);
-        Assert.Equal(4, c.Models.Threads);
+        // detector/threads is the shorthand for one model on the CPU.
+        Assert.Equal(new DetectorSettings { Model = "yolox-nano-coco", Threads = 4 }, Assert.Single(c.Models.Run));
         Assert.Equal(new RuleSettings { MinConfidence = 0.5f, ConfirmSamples = 5, SameObjectIoU = 1, DedupWindow = TimeSpan.FromMinutes(90) }, c.Rules);
         Assert.Equal(Path.Combine(t.Dir, "cams"), c.CamerasDir);
+    }
+
+    [Fact]
+    public void Several_models_run_with_their_own_provider_batch_and_threads()
+    {
+        var r = new TestConfig("""
+            models:
+              run:
+                - model: yolov8n-coco-int8
+                - model: yolox-nano-coco-dynbatch
+                  provider: cuda
+                  device_id: 1
+                  threads: 2
+                  max_batch: 8
+                  max_wait: 20ms
+                  instances: 2
+            """).Load();
+        Assert.True(r.Success, TestConfig.AllErrors(r));
+        Assert.Equal(
+            [
+                new DetectorSettings { Model = "yolov8n-coco-int8" },
+                new DetectorSettings
+                {
+                    Model = "yolox-nano-coco-dynbatch", Provider = ExecutionProvider.Cuda, DeviceId = 1, Threads = 2,
+                    MaxBatch = 8, MaxWait = TimeSpan.FromMilliseconds(20), Instances = 2,
+                },
+            ],
+            r.Config!.Models.Run);
     }
 
     // yaml: the offending line carries "#<"; at: the text on that line the error must point to.
@@ -68,6 +97,14 @@ public class MainFileTests
         { "models:\n  threads: -1 #<\n", "models.threads", "-1", "must be between 0 and 1024 (got -1)" },
         { "models:\n  search_paths: ../models #<\n", "models.search_paths", "../models", "expected a list" },
         { "models:\n  detector: \"\" #<\n", "models.detector", "\"\"", "must not be empty" },
+        { "models:\n  run:\n    - model: m\n      provider: tpu #<\n", "models.run[0].provider", "tpu", "'tpu' is not one of: cpu, cuda, tensorrt, openvino" },
+        { "models:\n  run:\n    - model: m\n      max_batch: 0 #<\n", "models.run[0].max_batch", "0", "must be between 1 and 256 (got 0)" },
+        { "models:\n  run:\n    - model: m\n      max_wait: soon #<\n", "models.run[0].max_wait", "soon", "500ms, 5s, 10m, 1h, 1h30m" },
+        { "models:\n  run:\n    - model: m\n      batch: 4 #<\n", "models.run[0].batch", "batch", "unknown key 'batch'; allowed: model, provider, device_id, threads, max_batch, max_wait, instances" },
+        { "models:\n  run:\n    - model: yolo\n    - model: yolo #<\n", "models.run[1].model", "yolo", "listed twice (first at line 3)" },
+        { "models:\n  run:\n    - provider: cpu #<\n", "models.run[0].model", "provider", "is required" },
+        { "models:\n  run: [] #<\n", "models.run", "run", "the list is empty" },
+        { "models:\n  detector: m #<\n  run:\n    - model: m\n", "models.detector", "detector", "either run (a list of models) or detector/threads, not both" },
         { "rules:\n  min_confidence: 1.2 #<\n", "rules.min_confidence", "1.2", "must be between 0 and 1 (got 1.2)" },
         { "rules:\n  confirm_samples: 0 #<\n", "rules.confirm_samples", "0", "must be at least 1 (got 0)" },
         { "rules:\n  same_object_iou: 0 #<\n", "rules.same_object_iou", "0", "must be greater than 0 and at most 1 (got 0)" },

@@ -22,7 +22,7 @@ public class ShippedConfigTests
         // Relative paths resolve against configs/, not the test's current folder.
         Assert.Equal(Path.Combine(TestAssets.RepoRoot, "data"), c.Service.DataDir);
         Assert.Equal(Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"), c.Models.Manifest);
-        Assert.Equal("yolov8n-coco-int8", c.Models.Detector);
+        Assert.Equal("yolov8n-coco-int8", Assert.Single(c.Models.Run).Model);
         Assert.Equal(
             [Path.Combine(TestAssets.RepoRoot, "models"), Path.GetFullPath(Path.Combine(TestAssets.RepoRoot, "..", "shared", "assets", "models"))],
             c.Models.SearchPaths);

@@ -56,7 +56,6 @@ public sealed class RtspToCaseFeedTests : IAsyncLifetime
             Models = new ModelSettings
             {
                 Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"),
-                Detector = "yolov8n-coco-int8",
                 SearchPaths = [Path.Combine(TestAssets.RepoRoot, "models"), Path.Combine(TestAssets.Root, "models")],
             },
             Rules = new RuleSettings { ConfirmSamples = 2, MinConfidence = 0.3f },

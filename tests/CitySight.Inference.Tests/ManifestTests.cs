@@ -75,6 +75,28 @@ public class ManifestTests
     }
 
     [Fact]
+    public void The_repository_manifest_declares_every_shared_model_with_its_input()
+    {
+        var m = ModelManifest.Load(Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"));
+        var coco = File.ReadAllLines(Path.Combine(TestAssets.Root, "models", "coco80.names")).Where(l => l.Length > 0).ToArray();
+
+        Assert.Equal(["yolov8n-coco-int8", "yolox-nano-coco", "yolox-nano-coco-dynbatch", "fastestdet-coco"], m.Models.Select(x => x.Name));
+        var yolox = new PreprocessSpec(416, 416, ResizeMode.LetterboxTopLeft, ChannelOrder.Bgr, 1f, 114);
+        Assert.Equal(yolox, m.Get("yolox-nano-coco").Input);
+        Assert.Equal(yolox, m.Get("yolox-nano-coco-dynbatch").Input);
+        var fastest = m.Get("fastestdet-coco").Input;
+        Assert.Equal((352, 352, ResizeMode.Stretch, ChannelOrder.Bgr), (fastest.Width, fastest.Height, fastest.Resize, fastest.Channels));
+        Assert.Equal(1f / 255, fastest.Scale, 7);
+        foreach (var spec in m.Models)
+        {
+            Assert.Equal(coco, spec.Classes);
+            Assert.Equal(["car", "bus", "truck", "motorbike"], spec.CaseTypes["illegal_parking"]);
+            // The declared hash is the shared file's: ModelLocator refuses the model otherwise.
+            Assert.Equal(spec.Sha256, ModelLocator.Sha256Of(TestAssets.Model(spec.File)));
+        }
+    }
+
+    [Fact]
     public void A_missing_field_names_file_model_field_and_line()
     {
         var ex = Fails(Replace("width: 320, ", ""));
@@ -96,7 +118,71 @@ public class ManifestTests
         Assert.Equal("output.layout", ex.Field);
         Assert.Equal(5, ex.Line);
         Assert.Contains("'yolov7'", ex.Message);
-        Assert.Contains("auto, yolov8 (also yolo11) or yolov5", ex.Message);
+        Assert.Contains("auto, yolov8 (also yolo11), yolov5, yolox, fastestdet or end2end (also yolov10)", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("auto", OutputLayout.Auto)]
+    [InlineData("yolov8", OutputLayout.YoloV8)]
+    [InlineData("YOLO11", OutputLayout.YoloV8)]
+    [InlineData("yolov5", OutputLayout.YoloV5)]
+    [InlineData("yolox", OutputLayout.Yolox)]
+    [InlineData("fastestdet", OutputLayout.FastestDet)]
+    [InlineData("end2end", OutputLayout.EndToEnd)]
+    [InlineData("yolov10", OutputLayout.EndToEnd)]
+    public void Every_layout_name_parses(string name, OutputLayout layout)
+    {
+        var m = ModelManifest.Parse(Replace("layout: yolov5", $"layout: {name}"), "inline");
+        Assert.Equal(layout, m.Get("tiny").Layout);
+    }
+
+    [Fact]
+    public void Class_confidence_overrides_the_model_confidence_per_class()
+    {
+        var m = ModelManifest.Parse(Replace("confidence: 0.3\n", "confidence: 0.3\n    class_confidence: { car: 0.6, dog: 0.1 }\n"), "inline");
+        var tiny = m.Get("tiny");
+
+        Assert.Equal(new Dictionary<string, float> { ["car"] = 0.6f, ["dog"] = 0.1f }, tiny.ClassConfidence);
+        Assert.Equal([0.3f, 0.6f, 0.3f, 0.1f], tiny.ConfidenceByClassId());
+        Assert.Equal(0.1f, tiny.MinConfidence);
+
+        var other = m.Get("other");
+        Assert.Empty(other.ClassConfidence);
+        Assert.Equal([0.25f], other.ConfidenceByClassId());
+        Assert.Equal(0.25f, other.MinConfidence);
+    }
+
+    [Fact]
+    public void Min_confidence_follows_with_expressions()
+    {
+        var spec = ModelManifest.Parse(Valid, "inline").Get("tiny") with { ClassConfidence = new Dictionary<string, float> { ["bus"] = 0.5f } };
+        Assert.Equal(0.3f, spec.MinConfidence);
+        Assert.Equal(0.2f, (spec with { Confidence = 0.2f }).MinConfidence);
+        Assert.Equal(0.05f, (spec with { ClassConfidence = new Dictionary<string, float> { ["dog"] = 0.05f } }).MinConfidence);
+    }
+
+    [Fact]
+    public void Class_confidence_for_an_unknown_class_is_refused_with_its_line()
+    {
+        var ex = Fails(Replace("confidence: 0.3\n", "confidence: 0.3\n    class_confidence:\n      car: 0.6\n      tram: 0.5\n"));
+
+        Assert.Equal("tiny", ex.Model);
+        Assert.Equal("class_confidence", ex.Field);
+        Assert.Equal(9, ex.Line);
+        Assert.Contains("test-manifest.yaml:9:", ex.Message);
+        Assert.Contains("'tram' is not in this model's classes", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("1.5")]
+    [InlineData("0")]
+    [InlineData("high")]
+    public void Class_confidence_outside_0_1_is_refused(string value)
+    {
+        var ex = Fails(Replace("confidence: 0.3\n", $"confidence: 0.3\n    class_confidence: {{ car: {value} }}\n"));
+
+        Assert.Equal("class_confidence.car", ex.Field);
+        Assert.Equal(7, ex.Line);
     }
 
     [Theory]

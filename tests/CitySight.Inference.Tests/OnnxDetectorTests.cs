@@ -131,3 +131,34 @@ public class OnnxDetectorTests(Yolov8nFixture model, ITestOutputHelper output) :
         Assert.Contains("416", ex.Message);
     }
 }
+
+public class ModelFileTests
+{
+    [Fact]
+    public void A_file_that_is_not_an_onnx_model_is_refused_with_its_path()
+    {
+        var spec = ModelManifest.Load(Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml")).Get("yolox-nano-coco");
+        var dir = TestAssets.TempDir("bad-model");
+        var path = Path.Combine(dir, "truncated.onnx");
+        // The first 64 kB of a real model: what an interrupted download leaves behind.
+        File.WriteAllBytes(path, File.ReadAllBytes(TestAssets.Model(spec.File)).AsSpan(0, 65536).ToArray());
+
+        var ex = Assert.Throws<ModelMismatchException>(() => new OnnxDetector(spec, path));
+
+        Assert.Contains($"model '{spec.Name}'", ex.Message);
+        Assert.Contains("could not load " + path, ex.Message);
+    }
+
+    [Fact]
+    public void An_output_that_fits_no_layout_for_the_declared_classes_is_explained()
+    {
+        var spec = ModelManifest.Load(Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml")).Get("fastestdet-coco");
+        // fastestdet's output is [1,85,22,22]; declaring 3 classes makes it fit no layout.
+        var wrong = spec with { Classes = ["a", "b", "c"], CaseTypes = new Dictionary<string, IReadOnlyList<string>>(), ClassConfidence = new Dictionary<string, float>() };
+
+        var ex = Assert.Throws<ModelMismatchException>(() => new OnnxDetector(wrong, TestAssets.Model(spec.File)));
+
+        Assert.Contains("[1,85,22,22]", ex.Message);
+        Assert.Contains("3 classes", ex.Message);
+    }
+}
