@@ -6,33 +6,6 @@ using CitySight.Tests;
 
 namespace CitySight.Benchmarks;
 
-/// <summary>Letterbox + normalise a 1080p BGR frame into a 640x640 CHW tensor (per-frame preprocessing).</summary>
-[MemoryDiagnoser]
-public class LetterboxBenchmarks
-{
-    private byte[] _frame = [];
-    private float[] _tensor = [];
-    private Letterboxer _letterboxer = null!;
-
-    [Params(ResizeMode.Letterbox, ResizeMode.Stretch)]
-    public ResizeMode Mode { get; set; }
-
-    [GlobalSetup]
-    public void Setup()
-    {
-        _frame = new byte[1920 * 1080 * 3];
-        new Random(42).NextBytes(_frame);
-        _letterboxer = new Letterboxer(new PreprocessSpec(640, 640, Mode, ChannelOrder.Rgb, 1f / 255));
-        _tensor = new float[_letterboxer.TensorLength];
-    }
-
-    [Benchmark]
-    public LetterboxTransform Letterbox1080pTo640() => _letterboxer.Process(_frame, 1920, 1080, _tensor);
-
-    [GlobalCleanup]
-    public void Cleanup() => _letterboxer.Dispose();
-}
-
 /// <summary>Decode + class-aware NMS of yolov8n's real [1,84,8400] output on bus.jpg.</summary>
 [MemoryDiagnoser]
 public class DecodeNmsBenchmarks

@@ -1,5 +1,7 @@
 using CitySight.Domain;
 using CitySight.Imaging;
+using CitySight.Tests;
+using OpenCvSharp;
 
 namespace CitySight.Inference.Tests;
 
@@ -182,6 +184,136 @@ public class LetterboxerTests
 
         Assert.Equal([6f, 12f, 4f, 10f, 2f, 8f], rgb);
         Assert.Equal([1f, 4f, 2f, 5f, 3f, 6f], bgrOut);
+    }
+
+    public static TheoryData<string, ResizeMode, int> Photos => new()
+    {
+        { "bus.jpg", ResizeMode.Letterbox, 640 },
+        { "bus.jpg", ResizeMode.Stretch, 640 },
+        { "bus.jpg", ResizeMode.LetterboxTopLeft, 416 },
+        { "gradient1080p", ResizeMode.Letterbox, 640 },
+        { "gradient1080p", ResizeMode.Stretch, 640 },
+        { "gradient1080p", ResizeMode.LetterboxTopLeft, 416 },
+        { "gradient1080p", ResizeMode.Stretch, 320 },
+        { "gradient400x300", ResizeMode.Letterbox, 640 }, // enlarging
+    };
+
+    [Theory]
+    [MemberData(nameof(Photos))]
+    public void Matches_opencv_linear_resize_and_pad_within_a_grey_level(string picture, ResizeMode mode, int size)
+    {
+        var (bgr, width, height) = Picture(picture);
+        var spec = new PreprocessSpec(size, size, mode, ChannelOrder.Rgb, 1f / 255);
+        using var lb = new Letterboxer(spec);
+        var chw = new float[lb.TensorLength];
+
+        lb.Process(bgr, width, height, chw);
+        var reference = OpenCvReference(bgr, width, height, spec);
+
+        // In grey levels: OpenCV works in 11-bit fixed point and rounds to bytes, the fused pass keeps floats.
+        double sum = 0, max = 0;
+        for (var i = 0; i < chw.Length; i++)
+        {
+            var d = Math.Abs(chw[i] - reference[i]) * 255;
+            sum += d;
+            max = Math.Max(max, d);
+        }
+        var mean = sum / chw.Length;
+        Assert.True(mean < 1, $"mean |difference| {mean:F3} grey levels");
+        Assert.True(max <= 2, $"max |difference| {max:F3} grey levels");
+    }
+
+    [Fact]
+    public void A_batch_slot_is_rewritten_whole_whatever_it_held()
+    {
+        using var lb = new Letterboxer(new PreprocessSpec(64, 64, ResizeMode.Letterbox, ChannelOrder.Rgb, 1f));
+        var n = lb.TensorLength;
+        var batch = new float[2 * n];
+        Array.Fill(batch, float.NaN);
+        var (wide, ww, wh) = Picture("gradient1080p");
+        var (tall, tw, th) = (RedBlue(100, 300), 100, 300);
+
+        // Slot 1 first with a wide frame, then slot 0 and slot 1 again with a tall one: the sizes alternate.
+        lb.Process(wide, ww, wh, batch.AsSpan(n, n));
+        var t = lb.Process(tall, tw, th, batch.AsSpan(0, n));
+        lb.Process(tall, tw, th, batch.AsSpan(n, n));
+
+        Assert.DoesNotContain(batch, float.IsNaN);
+        var fresh = new float[n];
+        using (var other = new Letterboxer(lb.Spec)) other.Process(tall, tw, th, fresh);
+        Assert.Equal(fresh, batch[..n]);
+        Assert.Equal(fresh, batch[n..]);
+        // Tall into a square: padding left and right, every plane.
+        Assert.True(t.PadLeft > 0);
+        for (var p = 0; p < 3; p++)
+        {
+            Assert.Equal(114f, At(batch, p, 0, 10));
+            Assert.Equal(114f, At(batch, p, t.PadLeft - 1, 40));
+            Assert.Equal(114f, At(batch, p, t.PadLeft + t.ResizedWidth, 40));
+            Assert.Equal(114f, At(batch, p, 63, 63));
+        }
+    }
+
+    [Fact]
+    public void Steady_state_allocates_nothing_even_when_sizes_alternate()
+    {
+        using var lb = new Letterboxer(new PreprocessSpec(640, 640, ResizeMode.Letterbox, ChannelOrder.Rgb, 1f / 255));
+        var n = lb.TensorLength;
+        var batch = new float[2 * n];
+        var (hd, hw, hh) = Picture("gradient1080p");
+        var small = RedBlue(640, 480);
+        for (var i = 0; i < 20; i++) Run(i);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++) Run(i);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+
+        void Run(int i)
+        {
+            var slot = batch.AsSpan(i % 2 * n, n);
+            if (i % 2 == 0) lb.Process(hd, hw, hh, slot);
+            else lb.Process(small, 640, 480, slot);
+        }
+    }
+
+    // bus.jpg, or a 3-channel pattern: smooth ramps plus a sawtooth whose sharp edges show sampling offsets.
+    private static (byte[] Bgr, int Width, int Height) Picture(string name)
+    {
+        if (name.EndsWith(".jpg"))
+        {
+            using var frame = EvidenceImage.LoadFrame(TestAssets.Media(name), "t");
+            return (frame.Bgr.ToArray(), frame.Width, frame.Height);
+        }
+        var (w, h) = name == "gradient1080p" ? (1920, 1080) : (400, 300);
+        var bgr = new byte[w * h * 3];
+        for (var y = 0; y < h; y++)
+            for (var x = 0; x < w; x++)
+            {
+                var i = (y * w + x) * 3;
+                bgr[i] = (byte)(x * 255 / (w - 1));
+                bgr[i + 1] = (byte)(y * 255 / (h - 1));
+                bgr[i + 2] = (byte)((x + 2 * y) * 7 % 256);
+            }
+        return (bgr, w, h);
+    }
+
+    // What Letterboxer did before the fused pass: Cv2.Resize (INTER_LINEAR) into a padded canvas, then de-interleave.
+    private static unsafe float[] OpenCvReference(byte[] bgr, int width, int height, PreprocessSpec spec)
+    {
+        var t = LetterboxTransform.Create(width, height, spec.Width, spec.Height, spec.Resize);
+        using var canvas = new Mat(spec.Height, spec.Width, MatType.CV_8UC3, Scalar.All(spec.Pad));
+        using (var roi = new Mat(canvas, new Rect(t.PadLeft, t.PadTop, t.ResizedWidth, t.ResizedHeight)))
+        fixed (byte* p = bgr)
+        {
+            using var src = Mat.FromPixelData(height, width, MatType.CV_8UC3, (IntPtr)p);
+            Cv2.Resize(src, roi, new Size(t.ResizedWidth, t.ResizedHeight), 0, 0, InterpolationFlags.Linear);
+        }
+        var pixels = new ReadOnlySpan<byte>((void*)canvas.Data, spec.TensorLength);
+        var chw = new float[spec.TensorLength];
+        Letterboxer.WriteChw(pixels, chw, spec.Channels, spec.Scale);
+        return chw;
     }
 
     [Fact]

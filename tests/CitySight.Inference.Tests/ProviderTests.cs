@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using CitySight.Domain;
 using CitySight.Tests;
 using Microsoft.ML.OnnxRuntime;
@@ -48,5 +49,28 @@ public class ProviderTests
 
         Assert.Equal(ExecutionProvider.Cpu, choice.Running);
         Assert.StartsWith("CUDAExecutionProvider failed to start: ", choice.FallbackReason);
+    }
+}
+
+public class SteadyStateTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void A_frame_costs_no_more_than_its_own_result_once_warm()
+    {
+        var spec = ModelManifest.Load(Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml")).Get("fastestdet-coco");
+        using var detector = new OnnxDetector(spec, TestAssets.Model(spec.File));
+        using var bus = CitySight.Imaging.EvidenceImage.LoadFrame(TestAssets.Media("bus.jpg"), "cam");
+        var found = detector.Detect(bus);
+        for (var i = 0; i < 5; i++) detector.Detect(bus);
+
+        const int runs = 20;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < runs; i++) detector.Detect(bus);
+        var perFrame = (GC.GetAllocatedBytesForCurrentThread() - before) / runs;
+
+        output.WriteLine($"{perFrame} B per frame, {found.Count} detections");
+        // The result array (24 B header + 40 B per detection) and ONNX Runtime's own per-run bookkeeping;
+        // the letterbox, tensors, decode and NMS add nothing.
+        Assert.InRange(perFrame, 1, 64 * found.Count + 1024);
     }
 }
