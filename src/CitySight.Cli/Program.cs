@@ -11,5 +11,6 @@ var root = new RootCommand("CitySight: street cameras to city-management cases."
     DemoCommand.Create(),
     ProbeCommand.Create(),
     CitySight.Cli.Bench.IngestBenchCommand.Create(),
+    CitySight.Cli.Bench.InferenceBenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
