@@ -75,4 +75,28 @@ public class CliTests
         Assert.Contains("empty-models", stderr);
         Assert.Contains("export", stderr);
     }
+
+    [Fact]
+    public async Task Run_with_a_model_that_does_not_fit_its_manifest_entry_stops_and_says_what_was_expected()
+    {
+        var dir = TestAssets.TempDir("cli-oddmodel");
+        // A real model file declared with 3 classes: its [1,85,22,22] output fits no layout for 3.
+        File.WriteAllText(Path.Combine(dir, "manifest.yaml"), """
+            models:
+              - name: odd
+                file: fastestdet-coco.onnx
+                input: { width: 352, height: 352, colour: bgr, scale: 1/255, resize: stretch }
+                classes: [stall, garbage, billboard]
+            """);
+        File.WriteAllText(Path.Combine(dir, "citysight.yaml"),
+            $"service:\n  data_dir: data\nmodels:\n  manifest: manifest.yaml\n  search_paths: [{Path.Combine(TestAssets.Root, "models")}]\n  run:\n    - model: odd\n");
+
+        var (code, _, stderr) = await Citysight("run", "--config", Path.Combine(dir, "citysight.yaml"));
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("cannot start", stderr);
+        Assert.Contains("model 'odd'", stderr);
+        Assert.Contains("[1,85,22,22]", stderr);
+        Assert.Contains("3 classes", stderr);
+    }
 }
