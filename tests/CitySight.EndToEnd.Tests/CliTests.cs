@@ -7,19 +7,8 @@ namespace CitySight.EndToEnd.Tests;
 /// <summary>The citysight command as a user runs it: a real process, its exit code, stdout and stderr.</summary>
 public class CliTests
 {
-    private static async Task<(int Code, string Out, string Err)> Citysight(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestAssets.RepoRoot };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "citysight.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["CITYSIGHT_CONFIG"] = "";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await p.WaitForExitAsync(timeout.Token);
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Code, string Out, string Err)> Citysight(params string[] args) =>
+        CitysightProcess.RunAsync(TimeSpan.FromSeconds(120), args);
 
     [Fact]
     public async Task Detect_lists_the_bus_and_the_people_in_bus_jpg_as_json_lines()

@@ -15,27 +15,8 @@ public class InferenceBenchTests
         ["device", "provider", "provider_requested", "fallback_reason", "model", "source", "streams", "threads", "batch", "sessions",
          "pipeline_fps", "bare_fps", "ratio", "latency_ms", "mean_batch_fill", "cpu_percent", "frames", "runs"];
 
-    private static async Task<(int Code, string Out, string Err)> Citysight(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestAssets.RepoRoot };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "citysight.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["CITYSIGHT_CONFIG"] = "";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
-        try
-        {
-            await p.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"citysight {string.Join(' ', args)} ran over 180 s; stderr so far:\n{await stderr}");
-        }
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Code, string Out, string Err)> Citysight(params string[] args) =>
+        CitysightProcess.RunAsync(TimeSpan.FromSeconds(180), args);
 
     /// <summary>A folder holding links to bus.jpg and the COCO samples.</summary>
     private static string ImageFolder()
