@@ -64,6 +64,7 @@ public sealed class CaseStore : IDisposable
         using var conn = Connect();
         Execute(conn, "PRAGMA journal_mode=WAL;");
         Execute(conn, Schema);
+        Migrate(conn);
         _head = Scalar<long>(conn, "SELECT COALESCE(MAX(sequence), 0) FROM feed;");
     }
 
@@ -112,14 +113,43 @@ public sealed class CaseStore : IDisposable
             case_id         TEXT NOT NULL REFERENCES cases(id),
             recorded_at_ms  INTEGER NOT NULL
         );
-        PRAGMA user_version = 1;
         """;
+
+    /// <summary>Schema changes after version 1, applied in order to a store made by an older build.</summary>
+    private static readonly string[] Migrations =
+    [
+        // 2: case lifecycle. Existing cases were reported when they were committed.
+        """
+        ALTER TABLE cases ADD COLUMN state INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE cases ADD COLUMN acknowledged_at_ms INTEGER;
+        ALTER TABLE cases ADD COLUMN closed_at_ms INTEGER;
+        ALTER TABLE cases ADD COLUMN state_note TEXT NOT NULL DEFAULT '';
+        """,
+    ];
+
+    private static void Migrate(SqliteConnection conn)
+    {
+        var version = Scalar<long>(conn, "PRAGMA user_version;");
+        if (version == 0) version = 1; // made by the CREATE above or by the first build
+        for (var v = version; v <= Migrations.Length; v++)
+        {
+            using var tx = conn.BeginTransaction();
+            using (var cmd = conn.CreateCommand())
+            {
+                cmd.Transaction = tx;
+                cmd.CommandText = Migrations[v - 1] + $"PRAGMA user_version = {v + 1};";
+                cmd.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+    }
 
     private const string CaseColumns = """
         c.id, c.sequence, c.case_type, c.camera_id, c.group_id, c.case_type_code, c.case_type_name_zh, c.case_type_name_en,
         c.district, c.street, c.grid, c.responsible_unit, c.zone, c.latitude, c.longitude,
         c.first_seen_ticks, c.first_seen_offset, c.last_seen_ticks, c.last_seen_offset, c.confidence,
-        c.box_x1, c.box_y1, c.box_x2, c.box_y2, c.image_width, c.image_height, c.class_name, c.evidence_path
+        c.box_x1, c.box_y1, c.box_x2, c.box_y2, c.image_width, c.image_height, c.class_name, c.evidence_path,
+        c.state, c.opened_at_ms, c.acknowledged_at_ms, c.closed_at_ms, c.state_note
         """;
 
     /// <summary>
@@ -224,7 +254,12 @@ public sealed class CaseStore : IDisposable
             CasesTotal.WithLabels(c.CaseType ?? "").Inc();
             Volatile.Write(ref _head, sequence);
             Signal();
-            return c with { Sequence = sequence };
+            // A new case is always stored as reported: the lifecycle moves on only through TransitionAsync.
+            return c with
+            {
+                Sequence = sequence, State = CaseState.Reported, ReportedAt = DateTimeOffset.FromUnixTimeMilliseconds(now),
+                AcknowledgedAt = null, ClosedAt = null, StateNote = "",
+            };
         }
         finally
         {
@@ -292,6 +327,48 @@ public sealed class CaseStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Moves a case along its lifecycle (dispatch's acknowledgement, closing or rejection). Saying the state it is
+    /// already in changes nothing (dispatch may repeat itself); a backward or skipped step is refused.
+    /// </summary>
+    /// <returns>The case as stored afterwards.</returns>
+    /// <exception cref="KeyNotFoundException">No case has this id.</exception>
+    /// <exception cref="InvalidCaseTransitionException">The case cannot go from its state to <paramref name="to"/>.</exception>
+    public async Task<Case> TransitionAsync(string caseId, CaseState to, DateTimeOffset at, string? note = null, CancellationToken ct = default)
+    {
+        ValidateId(caseId);
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            using var conn = Connect();
+            var current = ReadCase(conn, caseId, includeEvidence: false) ?? throw new KeyNotFoundException($"no case with id '{caseId}'");
+            if (current.State == to) return current;
+            if (!current.State.CanMoveTo(to)) throw new InvalidCaseTransitionException(caseId, current.State, to);
+
+            using var update = conn.CreateCommand();
+            update.CommandText = """
+                UPDATE cases SET
+                    state              = $state,
+                    acknowledged_at_ms = CASE WHEN $state = 2 THEN $at ELSE acknowledged_at_ms END,
+                    closed_at_ms       = CASE WHEN $state IN (3, 4) THEN $at ELSE closed_at_ms END,
+                    state_note         = $note,
+                    updated_at_ms      = $now
+                WHERE id = $id;
+                """;
+            update.Parameters.AddWithValue("$state", (int)to);
+            update.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+            update.Parameters.AddWithValue("$note", note ?? "");
+            update.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            update.Parameters.AddWithValue("$id", caseId);
+            update.ExecuteNonQuery();
+            return ReadCase(conn, caseId, includeEvidence: false)!;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     /// <summary>The stored case with its evidence, or null.</summary>
     public Task<Case?> GetAsync(string id, CancellationToken ct = default)
     {
@@ -333,7 +410,8 @@ public sealed class CaseStore : IDisposable
         ct.ThrowIfCancellationRequested();
         using var conn = Connect();
         using var cmd = conn.CreateCommand();
-        cmd.CommandText = $"SELECT {CaseColumns} FROM cases c WHERE c.last_seen_ticks > $after ORDER BY c.sequence;";
+        // Closed and rejected cases no longer hold their place: the site's cooldown does that.
+        cmd.CommandText = $"SELECT {CaseColumns} FROM cases c WHERE c.last_seen_ticks > $after AND c.state IN (1, 2) ORDER BY c.sequence;";
         cmd.Parameters.AddWithValue("$after", lastSeenAfter.UtcTicks);
         var list = new List<Case>();
         using var r = cmd.ExecuteReader();
@@ -447,6 +525,11 @@ public sealed class CaseStore : IDisposable
             ImageHeight = r.GetInt32(25),
             ClassName = r.GetString(26),
             Evidence = includeEvidence && evidencePath is not null ? ReadEvidenceFile(evidencePath) : [],
+            State = (CaseState)r.GetInt32(28),
+            ReportedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(29)),
+            AcknowledgedAt = r.IsDBNull(30) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(30)),
+            ClosedAt = r.IsDBNull(31) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(31)),
+            StateNote = r.GetString(32),
         };
     }
 
@@ -530,4 +613,13 @@ public sealed class CaseStore : IDisposable
         using (var conn = new SqliteConnection(_connectionString)) SqliteConnection.ClearPool(conn);
         // _closing is deliberately not disposed: followers still unwinding read its state.
     }
+}
+
+/// <summary>A lifecycle step the case cannot take from where it is (e.g. reopening a closed case).</summary>
+public sealed class InvalidCaseTransitionException(string caseId, CaseState from, CaseState to)
+    : InvalidOperationException($"case '{caseId}' is {from.ToString().ToLowerInvariant()}: it cannot become {to.ToString().ToLowerInvariant()}")
+{
+    public string CaseId { get; } = caseId;
+    public CaseState From { get; } = from;
+    public CaseState To { get; } = to;
 }

@@ -26,6 +26,9 @@ public sealed record Zone(string Name, IReadOnlyList<NormalisedPoint> Polygon, I
     public bool AppliesTo(string caseType) => CaseTypes.Count == 0 || CaseTypes.Contains(caseType);
 }
 
+/// <summary>One surveyed point of a camera's ground mapping: where on its image (normalised) a spot of known WGS84 position is.</summary>
+public readonly record struct GroundPoint(NormalisedPoint Image, double Latitude, double Longitude);
+
 /// <summary>How a camera's stream is read.</summary>
 public enum IngestMode
 {
@@ -50,6 +53,12 @@ public sealed record Camera
 
     public double Latitude { get; init; }
     public double Longitude { get; init; }
+
+    /// <summary>
+    /// 4+ image points with their latitude/longitude (a homography from the image to the ground), so a hit's place can
+    /// be compared across cameras; empty = only the camera's own position is known.
+    /// </summary>
+    public IReadOnlyList<GroundPoint> Ground { get; init; } = [];
 
     /// <summary>How often a frame is taken for detection.</summary>
     public TimeSpan SampleInterval { get; init; } = TimeSpan.FromSeconds(1);

@@ -24,6 +24,34 @@ public sealed record Hit(
     DateTimeOffset SeenAt,
     string ClassName);
 
+/// <summary>
+/// Where a case stands. A candidate is a hit still being watched (its dwell not yet met) and lives only in the rules;
+/// a case is stored as reported, the moment it is committed and offered to dispatch; dispatch then acknowledges it and
+/// closes it (handled) or rejects it (false alarm). Closed and rejected are final.
+/// </summary>
+public enum CaseState
+{
+    Candidate = 0,
+    Reported = 1,
+    Acknowledged = 2,
+    Closed = 3,
+    Rejected = 4,
+}
+
+public static class CaseStates
+{
+    public static bool IsFinal(this CaseState s) => s is CaseState.Closed or CaseState.Rejected;
+
+    /// <summary>Forward only: reported → acknowledged → closed | rejected; a reported case may be closed or rejected directly.</summary>
+    public static bool CanMoveTo(this CaseState from, CaseState to) => (from, to) switch
+    {
+        (CaseState.Candidate, CaseState.Reported) => true,
+        (CaseState.Reported, CaseState.Acknowledged or CaseState.Closed or CaseState.Rejected) => true,
+        (CaseState.Acknowledged, CaseState.Closed or CaseState.Rejected) => true,
+        _ => false,
+    };
+}
+
 /// <summary>A candidate case as stored and delivered to dispatch.</summary>
 public sealed record Case
 {
@@ -55,4 +83,13 @@ public sealed record Case
     public string ClassName { get; init; } = "";
     /// <summary>Annotated JPEG of the frame that proves the case.</summary>
     public byte[] Evidence { get; init; } = [];
+
+    public CaseState State { get; init; } = CaseState.Reported;
+    /// <summary>When the case was committed and offered to dispatch (wall clock of the store).</summary>
+    public DateTimeOffset? ReportedAt { get; init; }
+    public DateTimeOffset? AcknowledgedAt { get; init; }
+    /// <summary>When it was closed or rejected.</summary>
+    public DateTimeOffset? ClosedAt { get; init; }
+    /// <summary>Dispatch's words with the last state change (e.g. why it was rejected).</summary>
+    public string StateNote { get; init; } = "";
 }
