@@ -175,6 +175,7 @@ public sealed class CaseStore : IDisposable
                 WriteEvidenceDurably(c.Id, c.Evidence);
                 evidencePath = RelativeEvidencePath(c.Id);
             }
+            if (c.EvidenceCrop is { Length: > 0 }) WriteEvidenceDurably(c.Id, c.EvidenceCrop, EvidenceView.BestCrop);
 
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             long sequence;
@@ -273,8 +274,16 @@ public sealed class CaseStore : IDisposable
     /// is given (the caller decides what is better). Not added to the feed yet.
     /// </summary>
     /// <exception cref="KeyNotFoundException">No case has this id.</exception>
+    public Task UpdateSightingAsync(string caseId, DateTimeOffset lastSeen, float confidence, byte[]? betterEvidence,
+        CancellationToken ct = default) => UpdateSightingAsync(caseId, lastSeen, confidence, betterEvidence, null, ct);
+
+    /// <summary>
+    /// As above, with the crop of the better view. The first better view moves the case's original pictures aside as
+    /// its first view (<see cref="EvidenceView.First"/>, <see cref="EvidenceView.FirstCrop"/>): a case keeps the first
+    /// and the best.
+    /// </summary>
     public async Task UpdateSightingAsync(string caseId, DateTimeOffset lastSeen, float confidence, byte[]? betterEvidence,
-        CancellationToken ct = default)
+        byte[]? betterCrop, CancellationToken ct = default)
     {
         ValidateId(caseId);
         await _writeLock.WaitAsync(ct).ConfigureAwait(false);
@@ -296,9 +305,11 @@ public sealed class CaseStore : IDisposable
             string? evidencePath = null;
             if (betterEvidence is { Length: > 0 })
             {
+                KeepFirstView(caseId);
                 // Replaced by rename: a reader gets either the old or the new JPEG, never a torn one.
                 WriteEvidenceDurably(caseId, betterEvidence);
                 evidencePath = RelativeEvidencePath(caseId);
+                if (betterCrop is { Length: > 0 }) WriteEvidenceDurably(caseId, betterCrop, EvidenceView.BestCrop);
             }
 
             var later = lastSeen.UtcTicks > storedLastSeen;
@@ -369,6 +380,79 @@ public sealed class CaseStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Evidence retention. Deletes every picture of cases closed or rejected before <paramref name="closedBefore"/>; then,
+    /// while the evidence folder holds more than <paramref name="maxBytes"/>, the pictures of the longest-closed cases
+    /// and then the first views of the oldest open cases. The best view of a case still open is never deleted: it is
+    /// the proof dispatch is acting on. The case rows stay.
+    /// </summary>
+    public async Task<EvidencePruning> PruneEvidenceAsync(DateTimeOffset closedBefore, long maxBytes, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            using var conn = Connect();
+            var total = Directory.EnumerateFiles(EvidenceFolder, "*.jpg").Sum(f => new FileInfo(f).Length);
+            var before = total;
+            var cases = 0;
+
+            var final = Ids(conn, "SELECT id, closed_at_ms FROM cases WHERE state IN (3, 4) ORDER BY closed_at_ms, id;");
+            foreach (var (id, closedAtMs) in final)
+            {
+                if (closedAtMs >= closedBefore.ToUnixTimeMilliseconds() && total <= maxBytes) break;
+                var freed = Delete(id, EvidenceView.Best, EvidenceView.BestCrop, EvidenceView.First, EvidenceView.FirstCrop);
+                if (freed == 0) continue;
+                total -= freed;
+                cases++;
+                using var clear = conn.CreateCommand();
+                clear.CommandText = "UPDATE cases SET evidence_path = NULL WHERE id = $id;";
+                clear.Parameters.AddWithValue("$id", id);
+                clear.ExecuteNonQuery();
+            }
+            if (total > maxBytes)
+            {
+                foreach (var (id, _) in Ids(conn, "SELECT id, last_seen_ticks FROM cases WHERE state IN (1, 2) ORDER BY last_seen_ticks, id;"))
+                {
+                    if (total <= maxBytes) break;
+                    var freed = Delete(id, EvidenceView.First, EvidenceView.FirstCrop);
+                    if (freed == 0) continue;
+                    total -= freed;
+                    cases++;
+                }
+            }
+            if (before != total) DurableDirectory.Sync(EvidenceFolder);
+            return new EvidencePruning(cases, before - total, total);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        static List<(string Id, long Key)> Ids(SqliteConnection conn, string sql)
+        {
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = sql;
+            using var r = cmd.ExecuteReader();
+            var list = new List<(string, long)>();
+            while (r.Read()) list.Add((r.GetString(0), r.IsDBNull(1) ? 0 : r.GetInt64(1)));
+            return list;
+        }
+
+        long Delete(string id, params EvidenceView[] views)
+        {
+            long freed = 0;
+            foreach (var view in views)
+            {
+                var file = new FileInfo(Path.Combine(DataFolder, RelativeEvidencePath(id, view)));
+                if (!file.Exists) continue;
+                freed += file.Length;
+                file.Delete();
+            }
+            return freed;
+        }
+    }
+
     /// <summary>The stored case with its evidence, or null.</summary>
     public Task<Case?> GetAsync(string id, CancellationToken ct = default)
     {
@@ -378,8 +462,24 @@ public sealed class CaseStore : IDisposable
     }
 
     /// <summary>The case's evidence JPEG, or null when the id is unknown or the case has no evidence.</summary>
-    public async Task<byte[]?> GetEvidenceAsync(string id, CancellationToken ct = default)
+    public async Task<byte[]?> GetEvidenceAsync(string id, CancellationToken ct = default) =>
+        await GetEvidenceAsync(id, EvidenceView.Best, ct).ConfigureAwait(false);
+
+    /// <summary>One of the case's pictures, or null when the id is unknown or that picture does not exist (or was pruned).</summary>
+    public async Task<byte[]?> GetEvidenceAsync(string id, EvidenceView view, CancellationToken ct = default)
     {
+        if (view != EvidenceView.Best)
+        {
+            ValidateId(id);
+            try
+            {
+                return await File.ReadAllBytesAsync(Path.Combine(DataFolder, RelativeEvidencePath(id, view)), ct).ConfigureAwait(false);
+            }
+            catch (FileNotFoundException)
+            {
+                return null;
+            }
+        }
         string? relative;
         using (var conn = Connect())
         using (var cmd = conn.CreateCommand())
@@ -548,11 +648,32 @@ public sealed class CaseStore : IDisposable
     private static DateTimeOffset FromTicks(long utcTicks, long offsetMinutes) =>
         new DateTimeOffset(utcTicks, TimeSpan.Zero).ToOffset(TimeSpan.FromMinutes(offsetMinutes));
 
-    private static string RelativeEvidencePath(string id) => Path.Combine(EvidenceFolderName, id + ".jpg");
-
-    private void WriteEvidenceDurably(string id, byte[] jpeg)
+    private static string RelativeEvidencePath(string id, EvidenceView view = EvidenceView.Best) => Path.Combine(EvidenceFolderName, view switch
     {
-        var final = Path.Combine(DataFolder, RelativeEvidencePath(id));
+        EvidenceView.Best => id + ".jpg",
+        EvidenceView.BestCrop => id + "-crop.jpg",
+        EvidenceView.First => id + "-first.jpg",
+        EvidenceView.FirstCrop => id + "-first-crop.jpg",
+        _ => throw new ArgumentOutOfRangeException(nameof(view)),
+    });
+
+    /// <summary>Before the best view is first replaced, the original pictures become the first view (once).</summary>
+    private void KeepFirstView(string id)
+    {
+        var first = Path.Combine(DataFolder, RelativeEvidencePath(id, EvidenceView.First));
+        if (File.Exists(first)) return;
+        var best = Path.Combine(DataFolder, RelativeEvidencePath(id));
+        if (!File.Exists(best)) return;
+        var bestCrop = Path.Combine(DataFolder, RelativeEvidencePath(id, EvidenceView.BestCrop));
+        // Crop first: if we stop between the two moves, the best view still stands and the next update finishes the job.
+        if (File.Exists(bestCrop)) File.Move(bestCrop, Path.Combine(DataFolder, RelativeEvidencePath(id, EvidenceView.FirstCrop)), overwrite: true);
+        File.Move(best, first);
+        DurableDirectory.Sync(EvidenceFolder);
+    }
+
+    private void WriteEvidenceDurably(string id, byte[] jpeg, EvidenceView view = EvidenceView.Best)
+    {
+        var final = Path.Combine(DataFolder, RelativeEvidencePath(id, view));
         var temp = final + ".tmp";
         using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
@@ -623,3 +744,17 @@ public sealed class InvalidCaseTransitionException(string caseId, CaseState from
     public CaseState From { get; } = from;
     public CaseState To { get; } = to;
 }
+
+/// <summary>The pictures a case keeps: the best view so far and the first one, each as the annotated frame and a crop.</summary>
+public enum EvidenceView
+{
+    Best,
+    BestCrop,
+    First,
+    FirstCrop,
+}
+
+/// <param name="Cases">Cases that lost pictures.</param>
+/// <param name="BytesFreed">Bytes deleted.</param>
+/// <param name="BytesKept">What the evidence folder holds afterwards (may exceed the limit when only open cases' proof is left).</param>
+public readonly record struct EvidencePruning(int Cases, long BytesFreed, long BytesKept);

@@ -83,6 +83,8 @@ public sealed record Case
     public string ClassName { get; init; } = "";
     /// <summary>Annotated JPEG of the frame that proves the case.</summary>
     public byte[] Evidence { get; init; } = [];
+    /// <summary>JPEG of the object itself (its box with some surroundings) from the same frame; empty when not made.</summary>
+    public byte[] EvidenceCrop { get; init; } = [];
 
     public CaseState State { get; init; } = CaseState.Reported;
     /// <summary>When the case was committed and offered to dispatch (wall clock of the store).</summary>

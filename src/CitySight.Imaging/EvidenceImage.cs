@@ -57,6 +57,36 @@ public static class EvidenceImage
     }
 
     /// <summary>
+    /// A JPEG of the object itself: its box widened by <paramref name="margin"/> of its size on each side (an officer
+    /// needs the kerb or the shop front around it), at least <paramref name="minSide"/> pixels where the frame allows.
+    /// </summary>
+    public static unsafe byte[] EncodeCropJpeg(ReadOnlySpan<byte> bgr, int width, int height, Box box,
+        float margin = 0.25f, int minSide = 64, int quality = 90)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        if (bgr.Length < width * height * 3)
+            throw new ArgumentException($"BGR buffer has {bgr.Length} bytes, a {width}x{height} frame needs {width * height * 3}", nameof(bgr));
+
+        var cx = (box.X1 + box.X2) / 2;
+        var cy = (box.Y1 + box.Y2) / 2;
+        var w = Math.Max(box.Width * (1 + 2 * margin), minSide);
+        var h = Math.Max(box.Height * (1 + 2 * margin), minSide);
+        var x1 = (int)Math.Clamp(MathF.Floor(cx - w / 2), 0, width - 1);
+        var y1 = (int)Math.Clamp(MathF.Floor(cy - h / 2), 0, height - 1);
+        var x2 = (int)Math.Clamp(MathF.Ceiling(cx + w / 2), x1 + 1, width);
+        var y2 = (int)Math.Clamp(MathF.Ceiling(cy + h / 2), y1 + 1, height);
+
+        fixed (byte* p = bgr)
+        {
+            using var frame = Mat.FromPixelData(height, width, MatType.CV_8UC3, (IntPtr)p);
+            using var crop = new Mat(frame, new Rect(x1, y1, x2 - x1, y2 - y1));
+            Cv2.ImEncode(".jpg", crop, out var jpeg, new ImageEncodingParam(ImwriteFlags.JpegQuality, quality));
+            return jpeg;
+        }
+    }
+
+    /// <summary>
     /// Decodes a JPEG/PNG file into a pooled BGR24 <see cref="Frame"/> (the caller disposes it).
     /// <paramref name="captureTime"/> defaults to now: a still has no stream clock.
     /// </summary>

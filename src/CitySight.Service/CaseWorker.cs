@@ -83,7 +83,7 @@ public sealed class CaseWorker : BackgroundService
                 break;
             case CaseSighted sighted:
                 await _store.UpdateSightingAsync(decision.CaseId, hit.SeenAt, hit.Confidence,
-                    sighted.BetterEvidence ? Evidence(hit, frame) : null, ct);
+                    sighted.BetterEvidence ? Evidence(hit, frame) : null, sighted.BetterEvidence ? Crop(hit, frame) : null, ct);
                 break;
         }
     }
@@ -117,8 +117,11 @@ public sealed class CaseWorker : BackgroundService
             ImageHeight = frame.Height,
             ClassName = hit.ClassName,
             Evidence = Evidence(hit, frame),
+            EvidenceCrop = Crop(hit, frame),
         };
     }
+
+    private static byte[] Crop(Hit hit, Frame frame) => EvidenceImage.EncodeCropJpeg(frame.Bgr, frame.Width, frame.Height, hit.Box);
 
     private static byte[] Evidence(Hit hit, Frame frame) =>
         EvidenceImage.EncodeAnnotatedJpeg(frame.Bgr, frame.Width, frame.Height,
