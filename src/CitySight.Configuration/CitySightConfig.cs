@@ -13,6 +13,7 @@ public sealed record CitySightConfig
     public ServiceSettings Service { get; init; } = new();
     public ModelSettings Models { get; init; } = new();
     public RuleSettings Rules { get; init; } = new();
+    public DedupSettings Dedup { get; init; } = new();
     public IngestSettings Ingest { get; init; } = new();
     public IReadOnlyList<CaseType> CaseTypes { get; init; } = CaseType.Defaults;
     public IReadOnlyList<CameraGroup> Groups { get; init; } = [];
@@ -37,6 +38,8 @@ public sealed record ServiceSettings
     public int HttpPort { get; init; } = 8080;
     /// <summary>Absolute folder for the SQLite store and evidence images.</summary>
     public string DataDir { get; init; } = Path.GetFullPath("data");
+    /// <summary>Local time for zone schedules of camera groups that set no <c>timezone</c> of their own.</summary>
+    public TimeZoneInfo TimeZone { get; init; } = TimeZones.Default;
 }
 
 public sealed record ModelSettings
@@ -85,7 +88,7 @@ public sealed record IngestSettings
 
 public sealed record RuleSettings
 {
-    /// <summary>Detections below this confidence are ignored.</summary>
+    /// <summary>Detections below this confidence are ignored (per type: <see cref="CaseTypeRules.MinConfidence"/> unless overridden).</summary>
     public float MinConfidence { get; init; } = 0.35f;
     /// <summary>A case is raised after the object is seen on this many consecutive samples.</summary>
     public int ConfirmSamples { get; init; } = 3;
@@ -93,4 +96,90 @@ public sealed record RuleSettings
     public float SameObjectIoU { get; init; } = 0.3f;
     /// <summary>A hit within this long after a case's last sighting, same camera, type and place, updates that case.</summary>
     public TimeSpan DedupWindow { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>What rules.case_types in the YAML set, by case type id; anything not set there comes from <see cref="BuiltIn"/>.</summary>
+    public IReadOnlyDictionary<string, CaseTypeRuleOverrides> CaseTypes { get; init; } = Empty;
+
+    private static readonly IReadOnlyDictionary<string, CaseTypeRuleOverrides> Empty = new Dictionary<string, CaseTypeRuleOverrides>();
+
+    /// <summary>The rules for one case type: its built-in defaults, with <see cref="MinConfidence"/> as the confidence, overridden by rules.case_types.</summary>
+    public CaseTypeRules ForType(string caseType)
+    {
+        var r = BuiltIn(caseType) with { MinConfidence = MinConfidence };
+        return CaseTypes.TryGetValue(caseType, out var o) ? o.ApplyTo(r) : r;
+    }
+
+    /// <summary>
+    /// Built-in defaults per case type (min_confidence here is the global default, 0.35):
+    /// illegal_parking: stationary 10 minutes (districts' ten-minute grace, 十分钟违停免罚);
+    /// street_stall: present 5 minutes, moving about allowed; garbage: stationary 10 minutes;
+    /// billboard: a static object, no dwell, reported once; any other type: no dwell beyond confirm_samples.
+    /// </summary>
+    public static CaseTypeRules BuiltIn(string caseType) => caseType switch
+    {
+        "illegal_parking" => new() { MinDwell = TimeSpan.FromMinutes(10), RequireStationary = true },
+        "street_stall" => new() { MinDwell = TimeSpan.FromMinutes(5), RequireStationary = false },
+        "garbage" => new() { MinDwell = TimeSpan.FromMinutes(10), RequireStationary = true },
+        "billboard" => new() { MinDwell = TimeSpan.Zero, RequireStationary = true, ReportOnce = true },
+        _ => new(),
+    };
+
+    public bool Equals(RuleSettings? other) =>
+        other is not null
+        && MinConfidence == other.MinConfidence
+        && ConfirmSamples == other.ConfirmSamples
+        && SameObjectIoU == other.SameObjectIoU
+        && DedupWindow == other.DedupWindow
+        && CaseTypes.Count == other.CaseTypes.Count
+        && CaseTypes.All(kv => other.CaseTypes.TryGetValue(kv.Key, out var o) && kv.Value == o);
+
+    public override int GetHashCode() => HashCode.Combine(MinConfidence, ConfirmSamples, SameObjectIoU, DedupWindow, CaseTypes.Count);
+}
+
+/// <summary>How detections of one case type become a case (see <see cref="RuleSettings.ForType"/>).</summary>
+public sealed record CaseTypeRules
+{
+    /// <summary>Detections of this type below this confidence are ignored.</summary>
+    public float MinConfidence { get; init; } = 0.35f;
+    /// <summary>How long the object must be there (stationary, when <see cref="RequireStationary"/>) before a case is raised; zero = as soon as confirmed.</summary>
+    public TimeSpan MinDwell { get; init; } = TimeSpan.Zero;
+    /// <summary>The dwell counts only while the object stays put (a parked car, a pile of garbage), not merely present (a stall that moves about).</summary>
+    public bool RequireStationary { get; init; }
+    /// <summary>How far the box's bottom centre may wander and still be stationary, as a fraction of the box's height.</summary>
+    public double StationaryRadius { get; init; } = 0.25;
+    /// <summary>A static object (a signboard): reported once; while it stays in place, closing its case does not raise it again.</summary>
+    public bool ReportOnce { get; init; }
+}
+
+/// <summary>What rules.case_types.TYPE sets; null = the default (<see cref="RuleSettings.ForType"/>).</summary>
+public sealed record CaseTypeRuleOverrides
+{
+    public float? MinConfidence { get; init; }
+    public TimeSpan? MinDwell { get; init; }
+    public bool? RequireStationary { get; init; }
+    public double? StationaryRadius { get; init; }
+    public bool? ReportOnce { get; init; }
+
+    public CaseTypeRules ApplyTo(CaseTypeRules r) => new()
+    {
+        MinConfidence = MinConfidence ?? r.MinConfidence,
+        MinDwell = MinDwell ?? r.MinDwell,
+        RequireStationary = RequireStationary ?? r.RequireStationary,
+        StationaryRadius = StationaryRadius ?? r.StationaryRadius,
+        ReportOnce = ReportOnce ?? r.ReportOnce,
+    };
+}
+
+/// <summary>One case per real event across cameras: hits compared by their place on the ground.</summary>
+public sealed record DedupSettings
+{
+    /// <summary>
+    /// Hits of the same type this close on the ground (metres, WGS84) are the same place. A hit's place comes from the
+    /// camera's ground mapping, or is the camera's own position when it has none.
+    /// </summary>
+    public double SamePlaceRadiusMetres { get; init; } = 15;
+    /// <summary>A hit at the same place within this long after the case there was last seen is that case, whichever camera saw it.</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(30);
+    /// <summary>After a case is closed or rejected, how long before the same place may raise a case of that type again.</summary>
+    public TimeSpan Cooldown { get; init; } = TimeSpan.FromMinutes(30);
 }

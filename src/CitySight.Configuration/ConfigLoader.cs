@@ -12,19 +12,23 @@ namespace CitySight.Configuration;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] TopKeys = ["service", "models", "rules", "ingest", "case_types", "cameras"];
-    private static readonly string[] ServiceKeys = ["grpc_port", "http_port", "data_dir"];
+    private static readonly string[] TopKeys = ["service", "models", "rules", "dedup", "ingest", "case_types", "cameras"];
+    private static readonly string[] ServiceKeys = ["grpc_port", "http_port", "data_dir", "timezone"];
     private static readonly string[] ModelKeys = ["manifest", "detector", "search_paths", "threads", "run"];
     private static readonly string[] RunKeys = ["model", "provider", "device_id", "threads", "max_batch", "max_wait", "instances"];
     private static readonly string[] IngestKeys = ["max_streams", "patrol_concurrency", "snapshot_timeout", "max_frame_width", "max_frame_height"];
-    private static readonly string[] RuleKeys = ["min_confidence", "confirm_samples", "same_object_iou", "dedup_window"];
+    private static readonly string[] RuleKeys = ["min_confidence", "confirm_samples", "same_object_iou", "dedup_window", "case_types"];
+    private static readonly string[] CaseTypeRuleKeys = ["min_confidence", "min_dwell", "stationary", "stationary_radius", "report_once"];
+    private static readonly string[] DedupKeys = ["same_place_radius_m", "window", "cooldown"];
     private static readonly string[] CaseTypeKeys = ["id", "code", "name_zh", "name_en", "major_class"];
     private static readonly string[] FileKeys = ["group", "cameras"];
-    private static readonly string[] GroupKeys = ["id", "name", "district", "street", "grid", "responsible_unit", "mode", "defaults"];
+    private static readonly string[] GroupKeys = ["id", "name", "district", "street", "grid", "responsible_unit", "timezone", "mode", "defaults"];
     private static readonly string[] DefaultKeys = ["sample_interval", "detectors", "real_time", "loop", "enabled", "decoder"];
     private static readonly string[] CameraKeys =
-        ["id", "name", "url", "latitude", "longitude", "sample_interval", "detectors", "enabled", "real_time", "loop", "decoder", "zones"];
-    private static readonly string[] ZoneKeys = ["name", "polygon", "case_types"];
+        ["id", "name", "url", "latitude", "longitude", "sample_interval", "detectors", "enabled", "real_time", "loop", "decoder", "zones", "ground"];
+    private static readonly string[] ZoneKeys = ["name", "polygon", "case_types", "exclude", "schedule"];
+    private static readonly string[] ScheduleKeys = ["days", "hours"];
+    private static readonly string[] GroundKeys = ["image", "lat", "lon"];
 
     /// <summary>Camera and group ids end up in file names, metrics labels and dispatch records: keep them plain.</summary>
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$", RegexOptions.CultureInvariant)]
@@ -50,9 +54,10 @@ public static partial class ConfigLoader
 
         var service = ReadService(top);
         var models = ReadModels(top);
-        var rules = ReadRules(top);
-        var ingest = ReadIngest(top);
         var caseTypes = ReadCaseTypes(top);
+        var rules = ReadRules(top, caseTypes);
+        var dedup = ReadDedup(top);
+        var ingest = ReadIngest(top);
 
         var camerasValue = top.Text("cameras") ?? DefaultCamerasFolder;
         var camerasDir = main.Resolve(camerasValue);
@@ -73,7 +78,7 @@ public static partial class ConfigLoader
             foreach (var file in files)
             {
                 var src = new YamlSource(Path.Combine(camerasDisplay, Path.GetFileName(file)), file, errors);
-                if (ReadGroupFile(src, caseTypes, seen) is { } g) groups.Add(g);
+                if (ReadGroupFile(src, caseTypes, service.TimeZone, seen) is { } g) groups.Add(g);
             }
         }
         // A missing cameras folder is fine: a service with no cameras yet still starts (and serves its API).
@@ -84,6 +89,7 @@ public static partial class ConfigLoader
             Service = service,
             Models = models,
             Rules = rules,
+            Dedup = dedup,
             Ingest = ingest,
             CaseTypes = caseTypes,
             Groups = groups,
@@ -121,6 +127,7 @@ public static partial class ConfigLoader
             GrpcPort = grpc ?? s.GrpcPort,
             HttpPort = http ?? s.HttpPort,
             DataDir = sec.Text("data_dir") is { Length: > 0 } d ? sec.Src.Resolve(d) : s.DataDir,
+            TimeZone = ReadTimeZone(sec, "timezone") ?? s.TimeZone,
         };
         if (s.GrpcPort == s.HttpPort && (grpc is not null || http is not null))
             sec.Src.Error(sec.KeyMark(http is not null ? "http_port" : "grpc_port"), sec.Field(http is not null ? "http_port" : "grpc_port"),
@@ -208,7 +215,7 @@ public static partial class ConfigLoader
         return null;
     }
 
-    private static RuleSettings ReadRules(Section top)
+    private static RuleSettings ReadRules(Section top, IReadOnlyList<CaseType> caseTypes)
     {
         var r = new RuleSettings();
         if (top.Child("rules", RuleKeys) is not { } sec) return r;
@@ -224,7 +231,89 @@ public static partial class ConfigLoader
                 : r.SameObjectIoU,
             // Zero is allowed: it turns deduplication off (every confirmed sighting becomes its own case).
             DedupWindow = sec.Duration("dedup_window") ?? r.DedupWindow,
+            CaseTypes = ReadCaseTypeRules(sec, caseTypes) ?? r.CaseTypes,
         };
+    }
+
+    /// <summary>rules.case_types: a mapping from a configured case type id to what it overrides of that type's defaults.</summary>
+    private static Dictionary<string, CaseTypeRuleOverrides>? ReadCaseTypeRules(Section rules, IReadOnlyList<CaseType> caseTypes)
+    {
+        if (rules.Value("case_types") is not { } node) return null;
+        var src = rules.Src;
+        var field = rules.Field("case_types");
+        if (node is not YamlMappingNode map)
+        {
+            src.Error(node.Start, field, $"expected a mapping from case type to its rules, e.g. illegal_parking: {{min_dwell: 10m}} (got {YamlSource.Describe(node)})");
+            return null;
+        }
+        var known = caseTypes.Select(t => t.Id).ToList();
+        var result = new Dictionary<string, CaseTypeRuleOverrides>(StringComparer.Ordinal);
+        foreach (var (k, v) in map.Children)
+        {
+            if (k is not YamlScalarNode { Value: { } id } ks)
+            {
+                src.Error(k.Start, field, $"keys must be case type ids (got {YamlSource.Describe(k)})");
+                continue;
+            }
+            var f = $"{field}.{id}";
+            if (!known.Contains(id))
+            {
+                var hint = YamlSource.Closest(id, known) is { } near ? $"did you mean '{near}'? " : "";
+                src.Error(ks.Start, f, $"unknown case type '{YamlSource.Shorten(id)}'; {hint}known: {string.Join(", ", known)} (a new type must be added under case_types first)");
+                continue;
+            }
+            if (Section.Open(src, v, f, ks.Start, CaseTypeRuleKeys) is not { } t) continue;
+            var dwell = t.Duration("min_dwell");
+            if (dwell > TimeSpan.FromDays(1))
+            {
+                src.Error(t.Value("min_dwell")!.Start, t.Field("min_dwell"), $"must be at most 24h (got {((YamlScalarNode)t.Value("min_dwell")!).Value})");
+                dwell = null;
+            }
+            result[id] = new CaseTypeRuleOverrides
+            {
+                MinConfidence = t.Value("min_confidence") is { } mc ? (float?)Scalars.Range(src, mc, t.Field("min_confidence"), 0, 1) : null,
+                MinDwell = dwell,
+                RequireStationary = t.Bool("stationary"),
+                StationaryRadius = t.Value("stationary_radius") is { } sr ? Scalars.Range(src, sr, t.Field("stationary_radius"), 0, 1, minExclusive: true) : null,
+                ReportOnce = t.Bool("report_once"),
+            };
+        }
+        return result;
+    }
+
+    private static DedupSettings ReadDedup(Section top)
+    {
+        var d = new DedupSettings();
+        if (top.Child("dedup", DedupKeys) is not { } sec) return d;
+        return d with
+        {
+            SamePlaceRadiusMetres = sec.Value("same_place_radius_m") is { } n
+                ? Scalars.Range(sec.Src, n, sec.Field("same_place_radius_m"), 0, 1000, minExclusive: true) ?? d.SamePlaceRadiusMetres
+                : d.SamePlaceRadiusMetres,
+            Window = sec.Duration("window") ?? d.Window,
+            Cooldown = sec.Duration("cooldown") ?? d.Cooldown,
+        };
+    }
+
+    /// <summary>An IANA time zone id the system knows (e.g. Asia/Shanghai), or null when absent or unknown (the error is recorded).</summary>
+    private static TimeZoneInfo? ReadTimeZone(Section sec, string key)
+    {
+        if (sec.Text(key) is not { } text) return null;
+        var id = text.Trim();
+        if (TimeZones.TryFind(id, out var tz)) return tz;
+        // Without the system's time zone data the default still works (China has no daylight saving).
+        if (id == TimeZones.DefaultId) return TimeZones.Default;
+        string hint;
+        if (id.Contains("beijing", StringComparison.OrdinalIgnoreCase) || id.Equals("China", StringComparison.OrdinalIgnoreCase) || id.Equals("CST", StringComparison.OrdinalIgnoreCase))
+            hint = "China Standard Time is 'Asia/Shanghai'; ";
+        else
+        {
+            var ids = TimeZoneInfo.GetSystemTimeZones().Select(z => z.Id);
+            hint = YamlSource.Closest(id, ids) is { } near ? $"did you mean '{near}'? " : "";
+        }
+        sec.Src.Error(sec.Value(key)!.Start, sec.Field(key),
+            $"unknown time zone '{YamlSource.Shorten(id)}'; {hint}use an IANA id such as Asia/Shanghai or Asia/Urumqi");
+        return null;
     }
 
     /// <summary>Defaults, with the file's entries overriding by id (field by field) or added after them.</summary>
@@ -282,7 +371,7 @@ public static partial class ConfigLoader
 
     private static string Where(YamlSource src, Mark at) => $"{src.Display}:{at.Line}:{at.Column}";
 
-    private static CameraGroup? ReadGroupFile(YamlSource src, IReadOnlyList<CaseType> caseTypes, Seen seen)
+    private static CameraGroup? ReadGroupFile(YamlSource src, IReadOnlyList<CaseType> caseTypes, TimeZoneInfo defaultTimeZone, Seen seen)
     {
         if (!src.TryLoad(out var root)) return null;
         if (root is null)
@@ -296,6 +385,7 @@ public static partial class ConfigLoader
         string? district = null, street = null, grid = null, unit = null;
         var defaults = new CameraDefaults();
         var mode = IngestMode.Continuous;
+        var timeZone = defaultTimeZone;
         var known = caseTypes.Select(t => t.Id).ToList();
 
         if (!file.Has("group")) file.Required("group");
@@ -320,6 +410,7 @@ public static partial class ConfigLoader
             street = g.Text("street");
             grid = g.Text("grid");
             unit = g.Text("responsible_unit");
+            timeZone = ReadTimeZone(g, "timezone") ?? defaultTimeZone;
             mode = Choice<IngestMode>(g, "mode") ?? IngestMode.Continuous;
             if (g.Child("defaults", DefaultKeys) is { } d)
             {
@@ -341,7 +432,7 @@ public static partial class ConfigLoader
             {
                 var path = $"cameras[{i++}]";
                 if (Section.Open(src, item, path, item.Start, CameraKeys) is { } cam
-                    && ReadCamera(cam, groupId ?? "", mode, defaults, known, seen) is { } c)
+                    && ReadCamera(cam, groupId ?? "", mode, timeZone, defaults, known, seen) is { } c)
                     cameras.Add(c);
             }
         }
@@ -354,6 +445,7 @@ public static partial class ConfigLoader
             Street = street,
             Grid = grid,
             ResponsibleUnit = unit,
+            TimeZone = timeZone,
             Cameras = cameras,
         };
     }
@@ -366,7 +458,7 @@ public static partial class ConfigLoader
         bool? Enabled = null,
         DecoderKind? Decoder = null);
 
-    private static Camera? ReadCamera(Section cam, string groupId, IngestMode mode, CameraDefaults defaults, IReadOnlyList<string> known, Seen seen)
+    private static Camera? ReadCamera(Section cam, string groupId, IngestMode mode, TimeZoneInfo timeZone, CameraDefaults defaults, IReadOnlyList<string> known, Seen seen)
     {
         var src = cam.Src;
 
@@ -403,6 +495,7 @@ public static partial class ConfigLoader
             src.Error(cam.Value("loop")!.Start, cam.Field("loop"), "applies to local video files only, not to a stream URL");
 
         var zones = ReadZones(cam, known, detectors);
+        var ground = ReadGround(cam, lat, lon);
 
         return new Camera
         {
@@ -412,6 +505,8 @@ public static partial class ConfigLoader
             Url = url ?? "",
             Latitude = lat ?? 0,
             Longitude = lon ?? 0,
+            TimeZone = timeZone,
+            Ground = ground,
             SampleInterval = interval,
             Detectors = detectors ?? [],
             Zones = zones,
@@ -546,7 +641,10 @@ public static partial class ConfigLoader
             }
             else types = detectors;
 
-            zones.Add(new Zone(name ?? "", polygon ?? [], types ?? []));
+            var exclude = z.Bool("exclude") ?? false;
+            var schedule = z.Has("schedule") ? ReadSchedule(z) : null;
+
+            zones.Add(new Zone(name ?? "", polygon ?? [], types ?? []) { Exclude = exclude, Schedule = schedule });
         }
         return zones;
     }
@@ -561,23 +659,8 @@ public static partial class ConfigLoader
         var i = 0;
         foreach (var item in seq.Children)
         {
-            var f = $"{field}[{i++}]";
-            if (item is not YamlSequenceNode { Children.Count: 2 } xy)
-            {
-                src.Error(item.Start, f, $"expected a point [x, y] (got {YamlSource.Describe(item)}{(item is YamlSequenceNode s ? $" of {s.Children.Count} values" : "")})");
-                ok = false;
-                continue;
-            }
-            var x = Scalars.Number(src, xy.Children[0], f);
-            var y = Scalars.Number(src, xy.Children[1], f);
-            if (x is null || y is null) { ok = false; continue; }
-            if (x is < 0 or > 1 || y is < 0 or > 1)
-            {
-                src.Error(item.Start, f, $"x and y must be between 0 and 1, as fractions of the image width and height (got [{Scalars.Fmt(x.Value)}, {Scalars.Fmt(y.Value)}])");
-                ok = false;
-                continue;
-            }
-            points.Add(new NormalisedPoint(x.Value, y.Value));
+            if (ReadImagePoint(src, item, $"{field}[{i++}]") is { } p) points.Add(p);
+            else ok = false;
         }
         if (seq.Children.Count < 3)
         {
@@ -592,6 +675,216 @@ public static partial class ConfigLoader
             return null;
         }
         return points;
+    }
+
+    /// <summary>A point [x, y] on the image, each 0..1 as a fraction of its width and height.</summary>
+    private static NormalisedPoint? ReadImagePoint(YamlSource src, YamlNode item, string f)
+    {
+        if (item is not YamlSequenceNode { Children.Count: 2 } xy)
+        {
+            src.Error(item.Start, f, $"expected a point [x, y] (got {YamlSource.Describe(item)}{(item is YamlSequenceNode s ? $" of {s.Children.Count} values" : "")})");
+            return null;
+        }
+        var x = Scalars.Number(src, xy.Children[0], f);
+        var y = Scalars.Number(src, xy.Children[1], f);
+        if (x is null || y is null) return null;
+        if (x is < 0 or > 1 || y is < 0 or > 1)
+        {
+            src.Error(item.Start, f, $"x and y must be between 0 and 1, as fractions of the image width and height (got [{Scalars.Fmt(x.Value)}, {Scalars.Fmt(y.Value)}])");
+            return null;
+        }
+        return new NormalisedPoint(x.Value, y.Value);
+    }
+
+    /// <summary>
+    /// schedule: "06:00-22:00"; a list of such windows and/or {days, hours} entries; or one {days, hours} entry.
+    /// The zone is in force while any entry is.
+    /// </summary>
+    private static ZoneSchedule? ReadSchedule(Section z)
+    {
+        var src = z.Src;
+        var node = z.Value("schedule")!;
+        var field = z.Field("schedule");
+        var entries = new List<ScheduleEntry>();
+        var ok = true;
+        switch (node)
+        {
+            case YamlScalarNode:
+                if (ReadWindow(src, node, field) is { } w) entries.Add(new ScheduleEntry(w));
+                else ok = false;
+                break;
+            case YamlMappingNode:
+                if (ReadScheduleEntry(src, node, field) is { } e) entries.Add(e);
+                else ok = false;
+                break;
+            case YamlSequenceNode seq:
+                if (seq.Children.Count == 0)
+                {
+                    src.Error(node.Start, field, "must list at least one window like 06:00-22:00 (leave schedule out for a zone that is always in force)");
+                    return null;
+                }
+                var i = 0;
+                foreach (var item in seq.Children)
+                {
+                    var f = $"{field}[{i++}]";
+                    var entry = item switch
+                    {
+                        YamlMappingNode => ReadScheduleEntry(src, item, f),
+                        YamlScalarNode => ReadWindow(src, item, f) is { } win ? new ScheduleEntry(win) : null,
+                        _ => Invalid(src, item, f),
+                    };
+                    if (entry is null) ok = false;
+                    else entries.Add(entry);
+                }
+                break;
+        }
+        return ok ? new ZoneSchedule(entries) : null;
+
+        static ScheduleEntry? Invalid(YamlSource src, YamlNode item, string f)
+        {
+            src.Error(item.Start, f, $"expected a window like 06:00-22:00 or {{days: [sat, sun], hours: [08:00-20:00]}} (got {YamlSource.Describe(item)})");
+            return null;
+        }
+    }
+
+    /// <summary>{days: [sat, sun], hours: ["08:00-20:00"]}: either may be one item instead of a list; no days = every day, no hours = all day.</summary>
+    private static ScheduleEntry? ReadScheduleEntry(YamlSource src, YamlNode node, string field)
+    {
+        if (Section.Open(src, node, field, node.Start, ScheduleKeys) is not { } e) return null;
+        if (!e.Has("days") && !e.Has("hours"))
+        {
+            src.Error(node.Start, field, "give days, hours or both, e.g. {days: [sat, sun], hours: [08:00-20:00]}");
+            return null;
+        }
+        var ok = true;
+        var days = new List<DayOfWeek>();
+        foreach (var (item, f) in Items(src, e, "days", "day like mon or a range like mon-fri", ref ok))
+        {
+            if (Scalars.Text(src, item, f) is not { } text) { ok = false; continue; }
+            if (ZoneSchedule.TryParseDays(text, out var some, out var error))
+                days.AddRange(some.Where(d => !days.Contains(d)));
+            else
+            {
+                src.Error(item.Start, f, error);
+                ok = false;
+            }
+        }
+        var hours = new List<DailyWindow>();
+        foreach (var (item, f) in Items(src, e, "hours", "window like 06:00-22:00", ref ok))
+        {
+            if (ReadWindow(src, item, f) is { } w) hours.Add(w);
+            else ok = false;
+        }
+        return ok ? new ScheduleEntry(days, hours) : null;
+
+        // A list, or a single item written without brackets.
+        static List<(YamlNode Node, string Field)> Items(YamlSource src, Section e, string key, string what, ref bool ok)
+        {
+            var items = new List<(YamlNode, string)>();
+            if (e.Value(key) is not { } value) return items;
+            if (value is YamlSequenceNode seq)
+            {
+                if (seq.Children.Count == 0)
+                {
+                    src.Error(seq.Start, e.Field(key), $"must list at least one {what} (leave {key} out for {(key == "days" ? "every day" : "all day")})");
+                    ok = false;
+                }
+                var i = 0;
+                foreach (var item in seq.Children) items.Add((item, $"{e.Field(key)}[{i++}]"));
+            }
+            else items.Add((value, e.Field(key)));
+            return items;
+        }
+    }
+
+    private static DailyWindow? ReadWindow(YamlSource src, YamlNode node, string field)
+    {
+        if (Scalars.Text(src, node, field) is not { } text) return null;
+        if (DailyWindow.TryParse(text, out var w, out var error)) return w;
+        src.Error(node.Start, field, error);
+        return null;
+    }
+
+    /// <summary>
+    /// ground: 4+ points, each {image: [x, y], lat, lon}, with four of them in general position on the image and on the
+    /// ground (a homography needs that). Absent or [] = no mapping: the camera's own position stands for its hits.
+    /// </summary>
+    private static List<GroundPoint> ReadGround(Section cam, double? cameraLat, double? cameraLon)
+    {
+        if (cam.List("ground") is not { Children.Count: > 0 } seq) return [];
+        var src = cam.Src;
+        var field = cam.Field("ground");
+        var points = new List<GroundPoint>();
+        var ok = true;
+        var i = 0;
+        foreach (var item in seq.Children)
+        {
+            var f = $"{field}[{i++}]";
+            if (Section.Open(src, item, f, item.Start, GroundKeys) is not { } g) { ok = false; continue; }
+            NormalisedPoint? image = null;
+            if (g.Value("image") is { } imageNode) image = ReadImagePoint(src, imageNode, g.Field("image"));
+            else g.Required("image");
+            var lat = g.Value("lat") is { } latNode ? Scalars.Range(src, latNode, g.Field("lat"), -90, 90) : Missing(g, "lat");
+            var lon = g.Value("lon") is { } lonNode ? Scalars.Range(src, lonNode, g.Field("lon"), -180, 180) : Missing(g, "lon");
+            if (image is null || lat is null || lon is null) { ok = false; continue; }
+            if (cameraLat is { } cl && cameraLon is { } co)
+            {
+                var (dx, dy) = Metres(lat.Value, lon.Value, cl, co);
+                var km = Math.Sqrt(dx * dx + dy * dy) / 1000;
+                if (km > MaxGroundDistanceKm)
+                {
+                    src.Error(item.Start, f, $"is {km:0.#} km from the camera's own latitude/longitude; ground points must be places this camera sees (at most {MaxGroundDistanceKm} km away): check the digits, and that lat and lon are not swapped");
+                    ok = false;
+                    continue;
+                }
+            }
+            points.Add(new GroundPoint(image.Value, lat.Value, lon.Value));
+        }
+        var at = cam.KeyMark("ground");
+        if (seq.Children.Count < 4)
+        {
+            src.Error(at, field, $"needs at least 4 points for a ground mapping (got {seq.Children.Count}); leave ground out to use the camera's own latitude/longitude");
+            return [];
+        }
+        if (!ok) return [];
+        if (!HasFourInGeneralPosition(points.Select(p => (p.Image.X, p.Image.Y)).ToList(), MinImageCross))
+        {
+            src.Error(at, field, "the image points are all on one line (or repeated): a ground mapping needs 4 points with no three on one line");
+            return [];
+        }
+        var origin = points[0];
+        if (!HasFourInGeneralPosition(points.Select(p => Metres(p.Latitude, p.Longitude, origin.Latitude, origin.Longitude)).ToList(), MinGroundCross))
+        {
+            src.Error(at, field, "the lat/lon points are all on one line (or repeated): a ground mapping needs 4 places with no three on one line");
+            return [];
+        }
+        return points;
+    }
+
+    private const double MaxGroundDistanceKm = 5;
+    /// <summary>Twice the smallest triangle area (fraction of the image) that counts as "not on one line".</summary>
+    private const double MinImageCross = 1e-4;
+    /// <summary>Ditto on the ground, in square metres.</summary>
+    private const double MinGroundCross = 0.5;
+
+    /// <summary>East and north metres of (lat, lon) from (lat0, lon0); plenty accurate over a camera's view.</summary>
+    private static (double X, double Y) Metres(double lat, double lon, double lat0, double lon0) =>
+        ((lon - lon0) * 111_320 * Math.Cos(lat0 * Math.PI / 180), (lat - lat0) * 110_574);
+
+    /// <summary>Whether some 4 of the points have no 3 on one line (brute force: the lists are short).</summary>
+    private static bool HasFourInGeneralPosition(List<(double X, double Y)> p, double minCross)
+    {
+        bool Apart(int a, int b, int c) =>
+            Math.Abs((p[b].X - p[a].X) * (p[c].Y - p[a].Y) - (p[b].Y - p[a].Y) * (p[c].X - p[a].X)) >= minCross;
+        for (var i = 0; i < p.Count; i++)
+            for (var j = i + 1; j < p.Count; j++)
+                for (var k = j + 1; k < p.Count; k++)
+                {
+                    if (!Apart(i, j, k)) continue;
+                    for (var l = k + 1; l < p.Count; l++)
+                        if (Apart(i, j, l) && Apart(i, k, l) && Apart(j, k, l)) return true;
+                }
+        return false;
     }
 
     private static double ShoelaceArea(List<NormalisedPoint> p)

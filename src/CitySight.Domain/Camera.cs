@@ -4,11 +4,24 @@ namespace CitySight.Domain;
 public readonly record struct NormalisedPoint(double X, double Y);
 
 /// <summary>
-/// A polygon on a camera's image where some case types may be raised.
-/// A camera with zones raises cases only inside them.
+/// A polygon on a camera's image where some case types may be raised (an include zone), or, with
+/// <see cref="Exclude"/>, where they may not (a legal parking bay, an approved night market).
+/// A camera with include zones raises cases only inside them; exclude zones cut their area out of everything else.
 /// </summary>
 public sealed record Zone(string Name, IReadOnlyList<NormalisedPoint> Polygon, IReadOnlyList<string> CaseTypes)
 {
+    /// <summary>When the zone is in force, in the camera's local time; null = always.</summary>
+    public ZoneSchedule? Schedule { get; init; }
+
+    /// <summary>
+    /// An exclude zone: its case types (all when it lists none) may not be raised inside it while it is in force,
+    /// whatever include zone also covers the place.
+    /// </summary>
+    public bool Exclude { get; init; }
+
+    /// <summary>Whether the zone is in force at capture time <paramref name="at"/>, read in the camera's time zone.</summary>
+    public bool InForceAt(DateTimeOffset at, TimeZoneInfo timeZone) => Schedule is null || Schedule.IsActive(at, timeZone);
+
     /// <summary>Ray-casting point-in-polygon on normalised coordinates.</summary>
     public bool Contains(NormalisedPoint p)
     {
@@ -54,6 +67,9 @@ public sealed record Camera
     public double Latitude { get; init; }
     public double Longitude { get; init; }
 
+    /// <summary>"Local time" for zone schedules: the camera group's time zone (default Asia/Shanghai).</summary>
+    public TimeZoneInfo TimeZone { get; init; } = TimeZones.Default;
+
     /// <summary>
     /// 4+ image points with their latitude/longitude (a homography from the image to the ground), so a hit's place can
     /// be compared across cameras; empty = only the camera's own position is known.
@@ -81,13 +97,33 @@ public sealed record Camera
 
     public DecoderKind Decoder { get; init; } = DecoderKind.Cpu;
 
-    /// <summary>Where a case of this type may be raised: inside a zone that applies to it, or anywhere when the camera has no zones.</summary>
-    public string? ZoneFor(string caseType, NormalisedPoint point)
+    /// <summary>
+    /// Where a case of this type may be raised at capture time <paramref name="at"/>: the name of the first include
+    /// zone that applies to the type, holds the point and is in schedule ("" when the camera has no include zones:
+    /// the whole image counts); null when there is none, or when an exclude zone that applies to the type, holds the
+    /// point and is in schedule covers it. Schedules are read in <see cref="TimeZone"/>.
+    /// </summary>
+    public string? ZoneFor(string caseType, NormalisedPoint point, DateTimeOffset at) =>
+        Find(caseType, point, z => z.InForceAt(at, TimeZone));
+
+    /// <summary>As <see cref="ZoneFor(string, NormalisedPoint, DateTimeOffset)"/> with every zone taken as in force (schedules ignored).</summary>
+    public string? ZoneFor(string caseType, NormalisedPoint point) => Find(caseType, point, static _ => true);
+
+    private string? Find(string caseType, NormalisedPoint point, Func<Zone, bool> inForce)
     {
-        if (Zones.Count == 0) return "";
+        string? found = null;
+        var anyInclude = false;
         foreach (var z in Zones)
-            if (z.AppliesTo(caseType) && z.Contains(point)) return z.Name;
-        return null;
+        {
+            if (z.Exclude)
+            {
+                if (z.AppliesTo(caseType) && z.Contains(point) && inForce(z)) return null;
+                continue;
+            }
+            anyInclude = true;
+            if (found is null && z.AppliesTo(caseType) && z.Contains(point) && inForce(z)) found = z.Name;
+        }
+        return anyInclude ? found : "";
     }
 }
 
@@ -100,5 +136,7 @@ public sealed record CameraGroup
     public string? Street { get; init; }
     public string? Grid { get; init; }
     public string? ResponsibleUnit { get; init; }
+    /// <summary>Local time of the group's cameras (their zone schedules).</summary>
+    public TimeZoneInfo TimeZone { get; init; } = TimeZones.Default;
     public IReadOnlyList<Camera> Cameras { get; init; } = [];
 }

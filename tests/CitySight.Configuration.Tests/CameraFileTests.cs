@@ -36,7 +36,8 @@ public class CameraFileTests
         { "cameras: [] #<\n", "group", "cameras", "is required" },
         { "group: #<\n  name: G\ncameras: []\n", "group.id", "group", "is required" },
         { "group: #<\n  id: g1\ncameras: []\n", "group.name", "group", "is required" },
-        { "group:\n  id: g1\n  name: G\n  owner: me #<\ncameras: []\n", "group.owner", "owner", "allowed: id, name, district, street, grid, responsible_unit, mode, defaults" },
+        { "group:\n  id: g1\n  name: G\n  owner: me #<\ncameras: []\n", "group.owner", "owner", "allowed: id, name, district, street, grid, responsible_unit, timezone, mode, defaults" },
+        { "group:\n  id: g1\n  name: G\n  timezone: Mars/Olympus #<\ncameras: []\n", "group.timezone", "Mars/Olympus", "unknown time zone 'Mars/Olympus'; use an IANA id such as Asia/Shanghai" },
         { "group:\n  id: g 1 #<\n  name: G\ncameras: []\n", "group.id", "g 1", "not a valid id" },
         { "group:\n  id: g1\n  name: G\n  defaults:\n    sample_interval: 0 #<\ncameras: []\n", "group.defaults.sample_interval", "0", "must be greater than 0" },
         { "group:\n  id: g1\n  name: G\ncameras: {id: x} #<\n", "cameras", "{", "expected a list" },
@@ -74,7 +75,53 @@ public class CameraFileTests
         { Group + Camera(("zones", "zones:" + Zone.Replace("case_types: [illegal_parking]", "case_types: [illegal_parking, garbage] #<"))), "cameras[0].zones[0].case_types[1]", "garbage", "not among this camera's detectors" },
         { Group + Camera(("zones", "zones:" + Zone.Replace("case_types: [illegal_parking]", "case_type: [illegal_parking] #<"))), "cameras[0].zones[0].case_type", "case_type", "did you mean 'case_types'?" },
         { Group + Camera() + Camera(("id", "id: cam-1 #<")), "cameras[1].id", "cam-1", "duplicate camera id 'cam-1' (also defined at " },
+
+        // zones: exclude and schedule
+        { Group + Camera(("zones", "zones:" + Zone + "\n        exclude: yes #<")), "cameras[0].zones[0].exclude", "yes", "expected true or false (got 'yes')" },
+        { Group + Camera(("zones", "zones:" + Zone + "\n        excluded: true #<")), "cameras[0].zones[0].excluded", "excluded", "unknown key 'excluded'; did you mean 'exclude'? allowed: name, polygon, case_types, exclude, schedule" },
+        { Group + Camera(("zones", "zones:" + Zone + "\n        schedule: 25:00-02:00 #<")), "cameras[0].zones[0].schedule", "25:00", "'25:00' is not a start time: use HH:MM from 00:00 to 23:59" },
+        { Group + Camera(("zones", "zones:" + Zone + "\n        schedule: 06:00 #<")), "cameras[0].zones[0].schedule", "06:00", "expected a daily window like 06:00-22:00 (got '06:00')" },
+        { Group + Camera(("zones", "zones:" + Zone + "\n        schedule: [] #<")), "cameras[0].zones[0].schedule", "[]", "must list at least one window like 06:00-22:00 (leave schedule out for a zone that is always in force)" },
+        { Group + Camera(("zones", "zones:" + Zone + "\n        schedule: [\"06:00-22:00\", \"7-9\"] #<")), "cameras[0].zones[0].schedule[1]", "\"7-9\"", "'7' is not a start time" },
+        { Group + Camera(("zones", "zones:" + Zone + "\n        schedule: [[06:00-22:00]] #<")), "cameras[0].zones[0].schedule[0]", "[06:00", "expected a window like 06:00-22:00 or {days: [sat, sun], hours: [08:00-20:00]} (got a list)" },
+        { Group + Camera(("zones", "zones:" + Zone + "\n        schedule: {days: [sat, sunday, hol], hours: [08:00-20:00]} #<")), "cameras[0].zones[0].schedule.days[2]", "hol", "'hol' is not a day: use mon, tue, wed, thu, fri, sat, sun or a range like mon-fri" },
+        { Group + Camera(("zones", "zones:" + Zone + "\n        schedule: {days: [sat], hour: [08:00-20:00]} #<")), "cameras[0].zones[0].schedule.hour", "hour", "unknown key 'hour'; did you mean 'hours'? allowed: days, hours" },
+        { Group + Camera(("zones", "zones:" + Zone + "\n        schedule: {} #<")), "cameras[0].zones[0].schedule", "{}", "give days, hours or both" },
+        { Group + Camera(("zones", "zones:" + Zone + "\n        schedule: {days: []} #<")), "cameras[0].zones[0].schedule.days", "[]", "must list at least one day like mon or a range like mon-fri (leave days out for every day)" },
+        { Group + Camera(("zones", "zones:" + Zone + "\n        schedule: {days: mon-fri, hours: 09:00-09:00} #<")), "cameras[0].zones[0].schedule.hours", "09:00-09:00", "starts and ends at the same time; for the whole day write 00:00-24:00" },
+        { Group + Camera(("zones", "zones:" + Zone + "\n        schedule:\n          - 06:00-22:00\n          - days: [sat]\n            hours: [\"20:00-24:30\"] #<")), "cameras[0].zones[0].schedule[1].hours[0]", "\"20:00", "'24:30' is not an end time" },
+
+        // ground mapping
+        { Group + Camera(("ground", "ground: #<" + string.Concat(GroundItems(3)))), "cameras[0].ground", "ground", "needs at least 4 points for a ground mapping (got 3); leave ground out to use the camera's own latitude/longitude" },
+        { Group + Camera(("ground", "ground: #<\n      - {image: [0.1, 0.1], lat: 31.2001, lon: 121.4001}\n      - {image: [0.3, 0.3], lat: 31.2001, lon: 121.4004}\n      - {image: [0.5, 0.5], lat: 31.2005, lon: 121.4004}\n      - {image: [0.7, 0.7], lat: 31.2005, lon: 121.4001}")),
+            "cameras[0].ground", "ground", "the image points are all on one line (or repeated): a ground mapping needs 4 points with no three on one line" },
+        { Group + Camera(("ground", "ground: #<" + string.Concat(GroundItems(4).Select(g => System.Text.RegularExpressions.Regex.Replace(g, @"lat: [0-9.]+, lon: [0-9.]+", "lat: 31.2001, lon: 121.4001"))))),
+            "cameras[0].ground", "ground", "the lat/lon points are all on one line (or repeated): a ground mapping needs 4 places with no three on one line" },
+        { Group + Camera(("ground", "ground:" + string.Concat(GroundItems(4).Select((g, i) => i == 1 ? g.Replace("lat: 31.2001", "lat: 95") + " #<" : g)))),
+            "cameras[0].ground[1].lat", "95", "must be between -90 and 90 (got 95)" },
+        { Group + Camera(("ground", "ground:" + string.Concat(GroundItems(4).Select((g, i) => i == 2 ? g.Replace("lat: 31.2005", "lat: 32.2005") + " #<" : g)))),
+            "cameras[0].ground[2]", "{", "is 110.6 km from the camera's own latitude/longitude; ground points must be places this camera sees (at most 5 km away)" },
+        { Group + Camera(("ground", "ground:" + string.Concat(GroundItems(4).Select((g, i) => i == 3 ? g.Replace(", lon: 121.4001", "") + " #<" : g)))),
+            "cameras[0].ground[3].lon", "{", "is required" },
+        { Group + Camera(("ground", "ground:" + string.Concat(GroundItems(4).Select((g, i) => i == 2 ? g.Replace("[0.8, 0.4]", "[1.2, 0.4]") + " #<" : g)))),
+            "cameras[0].ground[2].image", "[1.2", "x and y must be between 0 and 1" },
+        { Group + Camera(("ground", "ground:" + string.Concat(GroundItems(4).Select((g, i) => i == 0 ? g.Replace("lat:", "latitude:") + " #<" : g)))),
+            "cameras[0].ground[0].latitude", "latitude", "unknown key 'latitude'; allowed: image, lat, lon" },
+        { Group + Camera(("ground", "ground: {image: [0, 0]} #<")), "cameras[0].ground", "{", "expected a list" },
     };
+
+    /// <summary>Ground points near the test camera (31.2, 121.4), one "\n      - {…}" item each: a trapezoid on the image and the road.</summary>
+    private static string[] GroundItems(int count) =>
+    [
+        .. new[]
+        {
+            "\n      - {image: [0.1, 0.9], lat: 31.2001, lon: 121.4001}",
+            "\n      - {image: [0.9, 0.9], lat: 31.2001, lon: 121.4004}",
+            "\n      - {image: [0.8, 0.4], lat: 31.2005, lon: 121.4004}",
+            "\n      - {image: [0.2, 0.4], lat: 31.2005, lon: 121.4001}",
+            "\n      - {image: [0.5, 0.9], lat: 31.2001, lon: 121.40025}",
+        }.Take(count),
+    ];
 
     [Theory]
     [MemberData(nameof(BadCameraFiles))]
@@ -137,6 +184,103 @@ public class CameraFileTests
         Assert.Equal(["street_stall"], cam.Zones[0].CaseTypes);
         // A zone without case_types applies to everything the camera detects.
         Assert.Equal(["garbage", "street_stall"], cam.Zones[1].CaseTypes);
+    }
+
+    [Fact]
+    public void Exclude_zones_and_schedules_map_to_the_domain_in_the_groups_time_zone()
+    {
+        var t = new TestConfig("service:\n  timezone: Asia/Urumqi\n");
+        t.Camera("a.yaml", """
+            group:
+              id: g1
+              name: Group one
+              timezone: Asia/Shanghai
+            cameras:
+              - id: cam-1
+                name: Camera one
+                url: rtsp://192.0.2.10/a
+                latitude: 31.2
+                longitude: 121.4
+                detectors: [street_stall, garbage, illegal_parking]
+                zones:
+                  - name: pavement
+                    polygon: [[0.0, 0.5], [1.0, 0.5], [1.0, 1.0], [0.0, 1.0]]
+                    case_types: [street_stall, garbage]
+                    schedule: "06:00-22:00"
+                  - name: night-market
+                    polygon: [[0.5, 0.5], [1.0, 0.5], [1.0, 1.0], [0.5, 1.0]]
+                    case_types: [street_stall]
+                    exclude: true
+                    schedule: ["18:00-02:00"]
+                  - name: weekend-bay
+                    polygon: [[0.0, 0.5], [0.2, 0.5], [0.2, 1.0], [0.0, 1.0]]
+                    exclude: true
+                    schedule: {days: [sat, sun], hours: 08:00-20:00}
+                  - name: mixed
+                    polygon: [[0, 0], [1, 0], [1, 0.1]]
+                    case_types: [illegal_parking]
+                    exclude: false
+                    schedule:
+                      - 06:00-10:00
+                      - {days: mon-fri, hours: ["16:00-19:00", "22:00-02:00"]}
+                      - {days: [sun]}
+            """);
+        var t2 = new TestConfig("service:\n  timezone: Asia/Urumqi\n");
+        t2.Camera("b.yaml", Group + Camera());
+        var r = t.Load();
+        Assert.True(r.Success, TestConfig.AllErrors(r));
+        var cam = Assert.Single(r.Config!.Cameras);
+        Assert.Equal("Asia/Shanghai", cam.TimeZone.Id);
+        Assert.Equal("Asia/Shanghai", r.Config.Groups[0].TimeZone.Id);
+        // A group without its own timezone takes service.timezone.
+        var other = ConfigLoader.LoadOrThrow(t2.MainPath);
+        Assert.Equal("Asia/Urumqi", other.Cameras.Single().TimeZone.Id);
+        Assert.Equal("Asia/Urumqi", other.Groups[0].TimeZone.Id);
+
+        Assert.Equal([false, true, true, false], cam.Zones.Select(z => z.Exclude));
+        Assert.Equal("every day 06:00-22:00", cam.Zones[0].Schedule!.ToString());
+        Assert.Equal("every day 18:00-02:00", cam.Zones[1].Schedule!.ToString());
+        Assert.Equal("sat,sun 08:00-20:00", cam.Zones[2].Schedule!.ToString());
+        Assert.Equal("every day 06:00-10:00; mon,tue,wed,thu,fri 16:00-19:00,22:00-02:00; sun all day", cam.Zones[3].Schedule!.ToString());
+        // An exclude zone without case_types applies to all the camera's detectors.
+        Assert.Equal(["street_stall", "garbage", "illegal_parking"], cam.Zones[2].CaseTypes);
+
+        DateTimeOffset At(string local) => new(DateTime.Parse(local, System.Globalization.CultureInfo.InvariantCulture), TimeSpan.FromHours(8));
+        var market = new NormalisedPoint(0.7, 0.7);
+        var bay = new NormalisedPoint(0.1, 0.7);
+        Assert.Equal("pavement", cam.ZoneFor("street_stall", market, At("2024-06-03 12:00")));   // Monday noon
+        Assert.Null(cam.ZoneFor("street_stall", market, At("2024-06-03 19:00")));               // market open
+        Assert.Equal("pavement", cam.ZoneFor("garbage", market, At("2024-06-03 19:00")));       // market excludes stalls only
+        Assert.Null(cam.ZoneFor("street_stall", market, At("2024-06-03 23:00")));               // pavement out of schedule
+        Assert.Equal("pavement", cam.ZoneFor("garbage", bay, At("2024-06-03 12:00")));          // weekday
+        Assert.Null(cam.ZoneFor("garbage", bay, At("2024-06-01 12:00")));                       // Saturday
+    }
+
+    [Fact]
+    public void Ground_mapping_is_read_and_may_have_three_points_on_a_line_among_more()
+    {
+        var t = new TestConfig();
+        // Points 0, 1 and 4 lie on one kerb line; 0, 1, 2, 3 are in general position.
+        t.Camera("a.yaml", Group + Camera(("ground", "ground:" + string.Concat(GroundItems(5)))));
+        var cam = Assert.Single(ConfigLoader.LoadOrThrow(t.MainPath).Cameras);
+        Assert.Equal(5, cam.Ground.Count);
+        Assert.Equal(new GroundPoint(new NormalisedPoint(0.1, 0.9), 31.2001, 121.4001), cam.Ground[0]);
+        Assert.Equal(new GroundPoint(new NormalisedPoint(0.5, 0.9), 31.2001, 121.40025), cam.Ground[4]);
+
+        // Absent or [] = no mapping: the camera's own position stands for its hits.
+        var none = new TestConfig();
+        none.Camera("a.yaml", Group + Camera() + Camera(("id", "id: cam-2"), ("ground", "ground: []")));
+        Assert.All(ConfigLoader.LoadOrThrow(none.MainPath).Cameras, c => Assert.Empty(c.Ground));
+    }
+
+    [Fact]
+    public void Ground_mapping_with_all_points_on_one_line_is_refused_even_with_many_points()
+    {
+        var yaml = Group + Camera(("ground", "ground:" + string.Concat(Enumerable.Range(0, 6).Select(i =>
+            $"\n      - {{image: [0.{i + 1}, 0.9], lat: 31.200{i}, lon: 121.400{i}}}"))));
+        var t = new TestConfig();
+        t.Camera("a.yaml", yaml);
+        Assert.Contains("image points are all on one line", TestConfig.Single(t.Load(), "cameras[0].ground").Message);
     }
 
     [Fact]

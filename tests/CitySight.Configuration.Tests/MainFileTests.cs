@@ -15,6 +15,9 @@ public class MainFileTests
         var d = new CitySightConfig { SourceFile = "" };
         Assert.Equal(d.Service.GrpcPort, c.Service.GrpcPort);
         Assert.Equal(d.Rules, c.Rules);
+        Assert.Equal(d.Dedup, c.Dedup);
+        Assert.Equal(new DedupSettings { SamePlaceRadiusMetres = 15, Window = TimeSpan.FromMinutes(30), Cooldown = TimeSpan.FromMinutes(30) }, c.Dedup);
+        Assert.Equal("Asia/Shanghai", c.Service.TimeZone.Id);
         Assert.Equal(d.Models.Run, c.Models.Run);
         Assert.Equal(new DetectorSettings { Model = "yolov8n-coco-int8" }, Assert.Single(c.Models.Run));
         Assert.Equal(CaseType.Defaults, c.CaseTypes);
@@ -31,6 +34,7 @@ public class MainFileTests
               grpc_port: 6000
               http_port: 6001
               data_dir: ../store
+              timezone: Europe/London
             models:
               manifest: m/manifest.yaml
               detector: yolox-nano-coco
@@ -41,6 +45,16 @@ public class MainFileTests
               confirm_samples: 5
               same_object_iou: 1
               dedup_window: 1h30m
+              case_types:
+                illegal_parking: {min_confidence: 0.6, min_dwell: 15m, stationary_radius: 0.1}
+                street_stall:
+                  stationary: true
+                  report_once: true
+                garbage:
+            dedup:
+              same_place_radius_m: 25.5
+              window: 1h
+              cooldown: 0
             cameras: cams
             """);
         var r = t.Load();
@@ -52,7 +66,26 @@ public class MainFileTests
         Assert.Equal([Path.Combine(t.Dir, "a"), "/opt/models"], c.Models.SearchPaths);
         // detector/threads is the shorthand for one model on the CPU.
         Assert.Equal(new DetectorSettings { Model = "yolox-nano-coco", Threads = 4 }, Assert.Single(c.Models.Run));
-        Assert.Equal(new RuleSettings { MinConfidence = 0.5f, ConfirmSamples = 5, SameObjectIoU = 1, DedupWindow = TimeSpan.FromMinutes(90) }, c.Rules);
+        Assert.Equal("Europe/London", c.Service.TimeZone.Id);
+        Assert.Equal(new RuleSettings
+        {
+            MinConfidence = 0.5f, ConfirmSamples = 5, SameObjectIoU = 1, DedupWindow = TimeSpan.FromMinutes(90),
+            CaseTypes = new Dictionary<string, CaseTypeRuleOverrides>
+            {
+                ["illegal_parking"] = new() { MinConfidence = 0.6f, MinDwell = TimeSpan.FromMinutes(15), StationaryRadius = 0.1 },
+                ["street_stall"] = new() { RequireStationary = true, ReportOnce = true },
+                ["garbage"] = new(),
+            },
+        }, c.Rules);
+        Assert.Equal(
+            new CaseTypeRules { MinConfidence = 0.6f, MinDwell = TimeSpan.FromMinutes(15), RequireStationary = true, StationaryRadius = 0.1 },
+            c.Rules.ForType("illegal_parking"));
+        // Unset fields keep the type's built-in defaults; min_confidence falls back to rules.min_confidence.
+        Assert.Equal(
+            new CaseTypeRules { MinConfidence = 0.5f, MinDwell = TimeSpan.FromMinutes(5), RequireStationary = true, ReportOnce = true },
+            c.Rules.ForType("street_stall"));
+        Assert.Equal(RuleSettings.BuiltIn("garbage") with { MinConfidence = 0.5f }, c.Rules.ForType("garbage"));
+        Assert.Equal(new DedupSettings { SamePlaceRadiusMetres = 25.5, Window = TimeSpan.FromHours(1), Cooldown = TimeSpan.Zero }, c.Dedup);
         Assert.Equal(Path.Combine(t.Dir, "cams"), c.CamerasDir);
     }
 
@@ -92,7 +125,10 @@ public class MainFileTests
         { "service:\n  http_port: web #<\n", "service.http_port", "web", "expected a whole number (got 'web')" },
         { "service:\n  grpc_port: 7000\n  http_port: 7000 #<\n", "service.http_port", "http_port", "cannot share port 7000" },
         { "service:\n  grcp_port: 1 #<\n", "service.grcp_port", "grcp_port", "unknown key 'grcp_port'; did you mean 'grpc_port'? allowed: grpc_port, http_port, data_dir" },
-        { "servise: #<\n  grpc_port: 1\n", "servise", "servise", "allowed: service, models, rules, ingest, case_types, cameras" },
+        { "servise: #<\n  grpc_port: 1\n", "servise", "servise", "allowed: service, models, rules, dedup, ingest, case_types, cameras" },
+        { "service:\n  timezone: Asia/Shangai #<\n", "service.timezone", "Asia/Shangai", "unknown time zone 'Asia/Shangai'; did you mean 'Asia/Shanghai'? use an IANA id such as Asia/Shanghai" },
+        { "service:\n  timezone: Asia/Beijing #<\n", "service.timezone", "Asia/Beijing", "unknown time zone 'Asia/Beijing'; China Standard Time is 'Asia/Shanghai'" },
+        { "service:\n  timezone: [UTC] #<\n", "service.timezone", "[UTC]", "expected text" },
         { "service: 8080 #<\n", "service", "8080", "expected a mapping" },
         { "models:\n  threads: -1 #<\n", "models.threads", "-1", "must be between 0 and 1024 (got -1)" },
         { "models:\n  search_paths: ../models #<\n", "models.search_paths", "../models", "expected a list" },
@@ -110,6 +146,23 @@ public class MainFileTests
         { "rules:\n  same_object_iou: 0 #<\n", "rules.same_object_iou", "0", "must be greater than 0 and at most 1 (got 0)" },
         { "rules:\n  same_object_iou: 1.5 #<\n", "rules.same_object_iou", "1.5", "must be greater than 0 and at most 1 (got 1.5)" },
         { "rules:\n  dedup_window: 10 minutes #<\n", "rules.dedup_window", "10 minutes", "500ms, 5s, 10m, 1h, 1h30m" },
+        { "rules:\n  case_types:\n    illegal_parkin: {min_dwell: 5m} #<\n", "rules.case_types.illegal_parkin", "illegal_parkin",
+            "unknown case type 'illegal_parkin'; did you mean 'illegal_parking'? known: street_stall, garbage, illegal_parking, billboard (a new type must be added under case_types first)" },
+        { "rules:\n  case_types:\n    night_market: #<\n      min_dwell: 5m\n", "rules.case_types.night_market", "night_market", "unknown case type 'night_market'; known: " },
+        { "rules:\n  case_types: [garbage] #<\n", "rules.case_types", "[garbage]", "expected a mapping from case type to its rules, e.g. illegal_parking: {min_dwell: 10m} (got a list)" },
+        { "rules:\n  case_types:\n    garbage: 10m #<\n", "rules.case_types.garbage", "10m", "expected a mapping with keys min_confidence, min_dwell, stationary, stationary_radius, report_once" },
+        { "rules:\n  case_types:\n    garbage: {dwell: 5m} #<\n", "rules.case_types.garbage.dwell", "dwell", "unknown key 'dwell'; allowed: min_confidence, min_dwell, stationary, stationary_radius, report_once" },
+        { "rules:\n  case_types:\n    garbage:\n      min_dwell: soon #<\n", "rules.case_types.garbage.min_dwell", "soon", "expected a duration (got 'soon')" },
+        { "rules:\n  case_types:\n    garbage:\n      min_dwell: 25h #<\n", "rules.case_types.garbage.min_dwell", "25h", "must be at most 24h (got 25h)" },
+        { "rules:\n  case_types:\n    garbage:\n      min_confidence: 2 #<\n", "rules.case_types.garbage.min_confidence", "2", "must be between 0 and 1 (got 2)" },
+        { "rules:\n  case_types:\n    garbage:\n      stationary: yes #<\n", "rules.case_types.garbage.stationary", "yes", "expected true or false (got 'yes')" },
+        { "rules:\n  case_types:\n    garbage:\n      stationary_radius: 0 #<\n", "rules.case_types.garbage.stationary_radius", "0", "must be greater than 0 and at most 1 (got 0)" },
+        { "rules:\n  case_types:\n    billboard:\n      report_once: 1 #<\n", "rules.case_types.billboard.report_once", "1", "expected true or false (got '1')" },
+        { "dedup:\n  same_place_radius_m: 0 #<\n", "dedup.same_place_radius_m", "0", "must be greater than 0 and at most 1000 (got 0)" },
+        { "dedup:\n  same_place_radius_m: far #<\n", "dedup.same_place_radius_m", "far", "expected a number (got 'far')" },
+        { "dedup:\n  window: 1 day #<\n", "dedup.window", "1 day", "expected a duration" },
+        { "dedup:\n  cooldown: -5m #<\n", "dedup.cooldown", "-5m", "expected a duration" },
+        { "dedup:\n  radius: 15 #<\n", "dedup.radius", "radius", "unknown key 'radius'; allowed: same_place_radius_m, window, cooldown" },
         { "case_types:\n  - id: night_market #<\n    name_zh: 夜市\n", "case_types[0].code", "id", "is required" },
         { "case_types:\n  - id: garbage\n    colour: red #<\n", "case_types[0].colour", "colour", "unknown key 'colour'" },
         { "case_types:\n  - id: Night-Market #<\n    code: \"9\"\n    name_zh: x\n", "case_types[0].id", "Night-Market", "not a valid case type id" },
@@ -138,6 +191,54 @@ public class MainFileTests
         var r = new TestConfig(yaml).Load();
         Assert.Equal(["service.grpc_port", "rules.confirm_samples", "rules.dedup_window"], r.Errors.Select(e => e.Field));
         Assert.Equal([2, 4, 5], r.Errors.Select(e => e.Line));
+    }
+
+    [Fact]
+    public void Rules_per_case_type_have_built_in_defaults()
+    {
+        var rules = new TestConfig().Load().Config!.Rules;
+        // Districts' ten-minute grace for parking (DOMAIN.md); stalls 5 minutes' presence; garbage 10 stationary minutes.
+        Assert.Equal(new CaseTypeRules { MinConfidence = 0.35f, MinDwell = TimeSpan.FromMinutes(10), RequireStationary = true, StationaryRadius = 0.25 },
+            rules.ForType("illegal_parking"));
+        Assert.Equal(new CaseTypeRules { MinConfidence = 0.35f, MinDwell = TimeSpan.FromMinutes(5), RequireStationary = false },
+            rules.ForType("street_stall"));
+        Assert.Equal(new CaseTypeRules { MinConfidence = 0.35f, MinDwell = TimeSpan.FromMinutes(10), RequireStationary = true },
+            rules.ForType("garbage"));
+        Assert.Equal(new CaseTypeRules { MinConfidence = 0.35f, MinDwell = TimeSpan.Zero, RequireStationary = true, ReportOnce = true },
+            rules.ForType("billboard"));
+        // Any other type: raised once confirmed, as before.
+        Assert.Equal(new CaseTypeRules { MinConfidence = 0.35f }, rules.ForType("night_market"));
+        // The global confidence is every type's default, also when set in code.
+        Assert.Equal(0.6f, new RuleSettings { MinConfidence = 0.6f }.ForType("garbage").MinConfidence);
+    }
+
+    [Fact]
+    public void Rules_can_be_set_for_a_case_type_added_in_the_same_file()
+    {
+        var t = new TestConfig("""
+            rules:
+              case_types:
+                night_market: {min_dwell: 1m, stationary: true}
+            case_types:
+              - {id: night_market, code: "0399", name_zh: 夜市占道}
+            """);
+        var r = t.Load();
+        Assert.True(r.Success, TestConfig.AllErrors(r));
+        Assert.Equal(new CaseTypeRules { MinConfidence = 0.35f, MinDwell = TimeSpan.FromMinutes(1), RequireStationary = true },
+            r.Config!.Rules.ForType("night_market"));
+    }
+
+    [Fact]
+    public void Rule_settings_compare_by_value_including_case_types()
+    {
+        RuleSettings Make() => new()
+        {
+            CaseTypes = new Dictionary<string, CaseTypeRuleOverrides> { ["garbage"] = new() { MinDwell = TimeSpan.FromMinutes(3) } },
+        };
+        Assert.Equal(Make(), Make());
+        Assert.Equal(Make().GetHashCode(), Make().GetHashCode());
+        Assert.NotEqual(Make(), new RuleSettings());
+        Assert.NotEqual(Make(), Make() with { CaseTypes = new Dictionary<string, CaseTypeRuleOverrides> { ["garbage"] = new() } });
     }
 
     [Fact]

@@ -30,6 +30,18 @@ public class ShippedConfigTests
         Assert.Equal(0.35f, c.Rules.MinConfidence);
         Assert.Equal(0.3f, c.Rules.SameObjectIoU);
         Assert.Equal(TimeSpan.FromMinutes(10), c.Rules.DedupWindow);
+        Assert.Equal("Asia/Shanghai", c.Service.TimeZone.Id);
+
+        // The shipped file is the demo's: parking needs only a short dwell so the demo shows a case within a minute;
+        // the built-in default stays the districts' ten minutes.
+        var parkingRules = c.Rules.ForType("illegal_parking");
+        Assert.Equal(TimeSpan.FromSeconds(5), parkingRules.MinDwell);
+        Assert.True(parkingRules.RequireStationary);
+        Assert.Equal(0.35f, parkingRules.MinConfidence);
+        Assert.Equal(TimeSpan.FromMinutes(10), RuleSettings.BuiltIn("illegal_parking").MinDwell);
+        foreach (var type in new[] { "street_stall", "garbage", "billboard" })
+            Assert.Equal(RuleSettings.BuiltIn(type) with { MinConfidence = 0.35f }, c.Rules.ForType(type));
+        Assert.Equal(new DedupSettings { SamePlaceRadiusMetres = 15, Window = TimeSpan.FromMinutes(30), Cooldown = TimeSpan.FromMinutes(30) }, c.Dedup);
         Assert.Equal(Path.Combine(TestAssets.RepoRoot, "configs", "cameras"), c.CamerasDir);
 
         var parking = c.FindCaseType("illegal_parking")!;
@@ -51,17 +63,24 @@ public class ShippedConfigTests
         Assert.False(cam.Loop);
         Assert.Equal(31.2304, cam.Latitude);
         Assert.Equal(121.4737, cam.Longitude);
+        Assert.Equal("Asia/Shanghai", cam.TimeZone.Id);
+        Assert.Equal(4, cam.Ground.Count);
+        Assert.Equal(new GroundPoint(new NormalisedPoint(0.05, 0.95), 31.23015, 121.47355), cam.Ground[0]);
 
         var group = c.GroupOf(cam)!;
         Assert.Equal(("Demo district", "Demo Road", "310101001001", "Demo street team"),
             (group.District, group.Street, group.Grid, group.ResponsibleUnit));
 
         var zone = Assert.Single(cam.Zones);
+        Assert.False(zone.Exclude);
+        Assert.Null(zone.Schedule);
         Assert.Equal("site-road-no-parking", zone.Name);
         Assert.Equal([new(0, 0.3), new(1, 0.3), new(1, 1), new(0, 1)], zone.Polygon);
         Assert.Equal(["illegal_parking"], zone.CaseTypes);
         // The zone is the lower 70% of the image.
         Assert.Equal("site-road-no-parking", cam.ZoneFor("illegal_parking", new NormalisedPoint(0.5, 0.9)));
         Assert.Null(cam.ZoneFor("illegal_parking", new NormalisedPoint(0.5, 0.1)));
+        // No schedule: in force around the clock.
+        Assert.Equal("site-road-no-parking", cam.ZoneFor("illegal_parking", new NormalisedPoint(0.5, 0.9), new DateTimeOffset(2024, 6, 1, 3, 0, 0, TimeSpan.FromHours(8))));
     }
 }
