@@ -71,7 +71,7 @@ public sealed record Case
     public string Grid { get; init; } = "";
     public string ResponsibleUnit { get; init; } = "";
     public string Zone { get; init; } = "";
-    /// <summary>WGS84 position of the camera (degrees).</summary>
+    /// <summary>WGS84 position (degrees) of the object when its camera has a ground mapping, else of the camera.</summary>
     public double Latitude { get; init; }
     public double Longitude { get; init; }
     public DateTimeOffset FirstSeen { get; init; }

@@ -8,7 +8,11 @@ using Microsoft.Extensions.Logging;
 
 namespace CitySight.Service;
 
-/// <summary>Applies each camera's rules to detected frames and commits what they decide to the case store.</summary>
+/// <summary>
+/// Applies each camera's rules to detected frames, then the district-wide dedup (same type, same place on the ground,
+/// whichever camera saw it), and commits what that decides to the case store: a new case, a sighting of an open one
+/// (with the better picture when it is better), or nothing at a place cooling down after a close.
+/// </summary>
 public sealed class CaseWorker : BackgroundService
 {
     private readonly PipelineChannels _channels;
@@ -19,6 +23,9 @@ public sealed class CaseWorker : BackgroundService
     private readonly Dictionary<string, CameraGroup> _groupOf;
     private readonly Dictionary<string, CaseType> _caseTypes;
     private readonly Dictionary<string, CameraRules> _rules = [];
+    private readonly Dictionary<string, GroundMapping> _mappings = [];
+    private readonly SiteDedup _site;
+    private bool _siteSeeded;
 
     public CaseWorker(CitySightConfig config, PipelineChannels channels, CaseStore store, ILogger<CaseWorker> logger)
     {
@@ -35,7 +42,23 @@ public sealed class CaseWorker : BackgroundService
         _cameras = config.Cameras.ToDictionary(c => c.Id);
         _groupOf = config.Groups.SelectMany(g => g.Cameras.Select(c => (c.Id, g))).ToDictionary(p => p.Id, p => p.g);
         _caseTypes = config.CaseTypes.ToDictionary(t => t.Id);
+        _site = new SiteDedup(new SiteDedupOptions
+        {
+            RadiusMetres = config.Dedup.SamePlaceRadiusMetres,
+            Window = config.Dedup.Window,
+            Cooldown = config.Dedup.Cooldown,
+        });
+        foreach (var camera in _cameras.Values)
+        {
+            var mapping = new GroundMapping(camera);
+            if (camera.Ground.Count > 0 && !mapping.IsMapped)
+                _logger.LogWarning("Camera {Camera}: ground mapping not usable ({Problem}); its cases are placed at the camera", camera.Id, mapping.Problem);
+            _mappings[camera.Id] = mapping;
+        }
     }
+
+    /// <summary>The district-wide dedup memory (for inspection and for dispatch feedback).</summary>
+    public SiteDedup Site => _site;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -62,6 +85,16 @@ public sealed class CaseWorker : BackgroundService
 
     private async Task<CameraRules> RulesForAsync(Frame frame, CancellationToken ct)
     {
+        if (!_siteSeeded)
+        {
+            // Cases raised before a restart keep their places (open ones suppress, closed ones cool down).
+            _siteSeeded = true;
+            foreach (var c in await _store.OpenSinceAsync(frame.CaptureTime - _site.Options.Window, ct))
+            {
+                var atCamera = _cameras.TryGetValue(c.CameraId, out var cam) && cam.Latitude == c.Latitude && cam.Longitude == c.Longitude;
+                _site.Remember(c, new GeoPoint(c.Latitude, c.Longitude), atCamera ? PlaceKind.Camera : PlaceKind.Ground);
+            }
+        }
         if (_rules.TryGetValue(frame.CameraId, out var rules)) return rules;
         rules = new CameraRules(_cameras[frame.CameraId], _ruleOptions);
         // Remember cases raised before a restart, judged on this camera's own clock, so they are not raised twice.
@@ -74,21 +107,27 @@ public sealed class CaseWorker : BackgroundService
     private async Task ApplyAsync(CaseDecision decision, Frame frame, CancellationToken ct)
     {
         var hit = decision.Hit;
-        switch (decision)
+        var sighting = Sighting.Of(hit, _mappings[hit.CameraId], frame.Width, frame.Height);
+        // The camera's rules say "seen"; the site says which case that is, across cameras.
+        switch (_site.Decide(sighting))
         {
-            case CaseOpened:
-                var stored = await _store.OpenAsync(NewCase(decision.CaseId, hit, frame), ct);
+            case NewSiteCase created:
+                var stored = await _store.OpenAsync(NewCase(created.CaseId, hit, frame, sighting), ct);
                 _logger.LogInformation("Case {Case} opened: {Type} on camera {Camera} (confidence {Confidence:F2})",
                     stored.Id, hit.CaseType, hit.CameraId, hit.Confidence);
                 break;
-            case CaseSighted sighted:
-                await _store.UpdateSightingAsync(decision.CaseId, hit.SeenAt, hit.Confidence,
-                    sighted.BetterEvidence ? Evidence(hit, frame) : null, sighted.BetterEvidence ? Crop(hit, frame) : null, ct);
+            case SameSiteCase same:
+                await _store.UpdateSightingAsync(same.CaseId, hit.SeenAt, hit.Confidence,
+                    same.BetterEvidence ? Evidence(hit, frame) : null, same.BetterEvidence ? Crop(hit, frame) : null, ct);
+                break;
+            case SiteCooldown cooling:
+                _logger.LogDebug("{Type} on camera {Camera} not raised: case {Case} there was closed, cooling down until {Until}",
+                    hit.CaseType, hit.CameraId, cooling.CaseId, cooling.Until);
                 break;
         }
     }
 
-    private Case NewCase(string id, Hit hit, Frame frame)
+    private Case NewCase(string id, Hit hit, Frame frame, Sighting sighting)
     {
         var camera = _cameras[hit.CameraId];
         var group = _groupOf[hit.CameraId];
@@ -107,8 +146,9 @@ public sealed class CaseWorker : BackgroundService
             Grid = group.Grid ?? "",
             ResponsibleUnit = group.ResponsibleUnit ?? "",
             Zone = hit.Zone,
-            Latitude = camera.Latitude,
-            Longitude = camera.Longitude,
+            // Where the object stands when the camera's ground mapping says so, else the camera's own position.
+            Latitude = sighting.PlaceKind == PlaceKind.Unknown ? camera.Latitude : sighting.Place.Latitude,
+            Longitude = sighting.PlaceKind == PlaceKind.Unknown ? camera.Longitude : sighting.Place.Longitude,
             FirstSeen = hit.FirstSeen,
             LastSeen = hit.SeenAt,
             Confidence = hit.Confidence,

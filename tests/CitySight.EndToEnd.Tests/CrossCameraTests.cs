@@ -1,0 +1,87 @@
+using CitySight.Cases;
+using CitySight.Configuration;
+using CitySight.Domain;
+using CitySight.Service;
+using CitySight.Tests;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace CitySight.EndToEnd.Tests;
+
+/// <summary>
+/// Two cameras that see the same place make one case per event, through the real pipeline (real clip, real model,
+/// real store): the district-wide dedup compares where hits stand on the ground, whichever camera saw them.
+/// </summary>
+public class CrossCameraTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    // A surveyed car park: image corners of the lot and where they are (about 40 m x 30 m).
+    private static readonly GroundPoint[] LotSurvey =
+    [
+        new(new NormalisedPoint(0.05, 0.35), 31.20030, 121.40000),
+        new(new NormalisedPoint(0.95, 0.35), 31.20030, 121.40042),
+        new(new NormalisedPoint(0.95, 0.98), 31.20003, 121.40042),
+        new(new NormalisedPoint(0.05, 0.98), 31.20003, 121.40000),
+    ];
+
+    private static Camera Lot(string id, IReadOnlyList<GroundPoint> ground, double lat = 31.2002, double lon = 121.4002) => new()
+    {
+        Id = id,
+        Name = id,
+        GroupId = "lot",
+        Url = TestAssets.Media("parking-lot-cctv-640x480.mp4"),
+        SampleInterval = TimeSpan.FromSeconds(0.5),
+        Detectors = ["illegal_parking"],
+        RealTime = false,
+        Latitude = lat,
+        Longitude = lon,
+        Ground = ground,
+    };
+
+    private static async Task<IReadOnlyList<Case>> PlayAsync(params Camera[] cameras)
+    {
+        var dir = TestAssets.TempDir("cross-camera");
+        var config = new CitySightConfig
+        {
+            SourceFile = "cross-camera",
+            Service = new ServiceSettings { GrpcPort = Wait.FreeTcpPort(), HttpPort = Wait.FreeTcpPort(), DataDir = Path.Combine(dir, "data") },
+            Models = new ModelSettings
+            {
+                Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"),
+                SearchPaths = [Path.Combine(TestAssets.Root, "models")],
+            },
+            Rules = new RuleSettings { ConfirmSamples = 2, MinConfidence = 0.3f },
+            Groups = [new CameraGroup { Id = "lot", Name = "Lot", Cameras = cameras }],
+        };
+        await using var app = CitySightHost.Build(config);
+        await app.StartAsync();
+        var caseStage = app.Services.GetServices<IHostedService>().OfType<CaseWorker>().Single();
+        await caseStage.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(120));
+        var cases = await app.Services.GetRequiredService<CaseStore>().OpenSinceAsync(DateTimeOffset.MinValue);
+        await app.StopAsync();
+        return cases;
+    }
+
+    [Fact]
+    public async Task Two_cameras_mapped_onto_the_same_ground_make_the_cases_of_one()
+    {
+        var alone = await PlayAsync(Lot("lot-a", LotSurvey));
+        var both = await PlayAsync(Lot("lot-a", LotSurvey), Lot("lot-b", LotSurvey));
+        // Unmapped, a camera's hits are told apart on its own image; two such cameras 200 m apart share nothing.
+        var aloneUnmapped = await PlayAsync(Lot("lot-a", [], 31.2000, 121.4000));
+        var apart = await PlayAsync(Lot("lot-a", [], 31.2000, 121.4000), Lot("lot-b", [], 31.2018, 121.4000));
+
+        foreach (var (name, set) in new[] { ("alone", alone), ("both", both), ("alone-unmapped", aloneUnmapped), ("apart", apart) })
+            foreach (var c in set) output.WriteLine($"{name} {c.Id} {c.CameraId} {c.FirstSeen:HH:mm:ss.fff} {c.Latitude:F6},{c.Longitude:F6} {c.Box}");
+        Assert.NotEmpty(alone);
+        Assert.Equal(alone.Count, both.Count);
+        Assert.NotEmpty(aloneUnmapped);
+        Assert.Equal(2 * aloneUnmapped.Count, apart.Count);
+        Assert.Equal(aloneUnmapped.Count, apart.Count(c => c.CameraId == "lot-b"));
+        // Mapped cases are placed where the car stands, inside the surveyed lot, not at the camera.
+        Assert.All(both, c =>
+        {
+            Assert.InRange(c.Latitude, 31.20003, 31.20030);
+            Assert.InRange(c.Longitude, 121.40000, 121.40042);
+        });
+    }
+}
