@@ -136,20 +136,6 @@ public sealed record RuleSettings
     public override int GetHashCode() => HashCode.Combine(MinConfidence, ConfirmSamples, SameObjectIoU, DedupWindow, CaseTypes.Count);
 }
 
-/// <summary>How detections of one case type become a case (see <see cref="RuleSettings.ForType"/>).</summary>
-public sealed record CaseTypeRules
-{
-    /// <summary>Detections of this type below this confidence are ignored.</summary>
-    public float MinConfidence { get; init; } = 0.35f;
-    /// <summary>How long the object must be there (stationary, when <see cref="RequireStationary"/>) before a case is raised; zero = as soon as confirmed.</summary>
-    public TimeSpan MinDwell { get; init; } = TimeSpan.Zero;
-    /// <summary>The dwell counts only while the object stays put (a parked car, a pile of garbage), not merely present (a stall that moves about).</summary>
-    public bool RequireStationary { get; init; }
-    /// <summary>How far the box's bottom centre may wander and still be stationary, as a fraction of the box's height.</summary>
-    public double StationaryRadius { get; init; } = 0.25;
-    /// <summary>A static object (a signboard): reported once; while it stays in place, closing its case does not raise it again.</summary>
-    public bool ReportOnce { get; init; }
-}
 
 /// <summary>What rules.case_types.TYPE sets; null = the default (<see cref="RuleSettings.ForType"/>).</summary>
 public sealed record CaseTypeRuleOverrides

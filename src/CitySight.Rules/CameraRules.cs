@@ -1,36 +1,45 @@
 using System.Security.Cryptography;
 using System.Text;
 using CitySight.Domain;
+using CitySight.Tracking;
 using Prometheus;
 
 namespace CitySight.Rules;
 
 /// <summary>
-/// Turns one camera's detected frames into case decisions, on frame time only (never the wall clock),
-/// so a file replayed faster than real time gives the same cases.
+/// Turns one camera's detected frames into case decisions: detections become tracks (stable across samples), and a
+/// track becomes a case once it has been in a zone that is in force for its type's dwell — stationary for it when the
+/// type asks (a parked car, a pile of garbage), merely present otherwise (a stall). One track is one case however long
+/// it stays; a new track at the place of a case still open (the object was hidden for a while) is that case again.
+/// Runs on frame time only (never the wall clock), so a file replayed faster than real time gives the same cases.
 /// Not thread-safe: one instance per camera, fed in capture-time order.
 /// </summary>
 public sealed class CameraRules
 {
     private static readonly Counter Hits = Metrics.CreateCounter(
-        "citysight_hits_total", "Detections confirmed over consecutive samples inside a zone.", "case_type");
+        "citysight_hits_total", "Tracks that met their case type's dwell inside a zone.", "case_type");
 
     private readonly Camera _camera;
     private readonly RuleOptions _options;
-    private readonly List<Candidate> _candidates = [];
+    private readonly CameraTracker _tracker;
+    private readonly Dictionary<string, CaseTypeRules> _rules = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, DateTimeOffset> _inZoneSince = [];
+    private readonly Dictionary<long, OpenCase> _caseOfTrack = [];
     private readonly List<OpenCase> _open = [];
+    private readonly List<Detection> _wanted = [];
     private readonly List<CaseDecision> _decisions = [];
 
     public CameraRules(Camera camera, RuleOptions options)
     {
         _camera = camera;
         _options = options;
+        _tracker = new CameraTracker(options.Tracker);
     }
 
     /// <summary>Cases still open in memory (for inspection and tests).</summary>
     public int OpenCases => _open.Count;
 
-    /// <summary>Re-seeds dedup memory with a case raised before a restart, so it is not raised again.</summary>
+    /// <summary>Re-seeds memory with a case raised before a restart, so the object still there is not raised again.</summary>
     public void Remember(Case c) =>
         _open.Add(new OpenCase(c.Id, c.CaseType, c.Box, c.LastSeen, c.Confidence, c.LastSeen));
 
@@ -42,64 +51,98 @@ public sealed class CameraRules
         var now = frame.CaptureTime;
         _open.RemoveAll(c => now - c.LastSeen > _options.DedupWindow);
 
-        foreach (var c in _candidates) c.MatchedThisFrame = false;
-
+        _wanted.Clear();
         foreach (var d in detected.Detections)
         {
-            if (d.CaseType is not { } type || d.Confidence < _options.MinConfidence) continue;
+            if (d.CaseType is not { } type) continue;
             if (_camera.Detectors.Count > 0 && !_camera.Detectors.Contains(type)) continue;
-            if (_camera.ZoneFor(type, d.Box.BottomCentre(frame.Width, frame.Height)) is not { } zone) continue;
+            _wanted.Add(d);
+        }
+        var tracks = _tracker.Update(now, _wanted, frame.Width, frame.Height);
 
-            var candidate = BestMatch(_candidates, type, d.Box, c => !c.MatchedThisFrame, c => c.Box);
-            if (candidate is null)
-            {
-                candidate = new Candidate(type, zone, d.ClassName, now);
-                _candidates.Add(candidate);
-            }
-            candidate.See(d);
+        var removed = _tracker.Removed;
+        for (var i = 0; i < removed.Count; i++)
+        {
+            _inZoneSince.Remove(removed[i].Id);
+            _caseOfTrack.Remove(removed[i].Id);
         }
 
-        // Consecutive means consecutive: an object missing from one sample starts over.
-        _candidates.RemoveAll(c => !c.MatchedThisFrame);
-
-        foreach (var c in _candidates)
+        for (var i = 0; i < tracks.Count; i++)
         {
-            if (c.Count < _options.ConfirmSamples) continue;
-            var hit = new Hit(_camera.Id, c.CaseType, c.Zone, c.Box, c.Confidence, c.FirstSeen, now, c.ClassName);
-            if (c.Count == _options.ConfirmSamples) Hits.WithLabels(c.CaseType).Inc();
-
-            var open = BestMatch(_open, c.CaseType, c.Box, _ => true, o => o.Box);
-            if (open is null)
+            var t = tracks[i];
+            // Only what was seen on this frame can be evidence; a lost track keeps its case and dwell meanwhile.
+            if (t.State != TrackState.Confirmed || t.CaseType is not { } type) continue;
+            var rule = RuleFor(type);
+            if (_camera.ZoneFor(type, t.Box.BottomCentre(frame.Width, frame.Height), now) is not { } zone)
             {
-                var id = CaseIdFor(hit);
-                _open.Add(new OpenCase(id, c.CaseType, c.Box, now, c.Confidence, now));
-                _decisions.Add(new CaseOpened(id, hit));
+                _inZoneSince.Remove(t.Id);
+                continue;
+            }
+            if (!_inZoneSince.TryGetValue(t.Id, out var inZone)) _inZoneSince[t.Id] = inZone = now;
+
+            if (_caseOfTrack.TryGetValue(t.Id, out var known))
+            {
+                if (t.Confidence >= rule.MinConfidence) Sighted(known, t, zone, now, rule);
                 continue;
             }
 
-            var better = c.Confidence > open.BestConfidence;
-            open.LastSeen = now;
-            open.Box = c.Box;
-            if (better) open.BestConfidence = c.Confidence;
-            if (better || now - open.LastReported >= _options.SightingInterval)
+            if (t.Hits < _options.ConfirmSamples || t.Confidence < rule.MinConfidence) continue;
+            DateTimeOffset? since = rule.RequireStationary ? t.StationarySince : t.FirstSeen;
+            if (since is not { } start) continue;
+            if (inZone > start) start = inZone;
+            if (now - start < rule.MinDwell) continue;
+
+            var hit = HitOf(t, zone, now);
+            Hits.WithLabels(type).Inc();
+            var open = BestOpenAt(type, t.Box);
+            if (open is not null)
             {
-                open.LastReported = now;
-                _decisions.Add(new CaseSighted(open.Id, hit, better));
+                _caseOfTrack[t.Id] = open;
+                Sighted(open, t, zone, now, rule);
+                continue;
             }
+            var id = CaseIdFor(hit);
+            var opened = new OpenCase(id, type, t.Box, now, t.Confidence, now);
+            _open.Add(opened);
+            _caseOfTrack[t.Id] = opened;
+            _decisions.Add(new CaseOpened(id, hit));
         }
         return _decisions;
     }
 
-    private T? BestMatch<T>(List<T> items, string type, Box box, Func<T, bool> eligible, Func<T, Box> boxOf)
-        where T : class, ITyped
+    private void Sighted(OpenCase open, in Track t, string zone, DateTimeOffset now, CaseTypeRules rule)
     {
-        T? best = null;
-        var bestIoU = _options.SameObjectIoU;
-        foreach (var item in items)
+        var better = t.Confidence > open.BestConfidence;
+        open.LastSeen = now;
+        open.Box = t.Box;
+        if (better) open.BestConfidence = t.Confidence;
+        // A static object (a signboard) is reported once; keeping it alive in memory is enough.
+        if (rule.ReportOnce) return;
+        if (better || now - open.LastReported >= _options.SightingInterval)
         {
-            if (item.CaseType != type || !eligible(item)) continue;
-            var iou = boxOf(item).IoU(box);
-            if (iou >= bestIoU) { best = item; bestIoU = iou; }
+            open.LastReported = now;
+            _decisions.Add(new CaseSighted(open.Id, HitOf(t, zone, now), better));
+        }
+    }
+
+    private Hit HitOf(in Track t, string zone, DateTimeOffset now) =>
+        new(_camera.Id, t.CaseType!, zone, t.Box, t.Confidence, t.FirstSeen, now, t.ClassName);
+
+    private CaseTypeRules RuleFor(string type)
+    {
+        if (!_rules.TryGetValue(type, out var rule)) _rules[type] = rule = _options.RuleFor(type);
+        return rule;
+    }
+
+    private OpenCase? BestOpenAt(string type, Box box)
+    {
+        OpenCase? best = null;
+        var bestIoU = _options.SameObjectIoU;
+        foreach (var c in _open)
+        {
+            if (c.CaseType != type || _caseOfTrack.ContainsValue(c)) continue;
+            var iou = c.Box.IoU(box);
+            if (iou >= bestIoU) { best = c; bestIoU = iou; }
         }
         return best;
     }
@@ -112,30 +155,7 @@ public sealed class CameraRules
         return $"cs-{hit.FirstSeen.UtcDateTime:yyyyMMdd}-{Convert.ToHexStringLower(hash, 0, 6)}";
     }
 
-    private interface ITyped { string CaseType { get; } }
-
-    private sealed class Candidate(string caseType, string zone, string className, DateTimeOffset firstSeen) : ITyped
-    {
-        public string CaseType { get; } = caseType;
-        public string Zone { get; } = zone;
-        public string ClassName { get; private set; } = className;
-        public DateTimeOffset FirstSeen { get; } = firstSeen;
-        public Box Box { get; private set; }
-        public float Confidence { get; private set; }
-        public int Count { get; private set; }
-        public bool MatchedThisFrame { get; set; }
-
-        public void See(in Detection d)
-        {
-            Box = d.Box;
-            Confidence = d.Confidence;
-            ClassName = d.ClassName;
-            Count++;
-            MatchedThisFrame = true;
-        }
-    }
-
-    private sealed class OpenCase(string id, string caseType, Box box, DateTimeOffset lastSeen, float bestConfidence, DateTimeOffset lastReported) : ITyped
+    private sealed class OpenCase(string id, string caseType, Box box, DateTimeOffset lastSeen, float bestConfidence, DateTimeOffset lastReported)
     {
         public string Id { get; } = id;
         public string CaseType { get; } = caseType;

@@ -38,6 +38,7 @@ public sealed class CaseWorker : BackgroundService
             ConfirmSamples = config.Rules.ConfirmSamples,
             SameObjectIoU = config.Rules.SameObjectIoU,
             DedupWindow = config.Rules.DedupWindow,
+            ForType = config.Rules.ForType,
         };
         _cameras = config.Cameras.ToDictionary(c => c.Id);
         _groupOf = config.Groups.SelectMany(g => g.Cameras.Select(c => (c.Id, g))).ToDictionary(p => p.Id, p => p.g);

@@ -49,7 +49,7 @@ public class CrossCameraTests(Xunit.Abstractions.ITestOutputHelper output)
                 Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"),
                 SearchPaths = [Path.Combine(TestAssets.Root, "models")],
             },
-            Rules = new RuleSettings { ConfirmSamples = 2, MinConfidence = 0.3f },
+            Rules = TestRules.Quick,
             Groups = [new CameraGroup { Id = "lot", Name = "Lot", Cameras = cameras }],
         };
         await using var app = CitySightHost.Build(config);
@@ -77,11 +77,12 @@ public class CrossCameraTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.NotEmpty(aloneUnmapped);
         Assert.Equal(2 * aloneUnmapped.Count, apart.Count);
         Assert.Equal(aloneUnmapped.Count, apart.Count(c => c.CameraId == "lot-b"));
-        // Mapped cases are placed where the car stands, inside the surveyed lot, not at the camera.
+        // Mapped cases are placed where the car stands, in or just beside the surveyed lot (cars at the image edge are
+        // a few metres beyond the surveyed corners), not at the camera.
         Assert.All(both, c =>
         {
-            Assert.InRange(c.Latitude, 31.20003, 31.20030);
-            Assert.InRange(c.Longitude, 121.40000, 121.40042);
+            Assert.InRange(c.Latitude, 31.20003 - 0.0001, 31.20030 + 0.0001);
+            Assert.InRange(c.Longitude, 121.40000 - 0.0001, 121.40042 + 0.0001);
         });
     }
 }

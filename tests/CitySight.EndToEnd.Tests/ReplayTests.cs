@@ -36,7 +36,7 @@ public class ReplayTests
                 Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"),
                 SearchPaths = [Path.Combine(TestAssets.Root, "models")],
             },
-            Rules = new RuleSettings { ConfirmSamples = 2, MinConfidence = 0.3f },
+            Rules = TestRules.Quick,
             Groups = [new CameraGroup { Id = "replay", Name = "Replay", Cameras = [camera] }],
         };
 

@@ -58,7 +58,7 @@ public sealed class RtspToCaseFeedTests : IAsyncLifetime
                 Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"),
                 SearchPaths = [Path.Combine(TestAssets.RepoRoot, "models"), Path.Combine(TestAssets.Root, "models")],
             },
-            Rules = new RuleSettings { ConfirmSamples = 2, MinConfidence = 0.3f },
+            Rules = TestRules.Quick,
             Groups = [new CameraGroup { Id = "test-street", Name = "Test street", Street = "Test Road", Grid = "g-1", Cameras = [camera, broken] }],
         };
         _app = CitySightHost.Build(_config);
