@@ -40,6 +40,10 @@ public sealed record ServiceSettings
     public string DataDir { get; init; } = Path.GetFullPath("data");
     /// <summary>Local time for zone schedules of camera groups that set no <c>timezone</c> of their own.</summary>
     public TimeZoneInfo TimeZone { get; init; } = TimeZones.Default;
+    /// <summary>Pictures of cases closed or rejected longer ago than this are deleted (the case rows stay).</summary>
+    public int EvidenceRetentionDays { get; init; } = 90;
+    /// <summary>Above this, the evidence folder sheds the oldest closed cases' pictures first; never an open case's proof.</summary>
+    public double EvidenceMaxGigabytes { get; init; } = 50;
 }
 
 public sealed record ModelSettings

@@ -13,7 +13,7 @@ namespace CitySight.Configuration;
 public static partial class ConfigLoader
 {
     private static readonly string[] TopKeys = ["service", "models", "rules", "dedup", "ingest", "case_types", "cameras"];
-    private static readonly string[] ServiceKeys = ["grpc_port", "http_port", "data_dir", "timezone"];
+    private static readonly string[] ServiceKeys = ["grpc_port", "http_port", "data_dir", "timezone", "evidence_retention_days", "evidence_max_gb"];
     private static readonly string[] ModelKeys = ["manifest", "detector", "search_paths", "threads", "run"];
     private static readonly string[] RunKeys = ["model", "provider", "device_id", "threads", "max_batch", "max_wait", "instances"];
     private static readonly string[] IngestKeys = ["max_streams", "patrol_concurrency", "snapshot_timeout", "max_frame_width", "max_frame_height"];
@@ -128,6 +128,10 @@ public static partial class ConfigLoader
             HttpPort = http ?? s.HttpPort,
             DataDir = sec.Text("data_dir") is { Length: > 0 } d ? sec.Src.Resolve(d) : s.DataDir,
             TimeZone = ReadTimeZone(sec, "timezone") ?? s.TimeZone,
+            EvidenceRetentionDays = sec.Int("evidence_retention_days", 1, 36500) ?? s.EvidenceRetentionDays,
+            EvidenceMaxGigabytes = sec.Value("evidence_max_gb") is { } gb
+                ? Scalars.Range(sec.Src, gb, sec.Field("evidence_max_gb"), 0, 1_000_000, minExclusive: true) ?? s.EvidenceMaxGigabytes
+                : s.EvidenceMaxGigabytes,
         };
         if (s.GrpcPort == s.HttpPort && (grpc is not null || http is not null))
             sec.Src.Error(sec.KeyMark(http is not null ? "http_port" : "grpc_port"), sec.Field(http is not null ? "http_port" : "grpc_port"),

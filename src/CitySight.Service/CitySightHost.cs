@@ -85,6 +85,7 @@ public static class CitySightHost
         s.AddHostedService(sp => sp.GetRequiredService<PatrolWorker>());
         s.AddHostedService<DetectionWorker>();
         s.AddHostedService<CaseWorker>();
+        s.AddHostedService<EvidenceRetentionWorker>();
 
         var app = builder.Build();
         // Fail now, not on the first frame.

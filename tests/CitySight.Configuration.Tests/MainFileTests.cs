@@ -90,6 +90,15 @@ public class MainFileTests
     }
 
     [Fact]
+    public void Evidence_retention_is_read_with_its_defaults()
+    {
+        var d = new TestConfig("service:\n  grpc_port: 6000\n").Load().Config!.Service;
+        Assert.Equal((90, 50.0), (d.EvidenceRetentionDays, d.EvidenceMaxGigabytes));
+        var s = new TestConfig("service:\n  evidence_retention_days: 30\n  evidence_max_gb: 2.5\n").Load().Config!.Service;
+        Assert.Equal((30, 2.5), (s.EvidenceRetentionDays, s.EvidenceMaxGigabytes));
+    }
+
+    [Fact]
     public void Several_models_run_with_their_own_provider_batch_and_threads()
     {
         var r = new TestConfig("""
@@ -130,6 +139,8 @@ public class MainFileTests
         { "service:\n  timezone: Asia/Beijing #<\n", "service.timezone", "Asia/Beijing", "unknown time zone 'Asia/Beijing'; China Standard Time is 'Asia/Shanghai'" },
         { "service:\n  timezone: [UTC] #<\n", "service.timezone", "[UTC]", "expected text" },
         { "service: 8080 #<\n", "service", "8080", "expected a mapping" },
+        { "service:\n  evidence_retention_days: 0 #<\n", "service.evidence_retention_days", "0", "must be between 1 and 36500 (got 0)" },
+        { "service:\n  evidence_max_gb: 0 #<\n", "service.evidence_max_gb", "0", "must be greater than 0" },
         { "models:\n  threads: -1 #<\n", "models.threads", "-1", "must be between 0 and 1024 (got -1)" },
         { "models:\n  search_paths: ../models #<\n", "models.search_paths", "../models", "expected a list" },
         { "models:\n  detector: \"\" #<\n", "models.detector", "\"\"", "must not be empty" },
