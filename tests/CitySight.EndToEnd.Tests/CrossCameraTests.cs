@@ -37,29 +37,7 @@ public class CrossCameraTests(Xunit.Abstractions.ITestOutputHelper output)
         Ground = ground,
     };
 
-    private static async Task<IReadOnlyList<Case>> PlayAsync(params Camera[] cameras)
-    {
-        var dir = TestAssets.TempDir("cross-camera");
-        var config = new CitySightConfig
-        {
-            SourceFile = "cross-camera",
-            Service = new ServiceSettings { GrpcPort = Wait.FreeTcpPort(), HttpPort = Wait.FreeTcpPort(), DataDir = Path.Combine(dir, "data") },
-            Models = new ModelSettings
-            {
-                Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"),
-                SearchPaths = [Path.Combine(TestAssets.Root, "models")],
-            },
-            Rules = TestRules.Quick,
-            Groups = [new CameraGroup { Id = "lot", Name = "Lot", Cameras = cameras }],
-        };
-        await using var app = CitySightHost.Build(config);
-        await app.StartAsync();
-        var caseStage = app.Services.GetServices<IHostedService>().OfType<CaseWorker>().Single();
-        await caseStage.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(120));
-        var cases = await app.Services.GetRequiredService<CaseStore>().OpenSinceAsync(DateTimeOffset.MinValue);
-        await app.StopAsync();
-        return cases;
-    }
+    private static Task<IReadOnlyList<Case>> PlayAsync(params Camera[] cameras) => FilePlayback.PlayAsync("cross-camera", cameras);
 
     [Fact]
     public async Task Two_cameras_mapped_onto_the_same_ground_make_the_cases_of_one()

@@ -16,7 +16,6 @@ public class ReplayTests
 {
     private static async Task<IReadOnlyList<Case>> PlayAsync(bool realTime)
     {
-        var dir = TestAssets.TempDir("replay");
         var camera = new Camera
         {
             Id = "lot-file",
@@ -27,27 +26,7 @@ public class ReplayTests
             Detectors = ["illegal_parking"],
             RealTime = realTime,
         };
-        var config = new CitySightConfig
-        {
-            SourceFile = "replay",
-            Service = new ServiceSettings { GrpcPort = Wait.FreeTcpPort(), HttpPort = Wait.FreeTcpPort(), DataDir = Path.Combine(dir, "data") },
-            Models = new ModelSettings
-            {
-                Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"),
-                SearchPaths = [Path.Combine(TestAssets.Root, "models")],
-            },
-            Rules = TestRules.Quick,
-            Groups = [new CameraGroup { Id = "replay", Name = "Replay", Cameras = [camera] }],
-        };
-
-        await using var app = CitySightHost.Build(config);
-        await app.StartAsync();
-        // The file ends, its source stops, and the pipeline drains stage by stage: the case stage is the last to finish.
-        var caseStage = app.Services.GetServices<IHostedService>().OfType<CaseWorker>().Single();
-        await caseStage.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(90));
-        var cases = await app.Services.GetRequiredService<CaseStore>().OpenSinceAsync(DateTimeOffset.MinValue);
-        await app.StopAsync();
-        return cases;
+        return await FilePlayback.PlayAsync("replay", camera);
     }
 
     [Fact]
