@@ -10,6 +10,7 @@ var root = new RootCommand("CitySight: street cameras to city-management cases."
     SimulateCommand.Create(),
     DemoCommand.Create(),
     ProbeCommand.Create(),
+    EvalCommand.Create(),
     CitySight.Cli.Bench.IngestBenchCommand.Create(),
     CitySight.Cli.Bench.InferenceBenchCommand.Create(),
 };
