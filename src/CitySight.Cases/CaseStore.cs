@@ -125,6 +125,11 @@ public sealed class CaseStore : IDisposable
         ALTER TABLE cases ADD COLUMN closed_at_ms INTEGER;
         ALTER TABLE cases ADD COLUMN state_note TEXT NOT NULL DEFAULT '';
         """,
+        // 3: the frame time the rules raised the case (NULL for cases stored before: read as first seen).
+        """
+        ALTER TABLE cases ADD COLUMN raised_ticks INTEGER;
+        ALTER TABLE cases ADD COLUMN raised_offset INTEGER;
+        """,
     ];
 
     private static void Migrate(SqliteConnection conn)
@@ -149,7 +154,7 @@ public sealed class CaseStore : IDisposable
         c.district, c.street, c.grid, c.responsible_unit, c.zone, c.latitude, c.longitude,
         c.first_seen_ticks, c.first_seen_offset, c.last_seen_ticks, c.last_seen_offset, c.confidence,
         c.box_x1, c.box_y1, c.box_x2, c.box_y2, c.image_width, c.image_height, c.class_name, c.evidence_path,
-        c.state, c.opened_at_ms, c.acknowledged_at_ms, c.closed_at_ms, c.state_note
+        c.state, c.opened_at_ms, c.acknowledged_at_ms, c.closed_at_ms, c.state_note, c.raised_ticks, c.raised_offset
         """;
 
     /// <summary>
@@ -189,12 +194,12 @@ public sealed class CaseStore : IDisposable
                             district, street, grid, responsible_unit, zone, latitude, longitude,
                             first_seen_ticks, first_seen_offset, last_seen_ticks, last_seen_offset, confidence,
                             box_x1, box_y1, box_x2, box_y2, image_width, image_height, class_name, evidence_path,
-                            opened_at_ms, updated_at_ms)
+                            opened_at_ms, updated_at_ms, raised_ticks, raised_offset)
                         VALUES ($id, $case_type, $camera_id, $group_id, $code, $name_zh, $name_en,
                             $district, $street, $grid, $unit, $zone, $lat, $lon,
                             $fs_ticks, $fs_offset, $ls_ticks, $ls_offset, $confidence,
                             $x1, $y1, $x2, $y2, $w, $h, $class_name, $evidence_path,
-                            $now, $now);
+                            $now, $now, $r_ticks, $r_offset);
                         """;
                     var p = insert.Parameters;
                     p.AddWithValue("$id", c.Id);
@@ -225,6 +230,8 @@ public sealed class CaseStore : IDisposable
                     p.AddWithValue("$class_name", c.ClassName ?? "");
                     p.AddWithValue("$evidence_path", (object?)evidencePath ?? DBNull.Value);
                     p.AddWithValue("$now", now);
+                    p.AddWithValue("$r_ticks", c.RaisedAt is { } raised ? raised.UtcTicks : (object)DBNull.Value);
+                    p.AddWithValue("$r_offset", c.RaisedAt is { } ro ? (long)ro.Offset.TotalMinutes : (object)DBNull.Value);
                     insert.ExecuteNonQuery();
                 }
 
@@ -501,17 +508,24 @@ public sealed class CaseStore : IDisposable
     }
 
     /// <summary>
-    /// Cases last seen strictly after <paramref name="lastSeenAfter"/>, in sequence order, without evidence
-    /// (<see cref="Case.Evidence"/> is empty; use <see cref="GetEvidenceAsync"/>). Lets the rules stage re-seed
-    /// its dedup memory after a restart.
+    /// Open cases (reported or acknowledged) last seen strictly after <paramref name="lastSeenAfter"/>, in sequence
+    /// order, without evidence (<see cref="Case.Evidence"/> is empty; use <see cref="GetEvidenceAsync"/>). Lets the
+    /// rules stage re-seed its dedup memory after a restart.
     /// </summary>
-    public Task<IReadOnlyList<Case>> OpenSinceAsync(DateTimeOffset lastSeenAfter, CancellationToken ct = default)
+    public Task<IReadOnlyList<Case>> OpenSinceAsync(DateTimeOffset lastSeenAfter, CancellationToken ct = default) =>
+        CasesSinceAsync(lastSeenAfter, includeFinal: false, ct);
+
+    /// <summary>
+    /// Like <see cref="OpenSinceAsync"/>; with <paramref name="includeFinal"/>, closed and rejected cases too (a place
+    /// cooling down after a close, an evaluation counting every case raised).
+    /// </summary>
+    public Task<IReadOnlyList<Case>> CasesSinceAsync(DateTimeOffset lastSeenAfter, bool includeFinal, CancellationToken ct = default)
     {
         ct.ThrowIfCancellationRequested();
         using var conn = Connect();
         using var cmd = conn.CreateCommand();
-        // Closed and rejected cases no longer hold their place: the site's cooldown does that.
-        cmd.CommandText = $"SELECT {CaseColumns} FROM cases c WHERE c.last_seen_ticks > $after AND c.state IN (1, 2) ORDER BY c.sequence;";
+        var states = includeFinal ? "" : " AND c.state IN (1, 2)";
+        cmd.CommandText = $"SELECT {CaseColumns} FROM cases c WHERE c.last_seen_ticks > $after{states} ORDER BY c.sequence;";
         cmd.Parameters.AddWithValue("$after", lastSeenAfter.UtcTicks);
         var list = new List<Case>();
         using var r = cmd.ExecuteReader();
@@ -630,6 +644,7 @@ public sealed class CaseStore : IDisposable
             AcknowledgedAt = r.IsDBNull(30) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(30)),
             ClosedAt = r.IsDBNull(31) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(31)),
             StateNote = r.GetString(32),
+            RaisedAt = r.IsDBNull(33) ? null : FromTicks(r.GetInt64(33), r.GetInt64(34)),
         };
     }
 

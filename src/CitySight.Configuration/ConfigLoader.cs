@@ -25,7 +25,7 @@ public static partial class ConfigLoader
     private static readonly string[] GroupKeys = ["id", "name", "district", "street", "grid", "responsible_unit", "timezone", "mode", "defaults"];
     private static readonly string[] DefaultKeys = ["sample_interval", "detectors", "real_time", "loop", "enabled", "decoder"];
     private static readonly string[] CameraKeys =
-        ["id", "name", "url", "latitude", "longitude", "sample_interval", "detectors", "enabled", "real_time", "loop", "decoder", "zones", "ground"];
+        ["id", "name", "url", "latitude", "longitude", "sample_interval", "detectors", "enabled", "real_time", "loop", "decoder", "zones", "ground", "starts_at"];
     private static readonly string[] ZoneKeys = ["name", "polygon", "case_types", "exclude", "schedule"];
     private static readonly string[] ScheduleKeys = ["days", "hours"];
     private static readonly string[] GroundKeys = ["image", "lat", "lon"];
@@ -500,6 +500,9 @@ public static partial class ConfigLoader
 
         var zones = ReadZones(cam, known, detectors);
         var ground = ReadGround(cam, lat, lon);
+        var startsAt = ReadStartsAt(cam, timeZone);
+        if (startsAt is not null && url is not null && !isFile)
+            src.Error(cam.Value("starts_at")!.Start, cam.Field("starts_at"), "applies to local video files only; a stream is timed by its arrival");
 
         return new Camera
         {
@@ -516,10 +519,31 @@ public static partial class ConfigLoader
             Zones = zones,
             RealTime = cam.Bool("real_time") ?? defaults.RealTime ?? true,
             Loop = loop ?? defaults.Loop ?? false,
+            StartsAt = startsAt,
             Enabled = cam.Bool("enabled") ?? defaults.Enabled ?? true,
             Mode = mode,
             Decoder = Choice<DecoderKind>(cam, "decoder") ?? defaults.Decoder ?? DecoderKind.Cpu,
         };
+    }
+
+    /// <summary>
+    /// A recorded file's start: ISO 8601, with an offset (2026-11-23T14:00:00+08:00) or without one, then in the camera's
+    /// local time zone (the one its zone schedules use).
+    /// </summary>
+    private static DateTimeOffset? ReadStartsAt(Section cam, TimeZoneInfo timeZone)
+    {
+        if (cam.Text("starts_at") is not { } raw) return null;
+        raw = raw.Trim();
+        var styles = System.Globalization.DateTimeStyles.AllowWhiteSpaces;
+        var formats = new[] { "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm" };
+        var zoned = System.Text.RegularExpressions.Regex.IsMatch(raw, @"(Z|[+-]\d{2}:?\d{2})$");
+        if (zoned && DateTimeOffset.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, styles, out var withOffset))
+            return withOffset;
+        if (!zoned && DateTime.TryParseExact(raw, formats, System.Globalization.CultureInfo.InvariantCulture, styles, out var local))
+            return new DateTimeOffset(local, timeZone.GetUtcOffset(local));
+        cam.Src.Error(cam.Value("starts_at")!.Start, cam.Field("starts_at"),
+            $"'{raw}' is not a time; expected ISO 8601 such as 2026-11-23T14:00:00+08:00 (without an offset: the camera's time zone, {timeZone.Id})");
+        return null;
     }
 
     private static double? Missing(Section sec, string key)

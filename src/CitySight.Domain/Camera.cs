@@ -90,6 +90,12 @@ public sealed record Camera
     /// <summary>For a local file: start again at the end.</summary>
     public bool Loop { get; init; }
 
+    /// <summary>
+    /// For a local file: the capture time of its first frame (a recording's own start, so zone schedules and case times
+    /// are those of the footage). Null: the file's last-write time.
+    /// </summary>
+    public DateTimeOffset? StartsAt { get; init; }
+
     public bool Enabled { get; init; } = true;
 
     /// <summary>Continuous stream or patrol visits (set per camera group). In patrol mode SampleInterval is the revisit interval.</summary>

@@ -76,6 +76,11 @@ public sealed record Case
     public double Longitude { get; init; }
     public DateTimeOffset FirstSeen { get; init; }
     public DateTimeOffset LastSeen { get; init; }
+    /// <summary>
+    /// Capture time of the frame on which the rules raised the case (the object's dwell met); null for cases stored by
+    /// builds that did not keep it. Frame time, like first and last seen, so a replay gives the same value.
+    /// </summary>
+    public DateTimeOffset? RaisedAt { get; init; }
     public float Confidence { get; init; }
     public Box Box { get; init; }
     public int ImageWidth { get; init; }

@@ -44,6 +44,9 @@ public sealed record VideoReadOptions
     /// <summary>Files only: start again at the end (`-stream_loop -1`); capture times keep increasing.</summary>
     public bool Loop { get; init; }
 
+    /// <summary>Files only: the capture time of the first frame; null = the file's last-write time.</summary>
+    public DateTimeOffset? FileStartsAt { get; init; }
+
     public DecodeMode Decode { get; init; } = DecodeMode.Auto;
 
     /// <summary>A GOP already known for this source (e.g. measured on a previous connection); used by <see cref="DecodeMode.Auto"/>.</summary>
@@ -113,6 +116,7 @@ public sealed record VideoReadOptions
             SampleInterval = camera.SampleInterval,
             RealTime = camera.RealTime,
             Loop = camera.Loop,
+            FileStartsAt = camera.StartsAt,
             Decoder = camera.Decoder,
             GroupId = camera.GroupId,
         };

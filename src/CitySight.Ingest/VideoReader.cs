@@ -38,7 +38,7 @@ public static class VideoReader
 
         var interval = options.SampleInterval;
         var minSpacing = interval > TimeSpan.Zero ? interval - SelectSlack : TimeSpan.Zero;
-        var clock = new CaptureClock(live, live ? default : new DateTimeOffset(File.GetLastWriteTimeUtc(url), TimeSpan.Zero), interval);
+        var clock = new CaptureClock(live, live ? default : FileStart(url, options.FileStartsAt), interval);
 
         var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildArguments(url, live, keyframesOnly, options));
         await using var _ = ffmpeg.ConfigureAwait(false);
@@ -175,7 +175,7 @@ public static class VideoReader
                 if (await ReadFrameAsync(ffmpeg, buffer, line.Bytes).ConfigureAwait(false) == line.Bytes)
                 {
                     var arrival = DateTimeOffset.UtcNow;
-                    var clock = new CaptureClock(live, live ? default : new DateTimeOffset(File.GetLastWriteTimeUtc(url), TimeSpan.Zero), TimeSpan.Zero);
+                    var clock = new CaptureClock(live, live ? default : FileStart(url, null), TimeSpan.Zero);
                     frame = new Frame(cameraId, options.Sequence, clock.Next(line.Pts, arrival), line.Width, line.Height, buffer);
                     buffer = null;
                 }
@@ -202,6 +202,10 @@ public static class VideoReader
         ThrowIfFfmpegFailed(cameraId, url, badFrame, ffmpeg, stderr);
         throw StreamException.Create(cameraId, url, StreamFailureKind.NoVideo, "the source ended without a decodable frame");
     }
+
+    /// <summary>Capture time of a file's first frame: the configured start of the recording, else its last-write time.</summary>
+    public static DateTimeOffset FileStart(string path, DateTimeOffset? startsAt) =>
+        startsAt ?? new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
 
     /// <summary>rtsp://, http:// and the like; anything else is a local file path.</summary>
     public static bool IsNetworkUrl(string url) =>

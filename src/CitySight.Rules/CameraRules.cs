@@ -116,8 +116,9 @@ public sealed class CameraRules
         open.LastSeen = now;
         open.Box = t.Box;
         if (better) open.BestConfidence = t.Confidence;
-        // A static object (a signboard) is reported once; keeping it alive in memory is enough.
-        if (rule.ReportOnce) return;
+        // A static object (a signboard) is reported once: its sightings only say it is still there (never a better picture,
+        // never a new case once closed), often enough that it is not taken for gone.
+        if (rule.ReportOnce) better = false;
         if (better || now - open.LastReported >= _options.SightingInterval)
         {
             open.LastReported = now;

@@ -63,6 +63,9 @@ public sealed record SameSiteCase(string CaseId, bool BetterEvidence, double Dis
 /// <summary>A case of this type here was closed or rejected and the place is cooling down until <see cref="Until"/>: raise nothing.</summary>
 public sealed record SiteCooldown(string CaseId, DateTimeOffset Until, bool Rejected) : SiteDecision(CaseId);
 
+/// <summary>An open case no camera has seen for the window: closed by CitySight as of <see cref="At"/> (last seen + window).</summary>
+public readonly record struct GoneCase(string CaseId, DateTimeOffset LastSeen, DateTimeOffset At);
+
 /// <summary>
 /// Site dedup settings. DOMAIN.md gives no figures for these; the reasoning is in each remark.
 /// </summary>
@@ -76,8 +79,9 @@ public sealed record SiteDedupOptions
     public double RadiusMetres { get; init; } = 15;
 
     /// <summary>
-    /// An open case not seen for this long is forgotten, and a new hit at its place raises a new case. Until then an open
-    /// case takes every same-type hit at its place, however long ago it was raised (open = suppress).
+    /// An open case not seen by any camera for this long is gone: CitySight closes it itself (as of last seen + window,
+    /// see <see cref="SiteDedup.TakeGone"/>) and its place cools down like any closed case. Until then an open case takes
+    /// every same-type hit at its place, however long ago it was raised (open = suppress).
     /// 30 min: longer than the rules' own 10 min (a stall hidden by a bus, a patrol camera's revisit interval), short
     /// enough that a car that left and another that parks an hour later are two cases. Set it to
     /// <see cref="TimeSpan.MaxValue"/> when dispatch always reports closures: open cases then last until <see cref="SiteDedup.Close"/>.
@@ -119,7 +123,7 @@ public sealed record SiteDedupOptions
 /// <para>
 /// On frame time only: <see cref="Sighting.At"/> are capture times; forgetting runs on the latest capture time seen
 /// (<see cref="Now"/>), never the wall clock, so a replay gives the same decisions and ids. Memory stays bounded: open
-/// cases go after the window unseen, closed ones after their cooldown. Thread-safe (one lock), though the case worker
+/// cases unseen for the window are closed as gone (<see cref="TakeGone"/>), closed ones forgotten after their cooldown. Thread-safe (one lock), though the case worker
 /// is meant to call it from its single loop.
 /// </para>
 /// </summary>
@@ -128,6 +132,7 @@ public sealed class SiteDedup
     private readonly SiteDedupOptions _options;
     private readonly List<SiteCase> _cases = [];
     private readonly Dictionary<string, SiteCase> _byId = new(StringComparer.Ordinal);
+    private readonly List<GoneCase> _gone = [];
     private readonly Lock _gate = new();
     private DateTimeOffset _now = DateTimeOffset.MinValue;
 
@@ -202,6 +207,31 @@ public sealed class SiteDedup
     }
 
     /// <summary>
+    /// A sighting that may only keep an open case alive (a static object reported once): the open case of its type at its
+    /// place is seen again, and nothing else happens (no new case, no better picture). Null when none is open there.
+    /// </summary>
+    public string? KeepAlive(in Sighting s)
+    {
+        lock (_gate)
+        {
+            if (s.At > _now) _now = s.At;
+            Forget(_now);
+            SiteCase? open = null;
+            var openKey = double.PositiveInfinity;
+            foreach (var c in _cases)
+            {
+                if (c.Closed || !string.Equals(c.CaseType, s.CaseType, StringComparison.Ordinal) || !SamePlace(c, s, out var d)) continue;
+                var key = double.IsNaN(d) ? 0 : d;
+                if (open is null || key < openKey) { open = c; openKey = key; }
+            }
+            if (open is null) return null;
+            if (s.At > open.LastSeen) open.LastSeen = s.At;
+            if (s.ImagePoint is { } p) open.ImagePoints[s.CameraId] = p;
+            return open.Id;
+        }
+    }
+
+    /// <summary>
     /// Dispatch closed (handled) or rejected (false alarm) the case: its place cools down for
     /// <see cref="SiteDedupOptions.Cooldown"/> or <see cref="SiteDedupOptions.RejectCooldown"/> from <paramref name="at"/>,
     /// which must be on the capture-time clock (for live cameras close to the wall clock; <see cref="Now"/> is "as of the
@@ -254,13 +284,50 @@ public sealed class SiteDedup
         return $"cs-{s.At.UtcDateTime:yyyyMMdd}-{Convert.ToHexStringLower(hash, 0, 6)}";
     }
 
+    /// <summary>
+    /// Open cases whose object has been gone for the window, closed here since the last call, oldest first; the caller
+    /// records the closure (the case store). Each case is given once.
+    /// </summary>
+    public IReadOnlyList<GoneCase> TakeGone()
+    {
+        lock (_gate)
+        {
+            if (_gone.Count == 0) return [];
+            var taken = _gone.ToArray();
+            _gone.Clear();
+            return taken;
+        }
+    }
+
+    /// <summary>
+    /// Advances "now" without a sighting (e.g. a frame with nothing on it), so that cases gone meanwhile are closed on
+    /// time even when no hit of their type arrives.
+    /// </summary>
+    public void Advance(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            if (now <= _now) return;
+            _now = now;
+            Forget(now);
+        }
+    }
+
     private void Forget(DateTimeOffset now)
     {
+        foreach (var c in _cases)
+        {
+            if (c.Closed || now - c.LastSeen <= _options.Window) continue;
+            c.Closed = true;
+            c.ClosedAt = Add(c.LastSeen, _options.Window);
+            c.CooldownLength = _options.Cooldown;
+            _gone.Add(new GoneCase(c.Id, c.LastSeen, c.ClosedAt));
+        }
         _cases.RemoveAll(c =>
         {
-            var gone = c.Closed ? now - c.ClosedAt >= c.CooldownLength : now - c.LastSeen > _options.Window;
-            if (gone) _byId.Remove(c.Id);
-            return gone;
+            var forgotten = c.Closed && now - c.ClosedAt >= c.CooldownLength;
+            if (forgotten) _byId.Remove(c.Id);
+            return forgotten;
         });
     }
 

@@ -74,6 +74,8 @@ public sealed class CaseWorker : BackgroundService
                     var rules = await RulesForAsync(frame, stoppingToken);
                     foreach (var decision in rules.Evaluate(detected))
                         await ApplyAsync(decision, frame, stoppingToken);
+                    _site.Advance(frame.CaptureTime);
+                    await CloseGoneAsync(stoppingToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -90,8 +92,13 @@ public sealed class CaseWorker : BackgroundService
         {
             // Cases raised before a restart keep their places (open ones suppress, closed ones cool down).
             _siteSeeded = true;
-            foreach (var c in await _store.OpenSinceAsync(frame.CaptureTime - _site.Options.Window, ct))
+            var o = _site.Options;
+            var cooldown = o.RejectCooldown > o.Cooldown ? o.RejectCooldown : o.Cooldown;
+            var reach = o.Window > TimeSpan.MaxValue - cooldown ? TimeSpan.MaxValue : o.Window + cooldown;
+            var since = reach >= frame.CaptureTime - DateTimeOffset.MinValue ? DateTimeOffset.MinValue : frame.CaptureTime - reach;
+            foreach (var c in await _store.CasesSinceAsync(since, includeFinal: true, ct))
             {
+                if (c.State.IsFinal() && c.ClosedAt is null) continue;
                 var atCamera = _cameras.TryGetValue(c.CameraId, out var cam) && cam.Latitude == c.Latitude && cam.Longitude == c.Longitude;
                 _site.Remember(c, new GeoPoint(c.Latitude, c.Longitude), atCamera ? PlaceKind.Camera : PlaceKind.Ground);
             }
@@ -109,6 +116,13 @@ public sealed class CaseWorker : BackgroundService
     {
         var hit = decision.Hit;
         var sighting = Sighting.Of(hit, _mappings[hit.CameraId], frame.Width, frame.Height);
+        if (decision is CaseSighted && _ruleOptions.RuleFor(hit.CaseType).ReportOnce)
+        {
+            // Reported once: still there keeps its case open and its last seen current, and raises nothing.
+            if (_site.KeepAlive(sighting) is { } kept)
+                await _store.UpdateSightingAsync(kept, hit.SeenAt, 0, null, ct);
+            return;
+        }
         // The camera's rules say "seen"; the site says which case that is, across cameras.
         switch (_site.Decide(sighting))
         {
@@ -125,6 +139,28 @@ public sealed class CaseWorker : BackgroundService
                 _logger.LogDebug("{Type} on camera {Camera} not raised: case {Case} there was closed, cooling down until {Until}",
                     hit.CaseType, hit.CameraId, cooling.CaseId, cooling.Until);
                 break;
+        }
+    }
+
+    /// <summary>Records in the store the cases whose object no camera has seen for the dedup window.</summary>
+    private async Task CloseGoneAsync(CancellationToken ct)
+    {
+        foreach (var gone in _site.TakeGone())
+        {
+            try
+            {
+                await _store.TransitionAsync(gone.CaseId, CaseState.Closed, gone.At,
+                    $"gone: no camera has seen it since {gone.LastSeen:yyyy-MM-dd HH:mm:ss zzz}; closed by CitySight", ct);
+                _logger.LogInformation("Case {Case} closed: not seen since {LastSeen:O}", gone.CaseId, gone.LastSeen);
+            }
+            catch (InvalidCaseTransitionException)
+            {
+                // Dispatch closed or rejected it first: its word stands.
+            }
+            catch (KeyNotFoundException)
+            {
+                _logger.LogWarning("Case {Case} is gone but was never stored; nothing to close", gone.CaseId);
+            }
         }
     }
 
@@ -152,6 +188,7 @@ public sealed class CaseWorker : BackgroundService
             Longitude = sighting.PlaceKind == PlaceKind.Unknown ? camera.Longitude : sighting.Place.Longitude,
             FirstSeen = hit.FirstSeen,
             LastSeen = hit.SeenAt,
+            RaisedAt = hit.SeenAt,
             Confidence = hit.Confidence,
             Box = hit.Box,
             ImageWidth = frame.Width,

@@ -61,6 +61,7 @@ public class CameraFileTests
         { Group + Camera(("detectors", null), ("id", "id: cam-1 #<")), "cameras[0].detectors", "id", "set it on the camera or in group.defaults" },
         { Group + Camera(("enabled", "enabled: yes #<")), "cameras[0].enabled", "yes", "expected true or false" },
         { Group + Camera(("loop", "loop: true #<")), "cameras[0].loop", "true", "local video files only" },
+        { Group + Camera(("starts_at", "starts_at: 2026-11-23T14:00:00+08:00 #<")), "cameras[0].starts_at", "2026", "local video files only" },
         { Group + Camera(("lattitude", "lattitude: 1 #<")), "cameras[0].lattitude", "lattitude", "unknown key 'lattitude'; did you mean 'latitude'? allowed: id, name, url, latitude" },
         { Group + Camera(("zones", "zones:\n      - polygon: [[0, 0], [1, 0], [1, 1]] #<")), "cameras[0].zones[0].name", "polygon", "is required" },
         { Group + Camera(("zones", "zones:" + Zone + Zone.Replace("name: z1", "name: z1 #<"))), "cameras[0].zones[1].name", "z1", "duplicate zone name 'z1' on this camera (first at line" },
@@ -318,6 +319,39 @@ public class CameraFileTests
         var cam = Assert.Single(ConfigLoader.LoadOrThrow(t.MainPath).Cameras);
         Assert.Equal(video, cam.Url);
         Assert.True(cam.Loop); // loop is fine on a file
+    }
+
+    [Theory]
+    [InlineData("2026-11-23T14:00:00+08:00", "2026-11-23T14:00:00+08:00")]
+    [InlineData("2026-11-23T06:00:00Z", "2026-11-23T14:00:00+08:00")]
+    [InlineData("2026-11-23T14:00:00", "2026-11-23T14:00:00+08:00")]       // no offset: the group's zone (Asia/Shanghai)
+    [InlineData("\"2026-11-23 14:00:00\"", "2026-11-23T14:00:00+08:00")]
+    public void A_recording_start_is_read_in_its_own_offset_or_the_group_zone(string written, string expected)
+    {
+        var t = new TestConfig();
+        Directory.CreateDirectory(t.CamerasDir);
+        File.WriteAllBytes(Path.Combine(t.CamerasDir, "clip.mp4"), [0]);
+        t.Camera("street.yaml", Group + Camera(("url", "url: clip.mp4"), ("starts_at", "starts_at: " + written)));
+        var cam = Assert.Single(ConfigLoader.LoadOrThrow(t.MainPath).Cameras);
+        Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), cam.StartsAt);
+    }
+
+    [Fact]
+    public void A_recording_start_that_is_not_a_time_is_named()
+    {
+        var t = new TestConfig();
+        Directory.CreateDirectory(t.CamerasDir);
+        File.WriteAllBytes(Path.Combine(t.CamerasDir, "clip.mp4"), [0]);
+        t.Camera("street.yaml", Group + Camera(("url", "url: clip.mp4"), ("starts_at", "starts_at: yesterday 2pm")));
+        var e = TestConfig.Single(t.Load(), "cameras[0].starts_at");
+        Assert.Contains("'yesterday 2pm' is not a time; expected ISO 8601", e.Message);
+        Assert.Null(Assert.Single(ConfigLoader.LoadOrThrow(WithoutStart(t)).Cameras).StartsAt);
+
+        static string WithoutStart(TestConfig t)
+        {
+            t.Camera("street.yaml", Group + Camera(("url", "url: clip.mp4")));
+            return t.MainPath;
+        }
     }
 
     [Fact]

@@ -31,6 +31,17 @@ public sealed class CaseLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task The_frame_time_it_was_raised_is_kept_with_its_offset()
+    {
+        var raised = new DateTimeOffset(2026, 11, 23, 14, 10, 5, 250, TimeSpan.FromHours(8));
+        var c = await _store.OpenAsync(Case(1) with { RaisedAt = raised });
+        var stored = (await _store.GetAsync(c.Id))!;
+        Assert.Equal(raised, stored.RaisedAt);
+        Assert.Equal(raised.Offset, stored.RaisedAt!.Value.Offset);
+        Assert.Null((await _store.GetAsync((await _store.OpenAsync(Case(2))).Id))!.RaisedAt);
+    }
+
+    [Fact]
     public async Task Acknowledged_then_closed_keeps_both_times_and_the_note()
     {
         var c = await _store.OpenAsync(Case(2));
@@ -136,7 +147,10 @@ public sealed class CaseLifecycleTests : IDisposable
 
         Assert.Equal(CaseState.Reported, old.State);
         Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1700000000000), old.ReportedAt);
+        Assert.Null(old.RaisedAt);   // not kept then
         Assert.Equal(CaseState.Closed, (await store.TransitionAsync("old-1", CaseState.Closed, At)).State);
         Assert.Equal(1, store.LastSequence);
+        var added = await store.OpenAsync(Case(2) with { RaisedAt = At });   // the columns added since are there
+        Assert.Equal(At, (await store.GetAsync(added.Id))!.RaisedAt);
     }
 }

@@ -147,15 +147,68 @@ public class SiteDedupTests
     }
 
     [Fact]
-    public void A_case_unseen_for_the_window_is_forgotten()
+    public void A_case_unseen_for_the_window_is_closed_as_gone_then_its_place_cools_down()
     {
-        var site = new SiteDedup();   // window 30 min
+        var site = new SiteDedup();   // window 30 min, cooldown 30 min
         var raised = Assert.IsType<NewSiteCase>(site.Decide(Stall(Corner, Min(0))));
         Assert.IsType<SameSiteCase>(site.Decide(Stall(Corner, Min(29))));
-        var fresh = Assert.IsType<NewSiteCase>(site.Decide(Stall(Corner, Min(29 + 31))));
+        Assert.Empty(site.TakeGone());
+
+        // Nothing there for a while; frames elsewhere move time on. 30 min after its last sighting it is gone.
+        site.Advance(T0 + Min(59));
+        Assert.Empty(site.TakeGone());
+        site.Advance(T0 + Min(59.5));
+        var gone = Assert.Single(site.TakeGone());
+        Assert.Equal(raised.CaseId, gone.CaseId);
+        Assert.Equal(T0 + Min(29), gone.LastSeen);
+        Assert.Equal(T0 + Min(59), gone.At);
+        Assert.Empty(site.TakeGone());   // given once
+
+        // The place cools down from the closure: a stall there before 89 min raises nothing, after it a new case.
+        var cooling = Assert.IsType<SiteCooldown>(site.Decide(Stall(Corner, Min(88))));
+        Assert.Equal(raised.CaseId, cooling.CaseId);
+        Assert.Equal(T0 + Min(89), cooling.Until);
+        var fresh = Assert.IsType<NewSiteCase>(site.Decide(Stall(Corner, Min(89.5))));
         Assert.NotEqual(raised.CaseId, fresh.CaseId);
         Assert.Equal(1, site.Count);
-        Assert.False(site.Close(raised.CaseId, T0 + Min(61), rejected: false));   // forgotten: nothing to close
+        Assert.False(site.Close(raised.CaseId, T0 + Min(90), rejected: false));   // forgotten: nothing to close
+    }
+
+    [Fact]
+    public void A_case_dispatch_closed_is_not_reported_gone()
+    {
+        var site = new SiteDedup();
+        var raised = Assert.IsType<NewSiteCase>(site.Decide(Stall(Corner, Min(0))));
+        Assert.True(site.Close(raised.CaseId, T0 + Min(5), rejected: false));
+        site.Advance(T0 + Min(120));
+        Assert.Empty(site.TakeGone());
+    }
+
+    [Fact]
+    public void With_an_endless_window_a_case_stays_open_until_dispatch_closes_it()
+    {
+        var site = new SiteDedup(new SiteDedupOptions { Window = TimeSpan.MaxValue });
+        var raised = Assert.IsType<NewSiteCase>(site.Decide(Stall(Corner, Min(0))));
+        site.Advance(T0 + TimeSpan.FromDays(30));
+        Assert.Empty(site.TakeGone());
+        Assert.Equal(raised.CaseId, Assert.IsType<SameSiteCase>(site.Decide(Stall(Corner, TimeSpan.FromDays(30)))).CaseId);
+    }
+
+    [Fact]
+    public void Keep_alive_only_refreshes_an_open_case_and_never_raises_one()
+    {
+        var site = new SiteDedup();
+        Assert.Null(site.KeepAlive(Stall(Corner, Min(0), type: "billboard")));
+        Assert.Equal(0, site.Count);
+
+        var raised = Assert.IsType<NewSiteCase>(site.Decide(Stall(Corner, Min(1), type: "billboard")));
+        // Seen every 20 minutes for two hours: never gone.
+        for (var m = 21; m <= 121; m += 20)
+            Assert.Equal(raised.CaseId, site.KeepAlive(Stall(Near(1, 0), Min(m), type: "billboard")));
+        Assert.Empty(site.TakeGone());
+        Assert.Null(site.KeepAlive(Stall(Near(100, 0), Min(122), type: "billboard")));   // elsewhere: nothing open there
+        Assert.Null(site.KeepAlive(Stall(Corner, Min(122))));                              // another type
+        Assert.Equal(1, site.Count);
     }
 
     [Fact]
@@ -168,7 +221,9 @@ public class SiteDedupTests
             if (i % 2 == 0) site.Close(d.CaseId, T0 + Min(i * 0.1), rejected: false);
         }
         Assert.Equal(100, site.Count);
-        site.Decide(Stall(Near(0, 5000), Min(10 + 45)));   // 45 min after the last: past window and cooldown
+        site.Decide(Stall(Near(0, 5000), Min(10 + 45)));   // 45 min after the last: the open ones are gone, cooling
+        Assert.Equal(50, site.TakeGone().Count);
+        site.Decide(Stall(Near(0, 5000), Min(10 + 75)));   // past gone + cooldown: only the new one is left
         Assert.Equal(1, site.Count);
     }
 

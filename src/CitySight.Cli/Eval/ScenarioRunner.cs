@@ -1,5 +1,6 @@
 using CitySight.Cases;
 using CitySight.Domain;
+using CitySight.Ingest;
 using CitySight.Service;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -30,18 +31,15 @@ public static class ScenarioRunner
             // The files end, their sources stop, and the pipeline drains stage by stage: the case stage finishes last.
             var caseStage = app.Services.GetServices<IHostedService>().OfType<CaseWorker>().Single();
             await caseStage.ExecuteTask!.WaitAsync(ct);
-            cases = await app.Services.GetRequiredService<CaseStore>().OpenSinceAsync(DateTimeOffset.MinValue, ct);
+            // Every case raised, closed ones included (a case closed as gone still counts).
+            cases = await app.Services.GetRequiredService<CaseStore>().CasesSinceAsync(DateTimeOffset.MinValue, includeFinal: true, ct);
             await app.StopAsync(CancellationToken.None);
         }
-        // A file's frames are timed from its last-write time (CaptureClock): video time = capture time − that anchor.
-        var anchors = s.Config.Cameras.ToDictionary(c => c.Id, c => new DateTimeOffset(File.GetLastWriteTimeUtc(c.Url), TimeSpan.Zero));
+        // A file's frames are timed from its start (starts_at, else its last-write time): video time = capture time − that.
+        var anchors = s.Config.Cameras.ToDictionary(c => c.Id, c => VideoReader.FileStart(c.Url, c.StartsAt));
         return Score.Match(s, cases, anchors, started.Elapsed.TotalSeconds);
     }
 
-    /// <summary>
-    /// When the case was raised, in capture time. The store keeps when the object was first seen, not when the case was
-    /// opened; the rule that raised it opens it once the object has stayed its min_dwell (and the confirm samples have
-    /// passed, a sample or two more), so the raise is at FirstSeen + min_dwell, to within a sample or two.
-    /// </summary>
-    public static DateTimeOffset RaisedAt(Case c, Configuration.CitySightConfig config) => c.FirstSeen + config.Rules.ForType(c.CaseType).MinDwell;
+    /// <summary>When the case was raised: the capture time of the frame its rules raised it on (first seen for a case from an older store).</summary>
+    public static DateTimeOffset RaisedAt(Case c) => c.RaisedAt ?? c.FirstSeen;
 }

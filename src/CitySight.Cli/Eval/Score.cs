@@ -26,7 +26,7 @@ public sealed record Score(int Cases, int Events, int MatchedCases, int MatchedE
     {
         var matchedBy = s.Expected.ToDictionary(e => e.Index, _ => new List<string>());
         var scored = new List<ScoredCase>();
-        var timed = cases.Select(c => (Case: c, Raised: ScenarioRunner.RaisedAt(c, s.Config) - anchors.GetValueOrDefault(c.CameraId)))
+        var timed = cases.Select(c => (Case: c, Raised: ScenarioRunner.RaisedAt(c) - anchors.GetValueOrDefault(c.CameraId)))
             .OrderBy(x => x.Raised).ThenBy(x => x.Case.Sequence);
         int dup = 0, unmatched = 0, matched = 0;
         foreach (var (c, raised) in timed)
