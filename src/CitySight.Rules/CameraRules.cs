@@ -33,7 +33,8 @@ public sealed class CameraRules
     {
         _camera = camera;
         _options = options;
-        _tracker = new CameraTracker(options.Tracker);
+        // What counts as stationary is the case type's own (a parked car, a pile of garbage may sit differently still).
+        _tracker = new CameraTracker(options.Tracker with { StationaryRadiusFor = type => (float)options.RuleFor(type).StationaryRadius });
     }
 
     /// <summary>Cases still open in memory (for inspection and tests).</summary>

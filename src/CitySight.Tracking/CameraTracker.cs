@@ -17,6 +17,7 @@ public sealed class CameraTracker
     private readonly List<TrackedObject> _tracks = [];
     private readonly List<Track> _live = [];
     private readonly List<Track> _removed = [];
+    private readonly Dictionary<string, float> _radii = new(StringComparer.Ordinal);
     private long _lastId;
     private DateTimeOffset? _lastTime;
 
@@ -290,6 +291,13 @@ public sealed class CameraTracker
         t.Id = ++_lastId;
     }
 
+    private float RadiusFor(string? caseType)
+    {
+        if (caseType is null || _o.StationaryRadiusFor is null) return _o.StationaryRadius;
+        if (!_radii.TryGetValue(caseType, out var r)) _radii[caseType] = r = _o.StationaryRadiusFor(caseType) ?? _o.StationaryRadius;
+        return r;
+    }
+
     private static void BeginStill(TrackedObject t, Box b, DateTimeOffset time)
     {
         t.MeanX1 = b.X1; t.MeanY1 = b.Y1; t.MeanX2 = b.X2; t.MeanY2 = b.Y2;
@@ -302,7 +310,7 @@ public sealed class CameraTracker
 
     private void UpdateStill(TrackedObject t, Box b, DateTimeOffset time, int imageHeight)
     {
-        var radius = MathF.Max(_o.StationaryRadius * (t.MeanY2 - t.MeanY1), _o.StationaryMinRadius * imageHeight);
+        var radius = MathF.Max(RadiusFor(t.CaseType) * (t.MeanY2 - t.MeanY1), _o.StationaryMinRadius * imageHeight);
         var dx = (b.X1 + b.X2 - t.MeanX1 - t.MeanX2) / 2;
         var dy = b.Y2 - t.MeanY2;
         if (dx * dx + dy * dy > radius * radius)

@@ -47,6 +47,12 @@ public sealed record TrackerOptions
     /// <summary>Still while the bottom centre stays within this many box heights of where the still period began.</summary>
     public float StationaryRadius { get; init; } = 0.25f;
 
+    /// <summary>
+    /// The radius for a case type (rules.case_types.TYPE.stationary_radius), read once per type; null or no answer:
+    /// <see cref="StationaryRadius"/>. Called off the per-frame path only the first time a type is seen.
+    /// </summary>
+    public Func<string, float?>? StationaryRadiusFor { get; init; }
+
     /// <summary>…but never less than this fraction of the image height (detector jitter on small, far boxes).</summary>
     public float StationaryMinRadius { get; init; } = 0.005f;
 

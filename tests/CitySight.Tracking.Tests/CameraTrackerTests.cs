@@ -114,6 +114,24 @@ public class CameraTrackerTests
         Assert.Equal(steps + 1, lastA.Hits);
     }
 
+    [Theory]
+    [InlineData(0.10f, false)]   // the type's own radius: shuffling by a third of its height is not standing still
+    [InlineData(0.50f, true)]    // a looser type (a stall's goods spread and gathered): it is
+    [InlineData(null, false)]    // no answer for the type: the tracker's default 0.25
+    public void What_counts_as_stationary_is_the_case_types_own(float? radius, bool stationary)
+    {
+        var tracker = new CameraTracker(new TrackerOptions { StationaryRadiusFor = type => type == "illegal_parking" ? radius : 0.01f });
+        var box = new Box(200, 150, 260, 180);   // 30 px tall
+        Track last = default;
+        for (var s = 0; s <= 60; s++)
+        {
+            // Back and forth by 10 px (a third of its height) every two samples, never further.
+            var live = tracker.Update(T0.AddSeconds(s), [Car(Shift(box, s / 2 % 2 == 0 ? 0 : 10, 0))], 640, 360);
+            if (s > 0) last = Assert.Single(live);
+        }
+        Assert.Equal(stationary, last.IsStationary);
+    }
+
     [Fact]
     public void A_car_that_stops_at_a_light_keeps_its_id_and_becomes_stationary_from_when_it_stopped()
     {
