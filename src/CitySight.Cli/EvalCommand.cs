@@ -49,7 +49,8 @@ internal static class EvalCommand
             }
             if (bad)
             {
-                Console.Error.WriteLine("eval: scenario invalid");
+                foreach (var s in scenarios) s.Dispose();
+                Console.Error.WriteLine("eval: scenario invalid; nothing was run");
                 return 2;
             }
 

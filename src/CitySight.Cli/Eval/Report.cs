@@ -29,10 +29,11 @@ internal static class Report
 
     public static void PrintTotals(IReadOnlyList<ScenarioResult> results, Score t)
     {
+        var w = Math.Max(8, results.Max(r => r.Name.Length));
         Console.WriteLine();
-        Console.WriteLine($"{"scenario",-20} {"precision",9} {"recall",7} {"dup",4} {"cases",5} {"events",6}");
+        Console.WriteLine($"{"scenario".PadRight(w)} {"precision",9} {"recall",7} {"dup",4} {"cases",5} {"events",6}");
         foreach (var r in results)
-            Console.WriteLine($"{r.Name,-20} {F(r.Score.Precision),9} {F(r.Score.Recall),7} {r.Score.Duplicates,4} {r.Score.Cases,5} {r.Score.Events,6}");
-        Console.WriteLine($"{"total",-20} {F(t.Precision),9} {F(t.Recall),7} {t.Duplicates,4} {t.Cases,5} {t.Events,6}");
+            Console.WriteLine($"{r.Name.PadRight(w)} {F(r.Score.Precision),9} {F(r.Score.Recall),7} {r.Score.Duplicates,4} {r.Score.Cases,5} {r.Score.Events,6}");
+        Console.WriteLine($"{"total".PadRight(w)} {F(t.Precision),9} {F(t.Recall),7} {t.Duplicates,4} {t.Cases,5} {t.Events,6}");
     }
 }

@@ -7,7 +7,12 @@ using YamlDotNet.RepresentationModel;
 namespace CitySight.Cli.Eval;
 
 /// <summary>One event of the ground truth.</summary>
-public sealed record ExpectedEvent(int Index, int Line, string Type, IReadOnlyList<string> Cameras, double X, double Y, TimeSpan From, TimeSpan Until);
+public sealed record ExpectedEvent(int Index, int Line, string Type, IReadOnlyList<string> Cameras, double X, double Y, TimeSpan From, TimeSpan Until)
+{
+    /// <summary>Where its type and its camera list are written (line, column), for errors; the event's line by default.</summary>
+    public (int Line, int Column) TypeAt { get; init; } = (Line, 1);
+    public (int Line, int Column) CamerasAt { get; init; } = (Line, 1);
+}
 
 /// <summary>A loaded scenario: a service config whose cameras play the scenario's videos, and its expected events.</summary>
 public sealed class Scenario(string name, string folder, CitySightConfig config, IReadOnlyList<ExpectedEvent> expected, string tempDir) : IDisposable
@@ -73,7 +78,8 @@ public static class ScenarioLoader
         {
             var key = (k as YamlScalarNode)?.Value ?? "";
             if (!TopKeys.Contains(key)) Error(k.Start, key, $"unknown key; expected one of: {string.Join(", ", TopKeys)}");
-            else sections.Add((key, (int)k.Start.Line));
+            // Unknown sections stay in the list so that both copies blank them: reported once, here.
+            sections.Add((key, (int)k.Start.Line));
         }
         if (!sections.Any(s => s.Key == "cameras")) Error(root.Start, "cameras", "required: the cameras that play the scenario's videos");
         if (!sections.Any(s => s.Key == "expected")) Error(root.Start, "expected", "required: the events that must each become one case (may be [])");
@@ -98,6 +104,7 @@ public static class ScenarioLoader
         // Camera group file: cameras (+ group), with video: → url: and each video linked beside it.
         var camLines = Keep(k => k is "cameras" or "group");
         var videos = new Dictionary<string, string>(StringComparer.Ordinal);
+        var noVideo = new HashSet<string>(StringComparer.Ordinal);   // cameras[i] already reported: their url errors are ours
         if (root.Children.TryGetValue(new YamlScalarNode("cameras"), out var camsNode) && camsNode is YamlSequenceNode cams)
         {
             var i = 0;
@@ -111,7 +118,16 @@ public static class ScenarioLoader
                 if (videoKey is null)
                 {
                     Error(cm.Start, field + ".video", "required: the video file this camera plays");
+                    noVideo.Add(field);
                     continue;
+                }
+                // "video" → "url" padded to the key's own width (quotes included): line and column stay the same.
+                if (videoKey.Start.Line == videoKey.End.Line)
+                {
+                    var kl = (int)videoKey.Start.Line - 1;
+                    var kc = (int)videoKey.Start.Column - 1;
+                    var width = (int)(videoKey.End.Column - videoKey.Start.Column);
+                    camLines[kl] = camLines[kl][..kc] + "url".PadRight(width) + camLines[kl][(kc + width)..];
                 }
                 var raw = (cm.Children[videoKey] as YamlScalarNode)?.Value?.Trim() ?? "";
                 var found = FindVideo(folder, mediaDir, raw);
@@ -119,6 +135,7 @@ public static class ScenarioLoader
                 {
                     Error(cm.Children[videoKey].Start, field + ".video",
                         $"no such video file: {raw} (looked in {folder}{(mediaDir is null ? "; pass --media DIR or run scenarios/make-media.sh" : $" and {mediaDir}")})");
+                    noVideo.Add(field);
                     continue;
                 }
                 var full = Path.GetFullPath(found);
@@ -130,10 +147,6 @@ public static class ScenarioLoader
                 }
                 if (cm.Children.TryGetValue(new YamlScalarNode("id"), out var id) && id is YamlScalarNode { Value: { } idText })
                     videos[idText.Trim()] = full;
-                var line = (int)videoKey.Start.Line - 1;
-                var col = (int)videoKey.Start.Column - 1;
-                // "video" → "url  ": a plain key's trailing spaces are not part of it, so line and column stay the same.
-                camLines[line] = camLines[line][..col] + "url  " + camLines[line][(col + 5)..];
             }
         }
         else if (root.Children.ContainsKey(new YamlScalarNode("cameras")))
@@ -151,7 +164,18 @@ public static class ScenarioLoader
 
         var loaded = ConfigLoader.Load(mainFile);
         foreach (var e in loaded.Errors)
+        {
+            // A camera whose video was already found wanting: the service's word on its url would only repeat it.
+            if (noVideo.Any(f => e.Field == f + ".url" || e.Field.StartsWith(f + ".url.", StringComparison.Ordinal))) continue;
             errors.Add(e with { File = path });
+        }
+        if (loaded.Config is { } known)
+        {
+            var types = known.CaseTypes.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (var ev in expected.Where(ev => !types.Contains(ev.Type)))
+                errors.Add(new ConfigError(path, ev.TypeAt.Line, ev.TypeAt.Column, $"expected[{ev.Index}].type",
+                    $"unknown case type '{ev.Type}'; known: {string.Join(", ", types.Order(StringComparer.Ordinal))}"));
+        }
         if (errors.Count > 0 || loaded.Config is not { } cfg)
         {
             try { Directory.Delete(tempDir, true); } catch (IOException) { }
@@ -163,8 +187,6 @@ public static class ScenarioLoader
             SourceFile = path,
             Service = cfg.Service with
             {
-                GrpcPort = FreePort(),
-                HttpPort = FreePort(),
                 DataDir = Path.Combine(tempDir, "data"),
                 TimeZone = baseConfig.Service.TimeZone,
             },
@@ -178,7 +200,7 @@ public static class ScenarioLoader
         var cameraIds = config.Cameras.Select(c => c.Id).ToHashSet();
         foreach (var ev in expected)
             foreach (var c in ev.Cameras.Where(c => !cameraIds.Contains(c)))
-                errors.Add(new ConfigError(path, ev.Line, 1, $"expected[{ev.Index}].cameras", $"no camera '{c}' in this scenario"));
+                errors.Add(new ConfigError(path, ev.CamerasAt.Line, ev.CamerasAt.Column, $"expected[{ev.Index}].cameras", $"no camera '{c}' in this scenario"));
         if (errors.Count > 0)
         {
             try { Directory.Delete(tempDir, true); } catch (IOException) { }
@@ -197,7 +219,7 @@ public static class ScenarioLoader
         return null;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         l.Start();
@@ -273,7 +295,16 @@ public static class ScenarioLoader
             var until = Time("until");
             if (from is null || until is null) ok = false;
             else if (until < from) { Error(m.Start, field + ".until", "is before 'from'"); ok = false; }
-            if (ok) result.Add(new ExpectedEvent(index, (int)m.Start.Line, type!, cameras, x, y, from!.Value, until!.Value));
+            if (ok)
+            {
+                var typeNode = m.Children[new YamlScalarNode("type")];
+                var camerasNode = m.Children[new YamlScalarNode("cameras")];
+                result.Add(new ExpectedEvent(index, (int)m.Start.Line, type!, cameras, x, y, from!.Value, until!.Value)
+                {
+                    TypeAt = ((int)typeNode.Start.Line, (int)typeNode.Start.Column),
+                    CamerasAt = ((int)camerasNode.Start.Line, (int)camerasNode.Start.Column),
+                });
+            }
         }
         return result;
     }

@@ -25,7 +25,9 @@ public static class ScenarioRunner
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         IReadOnlyList<Case> cases;
-        await using (var app = CitySightHost.Build(s.Config, log => log.SetMinimumLevel(LogLevel.Warning)))
+        // Ports taken now, not at load time: a scenario run minutes after loading must not find them gone.
+        var config = s.Config with { Service = s.Config.Service with { GrpcPort = ScenarioLoader.FreePort(), HttpPort = ScenarioLoader.FreePort() } };
+        await using (var app = CitySightHost.Build(config, log => log.SetMinimumLevel(LogLevel.Warning)))
         {
             await app.StartAsync(ct);
             // The files end, their sources stop, and the pipeline drains stage by stage: the case stage finishes last.

@@ -18,42 +18,76 @@ public sealed record Score(int Cases, int Events, int MatchedCases, int MatchedE
     }
 
     /// <summary>
-    /// Cases in the order they were raised; each goes to the first event (in file order) it fits that is not matched
-    /// yet, else to a matched one it fits (a duplicate), else nowhere. A duplicate counts as a matched case for
-    /// precision (it is not a false alarm) and is counted apart.
+    /// Pairs cases with events one to one so that as many events as possible are matched (a maximum matching; among
+    /// equal ones the earlier-raised case takes the earlier event, in file order). A case that fits an event but was
+    /// not paired is a duplicate of the first event it fits; it counts as matched for precision (it is not a false
+    /// alarm) and is counted apart. A case that fits no event is unmatched.
     /// </summary>
     public static ScenarioResult Match(Scenario s, IReadOnlyList<Case> cases, IReadOnlyDictionary<string, DateTimeOffset> anchors, double wallSeconds)
     {
+        var timed = cases.Select(c => (Case: c, Raised: ScenarioRunner.RaisedAt(c) - anchors.GetValueOrDefault(c.CameraId)))
+            .OrderBy(x => x.Raised).ThenBy(x => x.Case.Sequence).ToList();
+        var boxes = timed.Select(x => Normalised(x.Case)).ToList();
+        var fits = timed.Select((x, i) => s.Expected.Where(e => e.Type == x.Case.CaseType && e.Cameras.Contains(x.Case.CameraId)
+                                                               && Distance(boxes[i], e.X, e.Y) <= ScenarioRunner.Tolerance
+                                                               && x.Raised >= e.From && x.Raised <= e.Until).ToList()).ToList();
+
+        // Kuhn's augmenting paths: the cases and events of one scenario are few.
+        var caseOf = new Dictionary<int, int>();   // event index → case position
+        for (var i = 0; i < timed.Count; i++) Augment(i, []);
+        bool Augment(int i, HashSet<int> seen)
+        {
+            // A free event first, so an earlier case keeps the earlier event; only then move another case along.
+            foreach (var e in fits[i])
+            {
+                if (caseOf.ContainsKey(e.Index) || !seen.Add(e.Index)) continue;
+                caseOf[e.Index] = i;
+                return true;
+            }
+            foreach (var e in fits[i])
+            {
+                if (!seen.Add(e.Index)) continue;
+                if (!caseOf.TryGetValue(e.Index, out var other) || Augment(other, seen))
+                {
+                    caseOf[e.Index] = i;
+                    return true;
+                }
+            }
+            return false;
+        }
+        var eventOf = caseOf.ToDictionary(p => p.Value, p => p.Key);
+
         var matchedBy = s.Expected.ToDictionary(e => e.Index, _ => new List<string>());
         var scored = new List<ScoredCase>();
-        var timed = cases.Select(c => (Case: c, Raised: ScenarioRunner.RaisedAt(c) - anchors.GetValueOrDefault(c.CameraId)))
-            .OrderBy(x => x.Raised).ThenBy(x => x.Case.Sequence);
         int dup = 0, unmatched = 0, matched = 0;
-        foreach (var (c, raised) in timed)
+        for (var i = 0; i < timed.Count; i++)
         {
-            var w = Math.Max(1, c.ImageWidth);
-            var h = Math.Max(1, c.ImageHeight);
-            var nb = new[] { c.Box.X1 / (double)w, c.Box.Y1 / (double)h, c.Box.X2 / (double)w, c.Box.Y2 / (double)h };
-            var fits = s.Expected.Where(e => e.Type == c.CaseType && e.Cameras.Contains(c.CameraId)
-                                             && Distance(nb, e.X, e.Y) <= ScenarioRunner.Tolerance
-                                             && raised >= e.From && raised <= e.Until).ToList();
-            var fresh = fits.FirstOrDefault(e => matchedBy[e.Index].Count == 0);
-            var hit = fresh ?? fits.FirstOrDefault();
-            var isDup = fresh is null && hit is not null;
+            var (c, raised) = timed[i];
+            int? hit = eventOf.TryGetValue(i, out var paired) ? paired : fits[i].Count > 0 ? fits[i][0].Index : null;
+            var isDup = hit is not null && !eventOf.ContainsKey(i);
             if (hit is null) unmatched++;
             else
             {
                 matched++;
-                matchedBy[hit.Index].Add(c.Id);
                 if (isDup) dup++;
             }
             scored.Add(new ScoredCase(c.Id, c.CaseType, c.CameraId, Math.Round(raised.TotalSeconds, 3),
                 Math.Round((c.FirstSeen - anchors.GetValueOrDefault(c.CameraId)).TotalSeconds, 3),
-                [c.Box.X1, c.Box.Y1, c.Box.X2, c.Box.Y2], nb.Select(v => Math.Round(v, 4)).ToArray(), c.Confidence, c.ClassName, hit?.Index, isDup));
+                [c.Box.X1, c.Box.Y1, c.Box.X2, c.Box.Y2], boxes[i].Select(v => Math.Round(v, 4)).ToArray(), c.Confidence, c.ClassName, hit, isDup));
         }
+        // Each event lists its paired case first, then its duplicates in the order they were raised.
+        foreach (var (e, i) in caseOf) matchedBy[e].Add(timed[i].Case.Id);
+        foreach (var sc in scored.Where(x => x.Duplicate)) matchedBy[sc.Event!.Value].Add(sc.Id);
         var events = s.Expected.Select(e => new ScoredEvent(e.Index, e.Type, e.Cameras, [e.X, e.Y], e.From.TotalSeconds, e.Until.TotalSeconds, matchedBy[e.Index])).ToList();
-        var score = new Score(cases.Count, s.Expected.Count, matched, events.Count(e => e.Cases.Count > 0), dup, unmatched);
+        var score = new Score(cases.Count, s.Expected.Count, matched, caseOf.Count, dup, unmatched);
         return new ScenarioResult(s.Name, s.Folder, Math.Round(wallSeconds, 2), score, scored, events);
+    }
+
+    private static double[] Normalised(Case c)
+    {
+        var w = Math.Max(1, c.ImageWidth);
+        var h = Math.Max(1, c.ImageHeight);
+        return [c.Box.X1 / (double)w, c.Box.Y1 / (double)h, c.Box.X2 / (double)w, c.Box.Y2 / (double)h];
     }
 
     /// <summary>0 when the point is inside the box, else how far outside it (normalised image units).</summary>
