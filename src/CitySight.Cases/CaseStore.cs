@@ -130,6 +130,14 @@ public sealed class CaseStore : IDisposable
         ALTER TABLE cases ADD COLUMN raised_ticks INTEGER;
         ALTER TABLE cases ADD COLUMN raised_offset INTEGER;
         """,
+        // 4: each consumer's acknowledged position in the feed (at-least-once delivery resumes after it).
+        """
+        CREATE TABLE consumers (
+            name            TEXT PRIMARY KEY,
+            acked_sequence  INTEGER NOT NULL,
+            acked_at_ms     INTEGER NOT NULL
+        );
+        """,
     ];
 
     private static void Migrate(SqliteConnection conn)
@@ -385,6 +393,69 @@ public sealed class CaseStore : IDisposable
         {
             _writeLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Records that <paramref name="consumer"/> has processed every feed event up to <paramref name="sequence"/>, durably.
+    /// Never moves a cursor back (an older or repeated ack changes nothing, so acks may arrive out of order or twice).
+    /// </summary>
+    /// <returns>The consumer's cursor afterwards.</returns>
+    /// <exception cref="ArgumentException">Empty consumer name, or a sequence below 0 or beyond the newest event.</exception>
+    public async Task<long> AckAsync(string consumer, long sequence, CancellationToken ct = default)
+    {
+        ValidateConsumer(consumer);
+        if (sequence < 0 || sequence > LastSequence)
+            throw new ArgumentException($"sequence {sequence} is not in the feed (0..{LastSequence})", nameof(sequence));
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            using var conn = Connect();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = """
+                INSERT INTO consumers (name, acked_sequence, acked_at_ms) VALUES ($name, $seq, $now)
+                ON CONFLICT(name) DO UPDATE SET acked_sequence = MAX(acked_sequence, excluded.acked_sequence),
+                                                acked_at_ms = excluded.acked_at_ms
+                RETURNING acked_sequence;
+                """;
+            cmd.Parameters.AddWithValue("$name", consumer);
+            cmd.Parameters.AddWithValue("$seq", sequence);
+            cmd.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            return Convert.ToInt64(cmd.ExecuteScalar());
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>The last sequence <paramref name="consumer"/> acknowledged; 0 for a consumer never seen.</summary>
+    public Task<long> CursorAsync(string consumer, CancellationToken ct = default)
+    {
+        ValidateConsumer(consumer);
+        ct.ThrowIfCancellationRequested();
+        using var conn = Connect();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT acked_sequence FROM consumers WHERE name = $name;";
+        cmd.Parameters.AddWithValue("$name", consumer);
+        return Task.FromResult(cmd.ExecuteScalar() is long v ? v : 0L);
+    }
+
+    /// <summary>Every consumer with its cursor (for metrics and the admin view).</summary>
+    public IReadOnlyList<(string Consumer, long Acked, DateTimeOffset AckedAt)> Consumers()
+    {
+        using var conn = Connect();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT name, acked_sequence, acked_at_ms FROM consumers ORDER BY name;";
+        var list = new List<(string, long, DateTimeOffset)>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add((r.GetString(0), r.GetInt64(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2))));
+        return list;
+    }
+
+    private static void ValidateConsumer(string consumer)
+    {
+        if (string.IsNullOrWhiteSpace(consumer) || consumer.Length > 128 || consumer.Any(char.IsControl))
+            throw new ArgumentException("a consumer name is 1 to 128 characters, no control characters", nameof(consumer));
     }
 
     /// <summary>
