@@ -24,7 +24,8 @@ public sealed class CaseStore : IDisposable
     /// <summary>Feed rows read per query; a follower never holds a read transaction open while its consumer is busy.</summary>
     private const int FeedBatchSize = 256;
 
-    private const int KindOpened = 1;
+    private const int KindOpened = (int)CaseFeedKind.Opened;
+    private const int KindStateChanged = (int)CaseFeedKind.StateChanged;
 
     private static readonly Counter CasesTotal = Metrics.CreateCounter(
         "citysight_cases_total", "Candidate cases opened (committed new cases), by case type.",
@@ -71,6 +72,13 @@ public sealed class CaseStore : IDisposable
     public string DataFolder { get; }
     public string DatabasePath { get; }
     public string EvidenceFolder { get; }
+
+    /// <summary>
+    /// Raised after a state change is committed, on the caller's thread and still inside the store's write lock: lets the
+    /// rules stage hear dispatch's closures and rejections at once. Handlers must only hand the event on (enqueue), never
+    /// call back into the store, and must not throw.
+    /// </summary>
+    public event Action<CaseFeedEvent>? StateChanged;
 
     /// <summary>The highest sequence committed so far (0 when the store is empty).</summary>
     public long LastSequence => Volatile.Read(ref _head);
@@ -386,8 +394,25 @@ public sealed class CaseStore : IDisposable
             update.Parameters.AddWithValue("$note", note ?? "");
             update.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             update.Parameters.AddWithValue("$id", caseId);
-            update.ExecuteNonQuery();
-            return ReadCase(conn, caseId, includeEvidence: false)!;
+            long sequence;
+            using (var tx = conn.BeginTransaction())
+            {
+                update.Transaction = tx;
+                update.ExecuteNonQuery();
+                using var feed = conn.CreateCommand();
+                feed.Transaction = tx;
+                feed.CommandText = "INSERT INTO feed (kind, case_id, recorded_at_ms) VALUES ($kind, $id, $now) RETURNING sequence;";
+                feed.Parameters.AddWithValue("$kind", KindStateChanged);
+                feed.Parameters.AddWithValue("$id", caseId);
+                feed.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                sequence = Convert.ToInt64(feed.ExecuteScalar());
+                tx.Commit();
+            }
+            Volatile.Write(ref _head, sequence);
+            Signal();
+            var changed = ReadCase(conn, caseId, includeEvidence: false)!;
+            StateChanged?.Invoke(new CaseFeedEvent(sequence, CaseFeedKind.StateChanged, changed));
+            return changed;
         }
         finally
         {
@@ -615,8 +640,19 @@ public sealed class CaseStore : IDisposable
     /// A cursor beyond the end simply waits. Reads in batches on its own connections, so a slow consumer delays
     /// nobody else. With <paramref name="includeEvidence"/> false, <see cref="Case.Evidence"/> is left empty.
     /// </summary>
-    public async IAsyncEnumerable<Case> FeedAsync(long afterSequence, bool includeEvidence,
-        [EnumeratorCancellation] CancellationToken ct = default)
+    public IAsyncEnumerable<Case> FeedAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
+        FollowAsync(afterSequence, after => ReadFeedBatch(after, includeEvidence), c => c.Sequence, ct);
+
+    /// <summary>
+    /// Every feed event after <paramref name="afterSequence"/>, in order, then follows: a case opened, or a case whose
+    /// state changed (acknowledged, closed, rejected; <see cref="CaseFeedEvent.Case"/> as of that change). The cursor
+    /// is <see cref="CaseFeedEvent.Sequence"/>. Same following rules as <see cref="FeedAsync(long, bool, CancellationToken)"/>.
+    /// </summary>
+    public IAsyncEnumerable<CaseFeedEvent> EventsAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
+        FollowAsync(afterSequence, after => ReadEventBatch(after, includeEvidence), e => e.Sequence, ct);
+
+    private async IAsyncEnumerable<T> FollowAsync<T>(long afterSequence, Func<long, List<T>> read, Func<T, long> sequenceOf,
+        [EnumeratorCancellation] CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -629,12 +665,12 @@ public sealed class CaseStore : IDisposable
             {
                 // Order matters: take the signal, then look. A commit after this line completes this very signal.
                 var committed = Volatile.Read(ref _committed).Task;
-                var batch = Volatile.Read(ref _head) > cursor ? ReadFeedBatch(cursor, includeEvidence) : [];
-                foreach (var c in batch)
+                var batch = Volatile.Read(ref _head) > cursor ? read(cursor) : [];
+                foreach (var item in batch)
                 {
                     ct.ThrowIfCancellationRequested();
-                    yield return c;
-                    cursor = c.Sequence;
+                    yield return item;
+                    cursor = sequenceOf(item);
                 }
                 if (batch.Count < FeedBatchSize) await WaitAsync(committed, ct, stop.Token).ConfigureAwait(false);
             }
@@ -670,6 +706,27 @@ public sealed class CaseStore : IDisposable
         var list = new List<Case>();
         using var r = cmd.ExecuteReader();
         while (r.Read()) list.Add(ReadRow(r, includeEvidence));
+        return list;
+    }
+
+    private List<CaseFeedEvent> ReadEventBatch(long afterSequence, bool includeEvidence)
+    {
+        using var conn = Connect();
+        using var cmd = conn.CreateCommand();
+        // A state event carries the case as it is now (its latest state), which is at least as new as the event.
+        cmd.CommandText = $"""
+            SELECT {CaseColumns}, f.sequence, f.kind FROM feed f JOIN cases c ON c.id = f.case_id
+            WHERE f.sequence > $after AND f.kind IN ({KindOpened}, {KindStateChanged})
+            ORDER BY f.sequence LIMIT {FeedBatchSize};
+            """;
+        cmd.Parameters.AddWithValue("$after", afterSequence);
+        var list = new List<CaseFeedEvent>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            var c = ReadRow(r, includeEvidence);
+            list.Add(new CaseFeedEvent(r.GetInt64(35), (CaseFeedKind)r.GetInt32(36), c));
+        }
         return list;
     }
 
@@ -844,3 +901,13 @@ public enum EvidenceView
 /// <param name="BytesFreed">Bytes deleted.</param>
 /// <param name="BytesKept">What the evidence folder holds afterwards (may exceed the limit when only open cases' proof is left).</param>
 public readonly record struct EvidencePruning(int Cases, long BytesFreed, long BytesKept);
+
+/// <summary>What a feed event says about its case.</summary>
+public enum CaseFeedKind
+{
+    Opened = 1,
+    StateChanged = 3,
+}
+
+/// <summary>One event of the store's feed: its sequence (the consumer's cursor), what happened, and the case.</summary>
+public sealed record CaseFeedEvent(long Sequence, CaseFeedKind Kind, Case Case);

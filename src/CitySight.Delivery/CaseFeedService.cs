@@ -24,6 +24,12 @@ public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> lo
 
         var consumer = string.IsNullOrWhiteSpace(request.Consumer) ? "(unnamed)" : request.Consumer;
         var after = (long)request.AfterSequence;
+        if (request.Resume)
+        {
+            if (string.IsNullOrWhiteSpace(request.Consumer))
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "resume needs the consumer's name"));
+            after = Math.Max(after, await CursorOf(request.Consumer, context.CancellationToken).ConfigureAwait(false));
+        }
         // Cancelled by the client going away and by its deadline: the store's follower stops with it.
         var ct = context.CancellationToken;
         logger.LogInformation("Case feed subscriber {Consumer} from {Peer} after sequence {After} (evidence: {Evidence})",
@@ -33,12 +39,12 @@ public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> lo
         var last = after;
         try
         {
-            await foreach (var c in store.FeedAsync(after, request.IncludeEvidence, ct).ConfigureAwait(false))
+            await foreach (var e in store.EventsAsync(after, request.IncludeEvidence, ct).ConfigureAwait(false))
             {
                 // Awaiting the write is the back-pressure: a slow consumer slows only its own follower.
-                await responseStream.WriteAsync(CaseMapping.ToOpenedEvent(c, request.IncludeEvidence), ct).ConfigureAwait(false);
+                await responseStream.WriteAsync(CaseMapping.ToEvent(e, request.IncludeEvidence), ct).ConfigureAwait(false);
                 EventsSent.Inc();
-                last = c.Sequence;
+                last = e.Sequence;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -54,6 +60,67 @@ public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> lo
         {
             Subscribers.Dec();
             logger.LogInformation("Case feed subscriber {Consumer} left after sequence {Last}", consumer, last);
+        }
+    }
+
+    public override async Task<AckReply> Ack(AckRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrWhiteSpace(request.Consumer))
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "consumer is required"));
+        if (request.Sequence > (ulong)store.LastSequence)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"sequence {request.Sequence} is beyond the newest event ({store.LastSequence})"));
+        try
+        {
+            var acked = await store.AckAsync(request.Consumer, (long)request.Sequence, context.CancellationToken).ConfigureAwait(false);
+            return new AckReply { AckedSequence = (ulong)acked };
+        }
+        catch (ArgumentException ex)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, ex.Message));
+        }
+    }
+
+    public override async Task<V1.Case> ReportOutcome(OutcomeRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.CaseId))
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "case_id is required"));
+        var to = request.Outcome switch
+        {
+            V1.CaseState.Acknowledged => Domain.CaseState.Acknowledged,
+            V1.CaseState.Closed => Domain.CaseState.Closed,
+            V1.CaseState.Rejected => Domain.CaseState.Rejected,
+            _ => throw new RpcException(new Status(StatusCode.InvalidArgument, "outcome must be ACKNOWLEDGED, CLOSED or REJECTED")),
+        };
+        try
+        {
+            var c = await store.TransitionAsync(request.CaseId, to, DateTimeOffset.UtcNow, request.Note, context.CancellationToken).ConfigureAwait(false);
+            logger.LogInformation("Case {Case} {State} by {Consumer}", c.Id, c.State,
+                string.IsNullOrWhiteSpace(request.Consumer) ? "(unnamed)" : request.Consumer);
+            return CaseMapping.ToProto(c, includeEvidence: false);
+        }
+        catch (KeyNotFoundException)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"no case '{request.CaseId}'"));
+        }
+        catch (InvalidCaseTransitionException ex)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, ex.Message));
+        }
+    }
+
+    private async Task<long> CursorOf(string consumer, CancellationToken ct)
+    {
+        try
+        {
+            return await store.CursorAsync(consumer, ct).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, ex.Message));
         }
     }
 

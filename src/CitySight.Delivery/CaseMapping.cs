@@ -50,6 +50,10 @@ public static class CaseMapping
                 ? UnsafeByteOperations.UnsafeWrap(c.Evidence)
                 : ByteString.Empty,
             EvidenceContentType = EvidenceContentType,
+            State = (V1.CaseState)(int)c.State,
+            StateNote = c.StateNote ?? "",
+            RaisedAt = c.RaisedAt is { } raised ? Timestamp.FromDateTimeOffset(raised) : null,
+            ClosedAt = c.ClosedAt is { } closed ? Timestamp.FromDateTimeOffset(closed) : null,
         };
     }
 
@@ -82,8 +86,20 @@ public static class CaseMapping
             ImageHeight = p.Box?.ImageHeight ?? 0,
             ClassName = p.ClassName,
             Evidence = p.EvidenceJpeg.ToByteArray(),
+            State = (Domain.CaseState)(int)p.State,
+            StateNote = p.StateNote,
+            RaisedAt = p.RaisedAt?.ToDateTimeOffset(),
+            ClosedAt = p.ClosedAt?.ToDateTimeOffset(),
         };
     }
+
+    /// <summary>The wire event for a store feed event.</summary>
+    public static CaseEvent ToEvent(Cases.CaseFeedEvent e, bool includeEvidence) => new()
+    {
+        Sequence = checked((ulong)e.Sequence),
+        Kind = e.Kind == Cases.CaseFeedKind.StateChanged ? CaseEventKind.StateChanged : CaseEventKind.Opened,
+        Case = ToProto(e.Case, includeEvidence),
+    };
 
     /// <summary>The feed event for a newly opened case.</summary>
     public static CaseEvent ToOpenedEvent(DomainCase c, bool includeEvidence) => new()

@@ -25,6 +25,7 @@ public sealed class CaseWorker : BackgroundService
     private readonly Dictionary<string, CameraRules> _rules = [];
     private readonly Dictionary<string, GroundMapping> _mappings = [];
     private readonly SiteDedup _site;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<CaseFeedEvent> _outcomes = new();
     private bool _siteSeeded;
 
     public CaseWorker(CitySightConfig config, PipelineChannels channels, CaseStore store, ILogger<CaseWorker> logger)
@@ -49,6 +50,8 @@ public sealed class CaseWorker : BackgroundService
             Window = config.Dedup.Window,
             Cooldown = config.Dedup.Cooldown,
         });
+        // Dispatch's closures and rejections (through delivery) cool the place down; applied on this loop, in order.
+        store.StateChanged += e => { if (e.Case.State.IsFinal()) _outcomes.Enqueue(e); };
         foreach (var camera in _cameras.Values)
         {
             var mapping = new GroundMapping(camera);
@@ -74,6 +77,7 @@ public sealed class CaseWorker : BackgroundService
                     var rules = await RulesForAsync(frame, stoppingToken);
                     foreach (var decision in rules.Evaluate(detected))
                         await ApplyAsync(decision, frame, stoppingToken);
+                    ApplyOutcomes();
                     _site.Advance(frame.CaptureTime);
                     await CloseGoneAsync(stoppingToken);
                 }
@@ -140,6 +144,14 @@ public sealed class CaseWorker : BackgroundService
                     hit.CaseType, hit.CameraId, cooling.CaseId, cooling.Until);
                 break;
         }
+    }
+
+    /// <summary>Closed or rejected by dispatch: the place cools down from now on the frame clock (a rejection for longer).</summary>
+    private void ApplyOutcomes()
+    {
+        while (_outcomes.TryDequeue(out var e))
+            if (_site.Close(e.Case.Id, _site.Now, rejected: e.Case.State == CaseState.Rejected))
+                _logger.LogInformation("Case {Case} {State} by dispatch: its place cools down", e.Case.Id, e.Case.State);
     }
 
     /// <summary>Records in the store the cases whose object no camera has seen for the dedup window.</summary>
