@@ -26,6 +26,7 @@ public sealed class CaseStore : IDisposable
 
     private const int KindOpened = (int)CaseFeedKind.Opened;
     private const int KindStateChanged = (int)CaseFeedKind.StateChanged;
+    private const int KindUpdated = (int)CaseFeedKind.Updated;
 
     private static readonly Counter CasesTotal = Metrics.CreateCounter(
         "citysight_cases_total", "Candidate cases opened (committed new cases), by case type.",
@@ -294,7 +295,8 @@ public sealed class CaseStore : IDisposable
     /// <summary>
     /// Records a later sighting of an open case: last seen moves forward (never back), confidence rises to
     /// <paramref name="confidence"/> when higher, and the evidence file is replaced when <paramref name="betterEvidence"/>
-    /// is given (the caller decides what is better). Not added to the feed yet.
+    /// is given (the caller decides what is better). When it is seen later or gets a better picture, the change is a
+    /// feed event (<see cref="CaseFeedKind.Updated"/>) committed with it; the rules send sightings at most every 30 s.
     /// </summary>
     /// <exception cref="KeyNotFoundException">No case has this id.</exception>
     public Task UpdateSightingAsync(string caseId, DateTimeOffset lastSeen, float confidence, byte[]? betterEvidence,
@@ -353,7 +355,28 @@ public sealed class CaseStore : IDisposable
             update.Parameters.AddWithValue("$evidence_path", (object?)evidencePath ?? DBNull.Value);
             update.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             update.Parameters.AddWithValue("$id", caseId);
-            update.ExecuteNonQuery();
+            // Something a consumer should hear about (seen later, or a better picture) is a feed event, committed with it.
+            if (!later && evidencePath is null)
+            {
+                update.ExecuteNonQuery();
+                return;
+            }
+            long sequence;
+            using (var tx = conn.BeginTransaction())
+            {
+                update.Transaction = tx;
+                update.ExecuteNonQuery();
+                using var feed = conn.CreateCommand();
+                feed.Transaction = tx;
+                feed.CommandText = "INSERT INTO feed (kind, case_id, recorded_at_ms) VALUES ($kind, $id, $now) RETURNING sequence;";
+                feed.Parameters.AddWithValue("$kind", KindUpdated);
+                feed.Parameters.AddWithValue("$id", caseId);
+                feed.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                sequence = Convert.ToInt64(feed.ExecuteScalar());
+                tx.Commit();
+            }
+            Volatile.Write(ref _head, sequence);
+            Signal();
         }
         finally
         {
@@ -644,8 +667,8 @@ public sealed class CaseStore : IDisposable
         FollowAsync(afterSequence, after => ReadFeedBatch(after, includeEvidence), c => c.Sequence, ct);
 
     /// <summary>
-    /// Every feed event after <paramref name="afterSequence"/>, in order, then follows: a case opened, or a case whose
-    /// state changed (acknowledged, closed, rejected; <see cref="CaseFeedEvent.Case"/> as of that change). The cursor
+    /// Every feed event after <paramref name="afterSequence"/>, in order, then follows: a case opened, updated (seen
+    /// later, a better picture), or a case whose state changed (acknowledged, closed, rejected; <see cref="CaseFeedEvent.Case"/> as of that change). The cursor
     /// is <see cref="CaseFeedEvent.Sequence"/>. Same following rules as <see cref="FeedAsync(long, bool, CancellationToken)"/>.
     /// </summary>
     public IAsyncEnumerable<CaseFeedEvent> EventsAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
@@ -716,7 +739,7 @@ public sealed class CaseStore : IDisposable
         // A state event carries the case as it is now (its latest state), which is at least as new as the event.
         cmd.CommandText = $"""
             SELECT {CaseColumns}, f.sequence, f.kind FROM feed f JOIN cases c ON c.id = f.case_id
-            WHERE f.sequence > $after AND f.kind IN ({KindOpened}, {KindStateChanged})
+            WHERE f.sequence > $after AND f.kind IN ({KindOpened}, {KindUpdated}, {KindStateChanged})
             ORDER BY f.sequence LIMIT {FeedBatchSize};
             """;
         cmd.Parameters.AddWithValue("$after", afterSequence);
@@ -906,6 +929,8 @@ public readonly record struct EvidencePruning(int Cases, long BytesFreed, long B
 public enum CaseFeedKind
 {
     Opened = 1,
+    /// <summary>Seen again later, or a better picture (last seen, confidence, evidence).</summary>
+    Updated = 2,
     StateChanged = 3,
 }
 

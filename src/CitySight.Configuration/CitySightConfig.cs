@@ -15,6 +15,8 @@ public sealed record CitySightConfig
     public RuleSettings Rules { get; init; } = new();
     public DedupSettings Dedup { get; init; } = new();
     public IngestSettings Ingest { get; init; } = new();
+    /// <summary>Optional delivery channels beside the gRPC case feed (delivery.mqtt).</summary>
+    public DeliverySettings Delivery { get; init; } = new();
     public IReadOnlyList<CaseType> CaseTypes { get; init; } = CaseType.Defaults;
     public IReadOnlyList<CameraGroup> Groups { get; init; } = [];
 
@@ -172,4 +174,43 @@ public sealed record DedupSettings
     public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(30);
     /// <summary>After a case is closed or rejected, how long before the same place may raise a case of that type again.</summary>
     public TimeSpan Cooldown { get; init; } = TimeSpan.FromMinutes(30);
+}
+
+/// <summary>The delivery section: channels that push cases out, each optional.</summary>
+public sealed record DeliverySettings
+{
+    /// <summary>delivery.mqtt; null when not configured (no MQTT publisher runs).</summary>
+    public MqttSettings? Mqtt { get; init; }
+}
+
+/// <summary>
+/// delivery.mqtt: the broker cases and camera states are published to. Holds the NAME of the environment variable with
+/// the password (<see cref="PasswordEnv"/>), never the password.
+/// </summary>
+public sealed record MqttSettings
+{
+    public const string DefaultTopicPrefix = "citysight/v1";
+
+    public required string Host { get; init; }
+    /// <summary>1883, or 8883 with TLS, unless set.</summary>
+    public int Port { get; init; } = 1883;
+    public string ClientId { get; init; } = DefaultClientId();
+    public string TopicPrefix { get; init; } = DefaultTopicPrefix;
+    public string? Username { get; init; }
+    /// <summary>Environment variable holding the password (checked to be set when the config is loaded).</summary>
+    public string? PasswordEnv { get; init; }
+    public MqttTlsSettings Tls { get; init; } = new();
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(30);
+
+    public static string DefaultClientId() => "citysight-" + Environment.MachineName.ToLowerInvariant();
+}
+
+/// <summary>delivery.mqtt.tls; paths are absolute (resolved against the config file) and existed when loaded.</summary>
+public sealed record MqttTlsSettings
+{
+    public bool Enabled { get; init; }
+    public string? CaFile { get; init; }
+    public string? ClientCert { get; init; }
+    public string? ClientKey { get; init; }
+    public bool AllowUntrusted { get; init; }
 }

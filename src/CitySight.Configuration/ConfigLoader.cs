@@ -12,7 +12,10 @@ namespace CitySight.Configuration;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] TopKeys = ["service", "models", "rules", "dedup", "ingest", "case_types", "cameras"];
+    private static readonly string[] TopKeys = ["service", "models", "rules", "dedup", "ingest", "case_types", "cameras", "delivery"];
+    private static readonly string[] DeliveryKeys = ["mqtt"];
+    private static readonly string[] MqttKeys = ["host", "port", "client_id", "topic_prefix", "username", "password_env", "tls", "keep_alive"];
+    private static readonly string[] MqttTlsKeys = ["enabled", "ca_file", "client_cert", "client_key", "allow_untrusted"];
     private static readonly string[] ServiceKeys = ["grpc_port", "http_port", "data_dir", "timezone", "evidence_retention_days", "evidence_max_gb"];
     private static readonly string[] ModelKeys = ["manifest", "detector", "search_paths", "threads", "run"];
     private static readonly string[] RunKeys = ["model", "provider", "device_id", "threads", "max_batch", "max_wait", "instances"];
@@ -58,6 +61,7 @@ public static partial class ConfigLoader
         var rules = ReadRules(top, caseTypes);
         var dedup = ReadDedup(top);
         var ingest = ReadIngest(top);
+        var delivery = ReadDelivery(top);
 
         var camerasValue = top.Text("cameras") ?? DefaultCamerasFolder;
         var camerasDir = main.Resolve(camerasValue);
@@ -91,6 +95,7 @@ public static partial class ConfigLoader
             Rules = rules,
             Dedup = dedup,
             Ingest = ingest,
+            Delivery = delivery,
             CaseTypes = caseTypes,
             Groups = groups,
             CamerasDir = camerasDir,
@@ -207,6 +212,101 @@ public static partial class ConfigLoader
             MaxFrameWidth = sec.Int("max_frame_width", 0, 16384) ?? i.MaxFrameWidth,
             MaxFrameHeight = sec.Int("max_frame_height", 0, 16384) ?? i.MaxFrameHeight,
         };
+    }
+
+    /// <summary>Environment variable names as a shell accepts them.</summary>
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex EnvNamePattern();
+
+    /// <summary>MQTT client ids and topic levels: printable, no wildcards, no NUL.</summary>
+    [GeneratedRegex("^[A-Za-z0-9._-]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex MqttClientIdPattern();
+
+    private static DeliverySettings ReadDelivery(Section top)
+    {
+        var d = new DeliverySettings();
+        if (top.Child("delivery", DeliveryKeys) is not { } sec) return d;
+        if (!sec.Has("mqtt")) return d;
+        if (sec.Child("mqtt", MqttKeys) is not { } m) return d;
+        var src = m.Src;
+
+        var host = m.Text("host", required: true);
+        if (host is { Length: 0 }) src.Error(m.Value("host")!.Start, m.Field("host"), "must not be empty");
+
+        var clientId = m.Text("client_id");
+        if (clientId is not null && (clientId.Length is 0 or > 64 || !MqttClientIdPattern().IsMatch(clientId)))
+            src.Error(m.Value("client_id")!.Start, m.Field("client_id"),
+                $"'{YamlSource.Shorten(clientId)}' is not a usable client id: 1 to 64 of letters, digits, '.', '_', '-'");
+
+        var prefix = m.Text("topic_prefix");
+        if (prefix is not null && (prefix.Length == 0 || prefix.StartsWith('/') || prefix.EndsWith('/') ||
+                                   prefix.IndexOfAny(['+', '#', '\0']) >= 0 || prefix.Contains("//", StringComparison.Ordinal)))
+            src.Error(m.Value("topic_prefix")!.Start, m.Field("topic_prefix"),
+                $"'{YamlSource.Shorten(prefix)}' is not a topic prefix: levels separated by '/', no leading or trailing '/', no '+' or '#'");
+
+        var username = m.Text("username");
+        var passwordEnv = m.Text("password_env");
+        if (passwordEnv is not null)
+        {
+            if (!EnvNamePattern().IsMatch(passwordEnv))
+                // Someone may have pasted the password itself here: never echo it back.
+                src.Error(m.Value("password_env")!.Start, m.Field("password_env"),
+                    "must be the NAME of an environment variable holding the password (letters, digits, '_'), not the password");
+            else if (Environment.GetEnvironmentVariable(passwordEnv) is null)
+                src.Error(m.Value("password_env")!.Start, m.Field("password_env"), $"environment variable {passwordEnv} is not set");
+            else if (username is null)
+                src.Error(m.KeyMark("password_env"), m.Field("username"), "is required when password_env is set");
+        }
+
+        var tls = new MqttTlsSettings();
+        if (m.Has("tls") && m.Child("tls", MqttTlsKeys) is { } t)
+        {
+            tls = new MqttTlsSettings
+            {
+                Enabled = t.Bool("enabled") ?? true,
+                CaFile = ExistingFile(t, "ca_file"),
+                ClientCert = ExistingFile(t, "client_cert"),
+                ClientKey = ExistingFile(t, "client_key"),
+                AllowUntrusted = t.Bool("allow_untrusted") ?? false,
+            };
+            if (t.Has("client_cert") != t.Has("client_key"))
+                src.Error(t.KeyMark(t.Has("client_cert") ? "client_cert" : "client_key"), t.Field(t.Has("client_cert") ? "client_key" : "client_cert"),
+                    "client_cert and client_key go together: give both or neither");
+        }
+
+        var keepAlive = Positive(m, "keep_alive");
+        if (keepAlive is { } ka && ka > TimeSpan.FromSeconds(65535))
+            src.Error(m.Value("keep_alive")!.Start, m.Field("keep_alive"), "must be at most 65535s (18h12m15s)");
+
+        var port = m.Int("port", 1, 65535);
+        if (host is not { Length: > 0 }) return d;
+        return d with
+        {
+            Mqtt = new MqttSettings
+            {
+                Host = host,
+                Port = port ?? (tls.Enabled ? 8883 : 1883),
+                ClientId = clientId ?? MqttSettings.DefaultClientId(),
+                TopicPrefix = prefix ?? MqttSettings.DefaultTopicPrefix,
+                Username = username,
+                PasswordEnv = passwordEnv,
+                Tls = tls,
+                KeepAlive = keepAlive ?? TimeSpan.FromSeconds(30),
+            },
+        };
+    }
+
+    /// <summary>A file path resolved against the config file's folder, which must exist (the error is recorded otherwise).</summary>
+    private static string? ExistingFile(Section sec, string key)
+    {
+        if (sec.Text(key) is not { Length: > 0 } p) return null;
+        var full = sec.Src.Resolve(p);
+        if (!File.Exists(full))
+        {
+            sec.Src.Error(sec.Value(key)!.Start, sec.Field(key), $"file not found: {p} (resolved to {full})");
+            return null;
+        }
+        return full;
     }
 
     /// <summary>One of a fixed set of words (case-insensitive), or null when absent or invalid (the error is recorded).</summary>

@@ -97,7 +97,12 @@ public static class CaseMapping
     public static CaseEvent ToEvent(Cases.CaseFeedEvent e, bool includeEvidence) => new()
     {
         Sequence = checked((ulong)e.Sequence),
-        Kind = e.Kind == Cases.CaseFeedKind.StateChanged ? CaseEventKind.StateChanged : CaseEventKind.Opened,
+        Kind = e.Kind switch
+        {
+            Cases.CaseFeedKind.StateChanged => CaseEventKind.StateChanged,
+            Cases.CaseFeedKind.Updated => CaseEventKind.Updated,
+            _ => CaseEventKind.Opened,
+        },
         Case = ToProto(e.Case, includeEvidence),
     };
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using CitySight.Cases;
 using CitySight.Configuration;
 using CitySight.Delivery;
+using CitySight.Delivery.Mqtt;
 using CitySight.Domain;
 using CitySight.Inference;
 using CitySight.Service.Patrol;
@@ -86,6 +87,23 @@ public static class CitySightHost
         s.AddHostedService<DetectionWorker>();
         s.AddHostedService<CaseWorker>();
         s.AddHostedService<EvidenceRetentionWorker>();
+        if (config.Delivery.Mqtt is { } mqtt)
+        {
+            var mqttOptions = MqttOptionsOf(mqtt);
+            s.AddSingleton(sp =>
+            {
+                var publisher = new MqttCasePublisher(mqttOptions, sp.GetRequiredService<CaseStore>(),
+                    sp.GetRequiredService<ILogger<MqttCasePublisher>>(), sp.GetRequiredService<TimeProvider>());
+                // Continuous cameras: every state change goes out retained on {prefix}/cameras/{id}/status.
+                foreach (var src in sp.GetRequiredService<IngestWorker>().Sources)
+                {
+                    src.StatusChanged += (_, st) => publisher.ReportCameraStatus(CameraStatusOf(st));
+                    publisher.ReportCameraStatus(CameraStatusOf(src.Status));
+                }
+                return publisher;
+            });
+            s.AddHostedService(sp => sp.GetRequiredService<MqttCasePublisher>());
+        }
 
         var app = builder.Build();
         // Fail now, not on the first frame.
@@ -111,6 +129,37 @@ public static class CitySightHost
             detector.DynamicBatch ? "dynamic" : "fixed", detector.Instances, run.Threads == 0 ? "auto" : run.Threads.ToString());
         return detector;
     }
+
+    /// <summary>delivery.mqtt as the publisher takes it, with the password read from its environment variable now.</summary>
+    public static MqttOptions MqttOptionsOf(MqttSettings m)
+    {
+        string? password = null;
+        if (m.PasswordEnv is { } env)
+            // Name the variable, never its value.
+            password = Environment.GetEnvironmentVariable(env)
+                ?? throw new InvalidOperationException($"delivery.mqtt.password_env: environment variable {env} is not set");
+        return new MqttOptions
+        {
+            Host = m.Host,
+            Port = m.Port,
+            ClientId = m.ClientId,
+            TopicPrefix = m.TopicPrefix,
+            Username = m.Username,
+            Password = password,
+            KeepAlive = m.KeepAlive,
+            Tls = new MqttTlsOptions
+            {
+                Enabled = m.Tls.Enabled,
+                CaFile = m.Tls.CaFile,
+                ClientCert = m.Tls.ClientCert,
+                ClientKey = m.Tls.ClientKey,
+                AllowUntrusted = m.Tls.AllowUntrusted,
+            },
+        };
+    }
+
+    private static MqttCameraStatus CameraStatusOf(CitySight.Ingest.CameraStatus st) =>
+        new(st.CameraId, st.State.ToString().ToLowerInvariant(), st.Reason, st.Since);
 
     public static DetectorOptions OptionsOf(DetectorSettings run) => new()
     {

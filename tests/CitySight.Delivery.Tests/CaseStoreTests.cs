@@ -131,9 +131,9 @@ public sealed class CaseStoreTests : IDisposable
         Assert.Equal(later, afterOlder.LastSeen);
         Assert.Equal(0.8f, afterOlder.Confidence);
         Assert.Equal(better, await _store.GetEvidenceAsync(c.Id));
-        // Updates are not feed events (yet): the sequence did not move.
+        // The case keeps its own sequence; the first update was one feed event, the older sighting none.
         Assert.Equal(c.Sequence, afterOlder.Sequence);
-        Assert.Equal(1, _store.LastSequence);
+        Assert.Equal(2, _store.LastSequence);
     }
 
     [Fact]

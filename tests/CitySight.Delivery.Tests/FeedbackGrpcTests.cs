@@ -84,6 +84,29 @@ public sealed class FeedbackGrpcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_case_seen_later_or_with_a_better_picture_is_streamed_as_an_update_and_nothing_else_is()
+    {
+        var opened = await _store.OpenAsync(Case(1));
+        using var call = _client.Subscribe(new SubscribeRequest { Consumer = "watcher", AfterSequence = (ulong)opened.Sequence }, cancellationToken: _cts.Token);
+
+        await _store.UpdateSightingAsync(opened.Id, opened.LastSeen, 0.1f, null);                   // nothing new: no event
+        var head = _store.LastSequence;
+        await _store.UpdateSightingAsync(opened.Id, opened.LastSeen.AddSeconds(30), 0.1f, null);    // seen later
+        await _store.UpdateSightingAsync(opened.Id, opened.LastSeen.AddSeconds(10), 0.99f, Jpeg(7)); // earlier frame, better picture
+        Assert.Equal(head + 2, _store.LastSequence);
+
+        Assert.True(await call.ResponseStream.MoveNext(_cts.Token));
+        var later = call.ResponseStream.Current;
+        Assert.Equal((CaseEventKind.Updated, opened.Id, (ulong)head + 1), (later.Kind, later.Case.Id, later.Sequence));
+        Assert.Equal(opened.LastSeen.AddSeconds(30), later.Case.LastSeen.ToDateTimeOffset());
+        Assert.True(await call.ResponseStream.MoveNext(_cts.Token));
+        var better = call.ResponseStream.Current;
+        Assert.Equal((CaseEventKind.Updated, (ulong)head + 2), (better.Kind, better.Sequence));
+        Assert.Equal(0.99f, better.Case.Confidence);
+        Assert.Equal(opened.LastSeen.AddSeconds(30), better.Case.LastSeen.ToDateTimeOffset());   // never moves back
+    }
+
+    [Fact]
     public async Task Bad_requests_get_their_own_status_codes()
     {
         var opened = await _store.OpenAsync(Case(1));
