@@ -181,6 +181,36 @@ public sealed record DeliverySettings
 {
     /// <summary>delivery.mqtt; null when not configured (no MQTT publisher runs).</summary>
     public MqttSettings? Mqtt { get; init; }
+    /// <summary>delivery.grpc: TLS and consumer authentication of the gRPC endpoint (plain h2c, open, when not set).</summary>
+    public GrpcSettings Grpc { get; init; } = new();
+    /// <summary>delivery.push; null when not configured (dispatch pulls with CaseFeed.Subscribe).</summary>
+    public PushSettings? Push { get; init; }
+}
+
+/// <summary>delivery.grpc. Paths are absolute and existed when loaded; secrets are named by environment variable only.</summary>
+public sealed record GrpcSettings
+{
+    /// <summary>Server certificate and key (PEM): the gRPC port then speaks TLS only.</summary>
+    public string? TlsCert { get; init; }
+    public string? TlsKey { get; init; }
+    /// <summary>When set, clients must present a certificate signed by this CA (its subject CN is the consumer).</summary>
+    public string? ClientCa { get; init; }
+    /// <summary>Environment variable with "consumer=key,consumer=key": every call then needs a valid x-api-key header.</summary>
+    public string? ApiKeysEnv { get; init; }
+}
+
+/// <summary>delivery.push: CitySight calls the district's DispatchIntake and streams cases to it.</summary>
+public sealed record PushSettings
+{
+    public required Uri Endpoint { get; init; }
+    /// <summary>The outbox cursor's name: cases stay there until dispatch's receipt.</summary>
+    public string Consumer { get; init; } = "dispatch-push";
+    public string? ApiKeyEnv { get; init; }
+    public string? CaFile { get; init; }
+    public string? ClientCert { get; init; }
+    public string? ClientKey { get; init; }
+    public bool IncludeEvidence { get; init; } = true;
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>

@@ -13,7 +13,10 @@ namespace CitySight.Configuration;
 public static partial class ConfigLoader
 {
     private static readonly string[] TopKeys = ["service", "models", "rules", "dedup", "ingest", "case_types", "cameras", "delivery"];
-    private static readonly string[] DeliveryKeys = ["mqtt"];
+    private static readonly string[] DeliveryKeys = ["mqtt", "grpc", "push"];
+    private static readonly string[] GrpcKeys = ["tls", "api_keys_env"];
+    private static readonly string[] GrpcTlsKeys = ["cert", "key", "client_ca"];
+    private static readonly string[] PushKeys = ["endpoint", "consumer", "api_key_env", "ca_file", "client_cert", "client_key", "include_evidence", "max_backoff"];
     private static readonly string[] MqttKeys = ["host", "port", "client_id", "topic_prefix", "username", "password_env", "tls", "keep_alive"];
     private static readonly string[] MqttTlsKeys = ["enabled", "ca_file", "client_cert", "client_key", "allow_untrusted"];
     private static readonly string[] ServiceKeys = ["grpc_port", "http_port", "data_dir", "timezone", "evidence_retention_days", "evidence_max_gb"];
@@ -226,6 +229,7 @@ public static partial class ConfigLoader
     {
         var d = new DeliverySettings();
         if (top.Child("delivery", DeliveryKeys) is not { } sec) return d;
+        d = d with { Grpc = ReadGrpc(sec), Push = ReadPush(sec) };
         if (!sec.Has("mqtt")) return d;
         if (sec.Child("mqtt", MqttKeys) is not { } m) return d;
         var src = m.Src;
@@ -294,6 +298,73 @@ public static partial class ConfigLoader
                 KeepAlive = keepAlive ?? TimeSpan.FromSeconds(30),
             },
         };
+    }
+
+    /// <summary>delivery.grpc: TLS for the gRPC endpoint and consumer authentication.</summary>
+    private static GrpcSettings ReadGrpc(Section delivery)
+    {
+        var g = new GrpcSettings();
+        if (!delivery.Has("grpc") || delivery.Child("grpc", GrpcKeys) is not { } sec) return g;
+        if (sec.Has("tls") && sec.Child("tls", GrpcTlsKeys) is { } t)
+        {
+            g = g with { TlsCert = ExistingFile(t, "cert"), TlsKey = ExistingFile(t, "key"), ClientCa = ExistingFile(t, "client_ca") };
+            if (!t.Has("cert")) t.Required("cert", "the server certificate (PEM)");
+            if (!t.Has("key")) t.Required("key", "the server certificate's private key (PEM)");
+        }
+        return g with { ApiKeysEnv = EnvName(sec, "api_keys_env", "consumer API keys as consumer=key pairs separated by commas") };
+    }
+
+    /// <summary>delivery.push: CitySight as the client of the district's DispatchIntake endpoint.</summary>
+    private static PushSettings? ReadPush(Section delivery)
+    {
+        if (!delivery.Has("push") || delivery.Child("push", PushKeys) is not { } sec) return null;
+        var src = sec.Src;
+        Uri? endpoint = null;
+        if (sec.Text("endpoint", required: true) is { } raw)
+        {
+            if (!Uri.TryCreate(raw.Trim(), UriKind.Absolute, out endpoint) || endpoint.Scheme is not ("http" or "https") || endpoint.Host.Length == 0)
+            {
+                src.Error(sec.Value("endpoint")!.Start, sec.Field("endpoint"),
+                    $"'{Secrets.RedactUrl(raw)}' is not an http:// or https:// address of the dispatch intake (e.g. https://dispatch.example:8443)");
+                endpoint = null;
+            }
+            else if (endpoint.UserInfo.Length > 0)
+            {
+                src.Error(sec.Value("endpoint")!.Start, sec.Field("endpoint"), "must not carry credentials; use api_key_env or a client certificate");
+                endpoint = null;
+            }
+        }
+        var consumer = sec.Text("consumer") ?? "dispatch-push";
+        if (consumer.Length is 0 or > 128 || consumer.Any(char.IsControl))
+            src.Error(sec.Value("consumer")!.Start, sec.Field("consumer"), "a consumer name is 1 to 128 characters");
+        if (sec.Has("client_cert") != sec.Has("client_key"))
+            src.Error(sec.KeyMark(sec.Has("client_cert") ? "client_cert" : "client_key"), sec.Field(sec.Has("client_cert") ? "client_key" : "client_cert"),
+                "client_cert and client_key go together: give both or neither");
+        var settings = new PushSettings
+        {
+            Endpoint = endpoint ?? new Uri("http://invalid"),
+            Consumer = consumer,
+            ApiKeyEnv = EnvName(sec, "api_key_env", "the API key dispatch gave CitySight"),
+            CaFile = ExistingFile(sec, "ca_file"),
+            ClientCert = ExistingFile(sec, "client_cert"),
+            ClientKey = ExistingFile(sec, "client_key"),
+            IncludeEvidence = sec.Bool("include_evidence") ?? true,
+            MaxBackoff = Positive(sec, "max_backoff") ?? TimeSpan.FromSeconds(30),
+        };
+        return endpoint is null ? null : settings;
+    }
+
+    /// <summary>The NAME of an environment variable holding a secret, checked to be set; never its value.</summary>
+    private static string? EnvName(Section sec, string key, string holds)
+    {
+        if (sec.Text(key) is not { } name) return null;
+        if (!EnvNamePattern().IsMatch(name))
+            // Someone may have pasted the secret itself here: never echo it back.
+            sec.Src.Error(sec.Value(key)!.Start, sec.Field(key), $"must be the NAME of an environment variable holding {holds} (letters, digits, '_'), not the secret");
+        else if (Environment.GetEnvironmentVariable(name) is null)
+            sec.Src.Error(sec.Value(key)!.Start, sec.Field(key), $"environment variable {name} is not set");
+        else return name;
+        return null;
     }
 
     /// <summary>A file path resolved against the config file's folder, which must exist (the error is recorded otherwise).</summary>
