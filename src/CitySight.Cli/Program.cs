@@ -13,5 +13,6 @@ var root = new RootCommand("CitySight: street cameras to city-management cases."
     EvalCommand.Create(),
     CitySight.Cli.Bench.IngestBenchCommand.Create(),
     CitySight.Cli.Bench.InferenceBenchCommand.Create(),
+    CitySight.Cli.Bench.FeedBenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
