@@ -24,6 +24,14 @@ public sealed class CaseStore : IDisposable
     /// <summary>Feed rows read per query; a follower never holds a read transaction open while its consumer is busy.</summary>
     private const int FeedBatchSize = 256;
 
+    /// <summary>
+    /// With pictures, fewer per query: what one follower holds while its consumer is slow is one batch (plus the
+    /// transport's window), so 16 × a few hundred KB, not 256 ×.
+    /// </summary>
+    private const int EvidenceBatchSize = 16;
+
+    private static int BatchSize(bool includeEvidence) => includeEvidence ? EvidenceBatchSize : FeedBatchSize;
+
     private const int KindOpened = (int)CaseFeedKind.Opened;
     private const int KindStateChanged = (int)CaseFeedKind.StateChanged;
     private const int KindUpdated = (int)CaseFeedKind.Updated;
@@ -664,7 +672,7 @@ public sealed class CaseStore : IDisposable
     /// nobody else. With <paramref name="includeEvidence"/> false, <see cref="Case.Evidence"/> is left empty.
     /// </summary>
     public IAsyncEnumerable<Case> FeedAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
-        FollowAsync(afterSequence, after => ReadFeedBatch(after, includeEvidence), c => c.Sequence, ct);
+        FollowAsync(afterSequence, BatchSize(includeEvidence), after => ReadFeedBatch(after, includeEvidence), c => c.Sequence, ct);
 
     /// <summary>
     /// Every feed event after <paramref name="afterSequence"/>, in order, then follows: a case opened, updated (seen
@@ -672,9 +680,9 @@ public sealed class CaseStore : IDisposable
     /// is <see cref="CaseFeedEvent.Sequence"/>. Same following rules as <see cref="FeedAsync(long, bool, CancellationToken)"/>.
     /// </summary>
     public IAsyncEnumerable<CaseFeedEvent> EventsAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
-        FollowAsync(afterSequence, after => ReadEventBatch(after, includeEvidence), e => e.Sequence, ct);
+        FollowAsync(afterSequence, BatchSize(includeEvidence), after => ReadEventBatch(after, includeEvidence), e => e.Sequence, ct);
 
-    private async IAsyncEnumerable<T> FollowAsync<T>(long afterSequence, Func<long, List<T>> read, Func<T, long> sequenceOf,
+    private async IAsyncEnumerable<T> FollowAsync<T>(long afterSequence, int batchSize, Func<long, List<T>> read, Func<T, long> sequenceOf,
         [EnumeratorCancellation] CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
@@ -695,7 +703,7 @@ public sealed class CaseStore : IDisposable
                     yield return item;
                     cursor = sequenceOf(item);
                 }
-                if (batch.Count < FeedBatchSize) await WaitAsync(committed, ct, stop.Token).ConfigureAwait(false);
+                if (batch.Count < batchSize) await WaitAsync(committed, ct, stop.Token).ConfigureAwait(false);
             }
         }
         finally
@@ -723,7 +731,7 @@ public sealed class CaseStore : IDisposable
         cmd.CommandText = $"""
             SELECT {CaseColumns} FROM feed f JOIN cases c ON c.id = f.case_id
             WHERE f.sequence > $after AND f.kind = {KindOpened}
-            ORDER BY f.sequence LIMIT {FeedBatchSize};
+            ORDER BY f.sequence LIMIT {BatchSize(includeEvidence)};
             """;
         cmd.Parameters.AddWithValue("$after", afterSequence);
         var list = new List<Case>();
@@ -740,7 +748,7 @@ public sealed class CaseStore : IDisposable
         cmd.CommandText = $"""
             SELECT {CaseColumns}, f.sequence, f.kind FROM feed f JOIN cases c ON c.id = f.case_id
             WHERE f.sequence > $after AND f.kind IN ({KindOpened}, {KindUpdated}, {KindStateChanged})
-            ORDER BY f.sequence LIMIT {FeedBatchSize};
+            ORDER BY f.sequence LIMIT {BatchSize(includeEvidence)};
             """;
         cmd.Parameters.AddWithValue("$after", afterSequence);
         var list = new List<CaseFeedEvent>();

@@ -7,6 +7,7 @@ var root = new RootCommand("CitySight: street cameras to city-management cases."
     ValidateCommand.Create(),
     DetectCommand.Create(),
     WatchCommand.Create(),
+    AdminCommand.Create(),
     SimulateCommand.Create(),
     DemoCommand.Create(),
     ProbeCommand.Create(),

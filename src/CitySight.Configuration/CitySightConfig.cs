@@ -197,6 +197,8 @@ public sealed record GrpcSettings
     public string? ClientCa { get; init; }
     /// <summary>Environment variable with "consumer=key,consumer=key": every call then needs a valid x-api-key header.</summary>
     public string? ApiKeysEnv { get; init; }
+    /// <summary>With authentication on, only these consumers may call the admin API (CameraAdmin); none listed: nobody.</summary>
+    public IReadOnlyList<string> AdminConsumers { get; init; } = [];
 }
 
 /// <summary>delivery.push: CitySight calls the district's DispatchIntake and streams cases to it.</summary>

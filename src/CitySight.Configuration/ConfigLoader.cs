@@ -14,7 +14,7 @@ public static partial class ConfigLoader
 {
     private static readonly string[] TopKeys = ["service", "models", "rules", "dedup", "ingest", "case_types", "cameras", "delivery"];
     private static readonly string[] DeliveryKeys = ["mqtt", "grpc", "push"];
-    private static readonly string[] GrpcKeys = ["tls", "api_keys_env"];
+    private static readonly string[] GrpcKeys = ["tls", "api_keys_env", "admin_consumers"];
     private static readonly string[] GrpcTlsKeys = ["cert", "key", "client_ca"];
     private static readonly string[] PushKeys = ["endpoint", "consumer", "api_key_env", "ca_file", "client_cert", "client_key", "include_evidence", "max_backoff"];
     private static readonly string[] MqttKeys = ["host", "port", "client_id", "topic_prefix", "username", "password_env", "tls", "keep_alive"];
@@ -311,7 +311,12 @@ public static partial class ConfigLoader
             if (!t.Has("cert")) t.Required("cert", "the server certificate (PEM)");
             if (!t.Has("key")) t.Required("key", "the server certificate's private key (PEM)");
         }
-        return g with { ApiKeysEnv = EnvName(sec, "api_keys_env", "consumer API keys as consumer=key pairs separated by commas") };
+        var admins = sec.TextList("admin_consumers")?.Select(i => i.Value.Trim()).Where(v => v.Length > 0).Distinct().ToList() ?? [];
+        return g with
+        {
+            ApiKeysEnv = EnvName(sec, "api_keys_env", "consumer API keys as consumer=key pairs separated by commas"),
+            AdminConsumers = admins,
+        };
     }
 
     /// <summary>delivery.push: CitySight as the client of the district's DispatchIntake endpoint.</summary>

@@ -22,13 +22,14 @@ public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> lo
         if (request.AfterSequence > long.MaxValue)
             throw new RpcException(new Status(StatusCode.InvalidArgument, "after_sequence must be at most 2^63-1"));
 
-        var consumer = string.IsNullOrWhiteSpace(request.Consumer) ? "(unnamed)" : request.Consumer;
+        var named = Security.ConsumerAuthInterceptor.ConsumerFor(context, request.Consumer);
+        var consumer = string.IsNullOrWhiteSpace(named) ? "(unnamed)" : named;
         var after = (long)request.AfterSequence;
         if (request.Resume)
         {
-            if (string.IsNullOrWhiteSpace(request.Consumer))
+            if (string.IsNullOrWhiteSpace(named))
                 throw new RpcException(new Status(StatusCode.InvalidArgument, "resume needs the consumer's name"));
-            after = Math.Max(after, await CursorOf(request.Consumer, context.CancellationToken).ConfigureAwait(false));
+            after = Math.Max(after, await CursorOf(named, context.CancellationToken).ConfigureAwait(false));
         }
         // Cancelled by the client going away and by its deadline: the store's follower stops with it.
         var ct = context.CancellationToken;
@@ -65,13 +66,14 @@ public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> lo
 
     public override async Task<AckReply> Ack(AckRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrWhiteSpace(request.Consumer))
+        var consumer = Security.ConsumerAuthInterceptor.ConsumerFor(context, request.Consumer);
+        if (string.IsNullOrWhiteSpace(consumer))
             throw new RpcException(new Status(StatusCode.InvalidArgument, "consumer is required"));
         if (request.Sequence > (ulong)store.LastSequence)
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"sequence {request.Sequence} is beyond the newest event ({store.LastSequence})"));
         try
         {
-            var acked = await store.AckAsync(request.Consumer, (long)request.Sequence, context.CancellationToken).ConfigureAwait(false);
+            var acked = await store.AckAsync(consumer, (long)request.Sequence, context.CancellationToken).ConfigureAwait(false);
             return new AckReply { AckedSequence = (ulong)acked };
         }
         catch (ArgumentException ex)
@@ -84,6 +86,7 @@ public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> lo
     {
         if (string.IsNullOrEmpty(request.CaseId))
             throw new RpcException(new Status(StatusCode.InvalidArgument, "case_id is required"));
+        var by = Security.ConsumerAuthInterceptor.ConsumerFor(context, request.Consumer);
         var to = request.Outcome switch
         {
             V1.CaseState.Acknowledged => Domain.CaseState.Acknowledged,
@@ -94,8 +97,7 @@ public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> lo
         try
         {
             var c = await store.TransitionAsync(request.CaseId, to, DateTimeOffset.UtcNow, request.Note, context.CancellationToken).ConfigureAwait(false);
-            logger.LogInformation("Case {Case} {State} by {Consumer}", c.Id, c.State,
-                string.IsNullOrWhiteSpace(request.Consumer) ? "(unnamed)" : request.Consumer);
+            logger.LogInformation("Case {Case} {State} by {Consumer}", c.Id, c.State, string.IsNullOrWhiteSpace(by) ? "(unnamed)" : by);
             return CaseMapping.ToProto(c, includeEvidence: false);
         }
         catch (KeyNotFoundException)

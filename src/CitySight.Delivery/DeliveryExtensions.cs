@@ -11,10 +11,12 @@ public static class DeliveryExtensions
     /// Adds gRPC. The host registers the <see cref="Cases.CaseStore"/> singleton itself (the rules stage shares it),
     /// and must listen with HTTP/2 (<c>HttpProtocols.Http2</c> for plain-text h2c, or TLS).
     /// </summary>
-    public static IServiceCollection AddCitySightDelivery(this IServiceCollection services)
+    public static IServiceCollection AddCitySightDelivery(this IServiceCollection services, Security.ConsumerAuthOptions? auth = null)
     {
+        services.AddSingleton(auth ?? new Security.ConsumerAuthOptions());
         services.AddGrpc(o =>
         {
+            o.Interceptors.Add<Security.ConsumerAuthInterceptor>();
             // Requests are tiny; responses carry evidence JPEGs, so no cap on what we send.
             o.MaxReceiveMessageSize = 64 * 1024;
             o.MaxSendMessageSize = null;

@@ -26,6 +26,7 @@ public sealed class CaseWorker : BackgroundService
     private readonly Dictionary<string, GroundMapping> _mappings = [];
     private readonly SiteDedup _site;
     private readonly System.Collections.Concurrent.ConcurrentQueue<CaseFeedEvent> _outcomes = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<CameraUpdate> _cameraUpdates = new();
     private bool _siteSeeded;
 
     public CaseWorker(CitySightConfig config, PipelineChannels channels, CaseStore store, ILogger<CaseWorker> logger)
@@ -64,6 +65,38 @@ public sealed class CaseWorker : BackgroundService
     /// <summary>The district-wide dedup memory (for inspection and for dispatch feedback).</summary>
     public SiteDedup Site => _site;
 
+    /// <summary>
+    /// A camera added or changed at run time (configuration reload), with its group: it gets fresh rules and ground
+    /// mapping from its next frame on. Applied on this stage's loop, between frames.
+    /// </summary>
+    public void ReplaceCamera(Camera camera, CameraGroup group) => _cameraUpdates.Enqueue(new CameraUpdate(camera.Id, camera, group));
+
+    /// <summary>A camera removed at run time: its rules are dropped and frames of it still in flight are skipped.</summary>
+    public void RemoveCamera(string cameraId) => _cameraUpdates.Enqueue(new CameraUpdate(cameraId, null, null));
+
+    private sealed record CameraUpdate(string Id, Camera? Camera, CameraGroup? Group);
+
+    private void ApplyCameraUpdates()
+    {
+        while (_cameraUpdates.TryDequeue(out var u))
+        {
+            _rules.Remove(u.Id);
+            if (u.Camera is null || u.Group is null)
+            {
+                _cameras.Remove(u.Id);
+                _groupOf.Remove(u.Id);
+                _mappings.Remove(u.Id);
+                continue;
+            }
+            _cameras[u.Id] = u.Camera;
+            _groupOf[u.Id] = u.Group;
+            var mapping = new GroundMapping(u.Camera);
+            if (u.Camera.Ground.Count > 0 && !mapping.IsMapped)
+                _logger.LogWarning("Camera {Camera}: ground mapping not usable ({Problem}); its cases are placed at the camera", u.Id, mapping.Problem);
+            _mappings[u.Id] = mapping;
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
@@ -74,6 +107,9 @@ public sealed class CaseWorker : BackgroundService
                 using var frame = detected.Frame;
                 try
                 {
+                    ApplyCameraUpdates();
+                    // A frame of a camera removed at run time, still in flight when it stopped.
+                    if (!_cameras.ContainsKey(frame.CameraId)) continue;
                     var rules = await RulesForAsync(frame, stoppingToken);
                     foreach (var decision in rules.Evaluate(detected))
                         await ApplyAsync(decision, frame, stoppingToken);

@@ -3,9 +3,13 @@ using CitySight.Cases;
 using CitySight.Configuration;
 using CitySight.Delivery;
 using CitySight.Delivery.Mqtt;
+using CitySight.Delivery.Push;
 using CitySight.Domain;
 using CitySight.Inference;
+using CitySight.Service.Admin;
 using CitySight.Service.Patrol;
+using Grpc.Health.V1;
+using Grpc.HealthCheck;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -46,7 +50,7 @@ public static class CitySightHost
 
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.ListenAnyIP(config.Service.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
+            GrpcSecurity.Listen(k, config.Service.GrpcPort, config.Delivery.Grpc);
             k.ListenAnyIP(config.Service.HttpPort, o => o.Protocols = HttpProtocols.Http1);
         });
 
@@ -69,14 +73,16 @@ public static class CitySightHost
             }
             return detectors;
         });
+        // The cameras in force now: the start-up configuration, then each admin reload's camera changes.
+        s.AddSingleton(new CameraDirectory(config));
         s.AddSingleton(sp =>
         {
-            var cameras = config.Cameras.ToDictionary(c => c.Id);
-            return new DetectionStage(sp.GetRequiredService<IReadOnlyList<BatchingDetector>>(), id => cameras.GetValueOrDefault(id),
+            var cameras = sp.GetRequiredService<CameraDirectory>();
+            return new DetectionStage(sp.GetRequiredService<IReadOnlyList<BatchingDetector>>(), cameras.Find,
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<DetectionStage>());
         });
         s.AddSingleton(_ => new CaseStore(config.Service.DataDir));
-        s.AddCitySightDelivery();
+        s.AddCitySightDelivery(GrpcSecurity.AuthOptions(config.Delivery.Grpc));
         s.AddSingleton(TimeProvider.System);
         s.AddSingleton<IngestWorker>();
         s.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
@@ -85,7 +91,12 @@ public static class CitySightHost
             sp.GetRequiredService<PipelineChannels>(), config.Ingest, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PatrolWorker>>()));
         s.AddHostedService(sp => sp.GetRequiredService<PatrolWorker>());
         s.AddHostedService<DetectionWorker>();
-        s.AddHostedService<CaseWorker>();
+        s.AddSingleton<CaseWorker>();
+        s.AddHostedService(sp => sp.GetRequiredService<CaseWorker>());
+        // Admin API (cameras' states, enable/disable, reload), gRPC health checking and reflection, on the gRPC port.
+        s.AddSingleton<CameraAdministrator>();
+        s.AddSingleton<HealthServiceImpl>();
+        s.AddGrpcReflection();
         s.AddHostedService<EvidenceRetentionWorker>();
         if (config.Delivery.Mqtt is { } mqtt)
         {
@@ -95,14 +106,31 @@ public static class CitySightHost
                 var publisher = new MqttCasePublisher(mqttOptions, sp.GetRequiredService<CaseStore>(),
                     sp.GetRequiredService<ILogger<MqttCasePublisher>>(), sp.GetRequiredService<TimeProvider>());
                 // Continuous cameras: every state change goes out retained on {prefix}/cameras/{id}/status.
-                foreach (var src in sp.GetRequiredService<IngestWorker>().Sources)
+                var ingest = sp.GetRequiredService<IngestWorker>();
+                foreach (var src in ingest.Sources)
                 {
                     src.StatusChanged += (_, st) => publisher.ReportCameraStatus(CameraStatusOf(st));
                     publisher.ReportCameraStatus(CameraStatusOf(src.Status));
                 }
+                // Streams added, restarted or disabled through the admin API.
+                ingest.SourceAdded += src => src.StatusChanged += (_, st) => publisher.ReportCameraStatus(CameraStatusOf(st));
                 return publisher;
             });
             s.AddHostedService(sp => sp.GetRequiredService<MqttCasePublisher>());
+        }
+        if (config.Delivery.Push is { } push)
+        {
+            // The key is read now (named by its variable, never logged); dispatch receipts move the outbox cursor.
+            var pushKey = push.ApiKeyEnv is { } keyEnv ? Environment.GetEnvironmentVariable(keyEnv)
+                ?? throw new InvalidOperationException($"delivery.push.api_key_env: environment variable {keyEnv} is not set") : null;
+            var pushOptions = new DispatchPushOptions
+            {
+                Endpoint = push.Endpoint, Consumer = push.Consumer, ApiKey = pushKey, CaFile = push.CaFile, ClientCert = push.ClientCert,
+                ClientKey = push.ClientKey, IncludeEvidence = push.IncludeEvidence, MaxBackoff = push.MaxBackoff,
+            };
+            s.AddSingleton(sp => new DispatchPushClient(pushOptions, sp.GetRequiredService<CaseStore>(),
+                sp.GetRequiredService<ILogger<DispatchPushClient>>(), sp.GetRequiredService<TimeProvider>()));
+            s.AddHostedService(sp => sp.GetRequiredService<DispatchPushClient>());
         }
 
         var app = builder.Build();
@@ -111,6 +139,12 @@ public static class CitySightHost
         app.Services.GetRequiredService<CaseStore>();
 
         app.MapCitySightDelivery();
+        app.MapGrpcService<CameraAdminService>();
+        app.MapGrpcService<HealthServiceImpl>();
+        app.MapGrpcReflectionService();
+        var health = app.Services.GetRequiredService<HealthServiceImpl>();
+        app.Lifetime.ApplicationStarted.Register(() => SetHealth(health, HealthCheckResponse.Types.ServingStatus.Serving));
+        app.Lifetime.ApplicationStopping.Register(() => SetHealth(health, HealthCheckResponse.Types.ServingStatus.NotServing));
         app.MapMetrics("/metrics");
         app.MapGet("/healthz", (IngestWorker ingest, PatrolWorker patrol) => Results.Json(Health(ingest, patrol), JsonOptions));
         return app;
@@ -156,6 +190,14 @@ public static class CitySightHost
                 AllowUntrusted = m.Tls.AllowUntrusted,
             },
         };
+    }
+
+    /// <summary>The services grpc.health.v1 reports on: the server as a whole ("") and each CitySight service.</summary>
+    public static readonly string[] HealthServices = ["", "citysight.v1.CaseFeed", "citysight.v1.CameraAdmin"];
+
+    private static void SetHealth(HealthServiceImpl health, HealthCheckResponse.Types.ServingStatus status)
+    {
+        foreach (var name in HealthServices) health.SetStatus(name, status);
     }
 
     private static MqttCameraStatus CameraStatusOf(CitySight.Ingest.CameraStatus st) =>

@@ -107,6 +107,29 @@ public sealed class FeedbackGrpcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_consumer_that_stops_reading_holds_up_nobody_else()
+    {
+        // The stuck consumer asks for pictures (200 KB each) and reads one event, then nothing: its stream backs up
+        // to the transport's flow-control window and its follower waits there, a batch in hand at most.
+        using var stuck = _client.Subscribe(new SubscribeRequest { Consumer = "stuck", IncludeEvidence = true }, cancellationToken: _cts.Token);
+        await _store.OpenAsync(Case(0) with { Evidence = Jpeg(0, 200_000) });
+        Assert.True(await stuck.ResponseStream.MoveNext(_cts.Token));
+
+        using var fast = _client.Subscribe(new SubscribeRequest { Consumer = "fast", IncludeEvidence = true }, cancellationToken: _cts.Token);
+        var ids = new List<string>();
+        for (var i = 1; i <= 200; i++) ids.Add((await _store.OpenAsync(Case(i) with { Evidence = Jpeg(i, 200_000) })).Id);
+
+        var got = new List<string>();
+        while (got.Count < 201)
+        {
+            Assert.True(await fast.ResponseStream.MoveNext(_cts.Token));
+            got.Add(fast.ResponseStream.Current.Case.Id);
+            Assert.Equal(200_006, fast.ResponseStream.Current.Case.EvidenceJpeg.Length);
+        }
+        Assert.Equal(ids, got.Skip(1));
+    }
+
+    [Fact]
     public async Task Bad_requests_get_their_own_status_codes()
     {
         var opened = await _store.OpenAsync(Case(1));

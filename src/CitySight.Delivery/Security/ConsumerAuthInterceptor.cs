@@ -1,0 +1,97 @@
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace CitySight.Delivery.Security;
+
+/// <summary>
+/// Who may call the gRPC services: when API keys or client certificates are configured, every call but the health
+/// check must carry a known <c>x-api-key</c> or a client certificate (its subject CN is the consumer). The consumer's
+/// name is put in the call's <see cref="ServerCallContext.UserState"/> for the services to hold requests to it.
+/// Refusals say what is missing, never what was sent.
+/// </summary>
+public sealed class ConsumerAuthInterceptor(ConsumerAuthOptions options, ILogger<ConsumerAuthInterceptor> logger) : Interceptor
+{
+    public const string ApiKeyHeader = "x-api-key";
+    public const string ConsumerKey = "citysight.consumer";
+
+    private static readonly Counter Refused = Metrics.CreateCounter(
+        "citysight_grpc_unauthenticated_total", "gRPC calls refused for a missing or unknown API key or certificate.", "method");
+
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        Authenticate(context);
+        return continuation(request, context);
+    }
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Authenticate(context);
+        return continuation(request, responseStream, context);
+    }
+
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Authenticate(context);
+        return continuation(requestStream, context);
+    }
+
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Authenticate(context);
+        return continuation(requestStream, responseStream, context);
+    }
+
+    private void Authenticate(ServerCallContext context)
+    {
+        if (!options.Required || context.Method.StartsWith("/grpc.health.v1.Health/", StringComparison.Ordinal)) return;
+
+        var consumer = options.Keys?.ConsumerOf(context.RequestHeaders.GetValue(ApiKeyHeader));
+        if (consumer is null && options.ClientCertificates
+            && context.GetHttpContext().Connection.ClientCertificate is X509Certificate2 cert)
+            consumer = cert.GetNameInfo(X509NameType.SimpleName, forIssuer: false);   // validated against the CA by Kestrel
+        if (consumer is null)
+        {
+            Refused.WithLabels(context.Method).Inc();
+            logger.LogWarning("Refused {Method} from {Peer}: no valid API key or client certificate", context.Method, context.Peer);
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                options.ClientCertificates ? $"a valid {ApiKeyHeader} header or client certificate is required" : $"a valid {ApiKeyHeader} header is required"));
+        }
+        if (context.Method.StartsWith(options.AdminServicePrefix, StringComparison.Ordinal) && !options.AdminConsumers.Contains(consumer))
+        {
+            logger.LogWarning("Refused {Method} to consumer {Consumer}: not in delivery.grpc.admin_consumers", context.Method, consumer);
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"'{consumer}' may not use the admin API (delivery.grpc.admin_consumers)"));
+        }
+        context.UserState[ConsumerKey] = consumer;
+    }
+
+    /// <summary>
+    /// The authenticated consumer, checked against the name a request gives: empty takes the authenticated name, another
+    /// name is refused (one consumer cannot move another's cursor). Without authentication the requested name stands.
+    /// </summary>
+    public static string ConsumerFor(ServerCallContext context, string requested)
+    {
+        if (!context.UserState.TryGetValue(ConsumerKey, out var who) || who is not string authenticated) return requested;
+        if (string.IsNullOrWhiteSpace(requested)) return authenticated;
+        if (!string.Equals(requested, authenticated, StringComparison.Ordinal))
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"authenticated as '{authenticated}', not '{requested}'"));
+        return requested;
+    }
+}
+
+/// <summary>What the interceptor checks: API keys, and whether client certificates identify consumers.</summary>
+public sealed record ConsumerAuthOptions
+{
+    public ConsumerKeys? Keys { get; init; }
+    public bool ClientCertificates { get; init; }
+    /// <summary>Consumers allowed to call methods under <see cref="AdminServicePrefix"/> once authentication is on.</summary>
+    public IReadOnlyCollection<string> AdminConsumers { get; init; } = [];
+    public string AdminServicePrefix { get; init; } = "/citysight.v1.CameraAdmin/";
+    public bool Required => Keys is not null || ClientCertificates;
+}

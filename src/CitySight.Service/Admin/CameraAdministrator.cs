@@ -1,0 +1,368 @@
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CitySight.Admin.V1;
+using CitySight.Configuration;
+using CitySight.Domain;
+using CitySight.Ingest;
+using CitySight.Service.Patrol;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Logging;
+using IngestCameraState = CitySight.Ingest.CameraState;
+using ProtoCameraState = CitySight.Admin.V1.CameraState;
+using ProtoIngestMode = CitySight.Admin.V1.IngestMode;
+
+namespace CitySight.Service.Admin;
+
+/// <summary>A camera the admin API cannot switch at run time (patrolled), or a service whose streams have stopped.</summary>
+public sealed class CameraAdminException(string message) : Exception(message);
+
+/// <summary>
+/// What the admin API does: reports every camera's state, switches continuous cameras on and off in memory, and
+/// reloads the configuration files, applying the camera changes to the running streams and the rules stage.
+/// One change at a time.
+/// </summary>
+public sealed class CameraAdministrator(
+    CameraDirectory directory, IngestWorker ingest, PatrolWorker patrol, CaseWorker cases, TimeProvider time,
+    ILogger<CameraAdministrator> logger)
+{
+    private const string AdminDisabledReason = "disabled with the admin API (until the next reload or restart)";
+    private readonly SemaphoreSlim _serial = new(1, 1);
+
+    /// <summary>Every group (or the one named) with its cameras' states. Null when <paramref name="groupId"/> names no group.</summary>
+    public ListCamerasReply? List(string? groupId)
+    {
+        var config = directory.Config;
+        var groups = config.Groups.Where(g => string.IsNullOrEmpty(groupId) || g.Id == groupId).ToList();
+        if (!string.IsNullOrEmpty(groupId) && groups.Count == 0) return null;
+        var patrolled = PatrolStates();
+        var now = time.GetUtcNow();
+        var reply = new ListCamerasReply();
+        foreach (var g in groups)
+        {
+            var info = new CameraGroupInfo
+            {
+                Id = g.Id,
+                Name = g.Name,
+                District = g.District ?? "",
+                Street = g.Street ?? "",
+                Grid = g.Grid ?? "",
+                ResponsibleUnit = g.ResponsibleUnit ?? "",
+            };
+            info.Cameras.AddRange(g.Cameras.Select(c => Info(c, patrolled, now)));
+            reply.Groups.Add(info);
+        }
+        return reply;
+    }
+
+    /// <summary>One camera's state; null when no camera has that id.</summary>
+    public CameraInfo? Get(string cameraId) =>
+        directory.Find(cameraId) is { } camera ? Info(camera, PatrolStates(), time.GetUtcNow()) : null;
+
+    /// <summary>Disables or enables a continuous camera, in memory. Null when no camera has that id.</summary>
+    /// <exception cref="CameraAdminException">A patrolled camera, or the streams have stopped.</exception>
+    public async Task<CameraInfo?> SetEnabledAsync(string cameraId, bool enabled, CancellationToken ct)
+    {
+        await _serial.WaitAsync(ct);
+        try
+        {
+            if (directory.Find(cameraId) is not { } camera) return null;
+            if (ingest.Find(cameraId) is null)
+                throw new CameraAdminException(
+                    $"camera {cameraId} is patrolled ({(camera.Mode == Domain.IngestMode.Patrol ? "its group's mode is patrol" : "over ingest.max_streams")}): " +
+                    "patrolled cameras cannot be switched at run time; set enabled in its file and restart");
+            try
+            {
+                await ingest.SetEnabledAsync(cameraId, enabled);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new CameraAdminException(e.Message);
+            }
+            return Info(camera, PatrolStates(), time.GetUtcNow());
+        }
+        finally
+        {
+            _serial.Release();
+        }
+    }
+
+    /// <summary>Reads the configuration files again; when they are valid, applies what can change without a restart.</summary>
+    /// <exception cref="CameraAdminException">The streams have stopped.</exception>
+    public async Task<ReloadConfigReply> ReloadAsync(CancellationToken ct)
+    {
+        await _serial.WaitAsync(ct);
+        try
+        {
+            var old = directory.Config;
+            var reply = new ReloadConfigReply { SourceFile = old.SourceFile };
+            var loaded = ConfigLoader.Load(old.SourceFile);
+            if (loaded.Config is not { } neu)
+            {
+                reply.Ok = false;
+                reply.Errors.AddRange(loaded.Errors.Select(e => e.ToString()));
+                logger.LogWarning("Configuration reload refused, nothing changed: {Count} error(s) in {File}:{Errors}", loaded.Errors.Count,
+                    old.SourceFile, string.Concat(loaded.Errors.Select(e => "\n  " + e)));
+                return reply;
+            }
+            reply.Ok = true;
+            reply.NeedsRestart.AddRange(RestartOnly(old, neu));
+
+            // Which cameras are patrolled is judged on the stream budget in force (ingest changes need a restart).
+            var neuNow = neu with { Ingest = old.Ingest };
+            bool Patrolled(Camera c, CitySightConfig cfg, HashSet<string> overBudget) =>
+                c.Mode == Domain.IngestMode.Patrol || overBudget.Contains(c.Id);
+            var oldOver = IngestWorker.Split(old).OverBudget.Select(c => c.Id).ToHashSet();
+            var newOver = IngestWorker.Split(neuNow).OverBudget.Select(c => c.Id).ToHashSet();
+            var oldCams = old.Groups.SelectMany(g => g.Cameras.Select(c => (Camera: c, Group: g))).ToDictionary(p => p.Camera.Id);
+            var newCams = neu.Groups.SelectMany(g => g.Cameras.Select(c => (Camera: c, Group: g))).ToDictionary(p => p.Camera.Id);
+
+            var added = new List<Camera>();
+            var removed = new List<string>();
+            var replaced = new List<Camera>();
+            var keepOld = new HashSet<string>();   // patrolled cameras whose change waits for a restart
+            var dropNew = new HashSet<string>();   // patrolled cameras added: not running until a restart
+
+            foreach (var id in oldCams.Keys.Union(newCams.Keys))
+            {
+                var had = oldCams.TryGetValue(id, out var o);
+                var has = newCams.TryGetValue(id, out var n);
+                var fields = had && has ? Differences(o.Camera, o.Group, n.Camera, n.Group) : [];
+                var patrolInvolved = (had && Patrolled(o.Camera, old, oldOver)) || (has && Patrolled(n.Camera, neuNow, newOver));
+                if (patrolInvolved)
+                {
+                    if (had && has && fields.Count == 0) continue;
+                    var what = !had ? "added" : !has ? "removed" : "changed (" + string.Join(", ", fields) + ")";
+                    reply.NeedsRestart.Add($"camera {id}: {what}: patrolled cameras change only with a restart");
+                    if (had) keepOld.Add(id); else dropNew.Add(id);
+                    continue;
+                }
+                if (!had) { added.Add(n.Camera); reply.Added.Add(id); continue; }
+                if (!has) { removed.Add(id); reply.Removed.Add(id); continue; }
+                if (fields.Count == 0 && ingest.Find(id) is { Override: not null })
+                    fields.Add("enabled (the admin API's override is dropped)");
+                if (fields.Count == 0) continue;
+                replaced.Add(n.Camera);
+                var change = new CameraChange { CameraId = id };
+                change.Fields.AddRange(fields);
+                reply.Changed.Add(change);
+            }
+
+            var effective = old with { Groups = Merge(old, neu, keepOld, dropNew, oldCams) };
+            if (added.Count + removed.Count + replaced.Count > 0)
+            {
+                try
+                {
+                    await ingest.ApplyAsync(added, removed, replaced, () =>
+                    {
+                        // Between the old streams stopping and the new ones starting: frames of the new settings meet
+                        // the new definitions in the detector routing and the rules stage.
+                        directory.Set(effective);
+                        foreach (var id in removed) cases.RemoveCamera(id);
+                        foreach (var c in added.Concat(replaced)) cases.ReplaceCamera(c, directory.GroupOf(c.Id)!);
+                    });
+                }
+                catch (InvalidOperationException e)
+                {
+                    throw new CameraAdminException(e.Message);
+                }
+            }
+            else
+            {
+                directory.Set(effective);
+            }
+            logger.LogInformation(
+                "Configuration reloaded from {File}: {Added} camera(s) added, {Removed} removed, {Changed} changed; {Restart} setting(s) need a restart{List}",
+                old.SourceFile, reply.Added.Count, reply.Removed.Count, reply.Changed.Count, reply.NeedsRestart.Count,
+                string.Concat(reply.NeedsRestart.Select(r => "\n  " + r)));
+            return reply;
+        }
+        finally
+        {
+            _serial.Release();
+        }
+    }
+
+    /// <summary>
+    /// The new configuration's groups and cameras, except patrolled cameras whose change waits for a restart: those
+    /// keep their old definition (a removed one stays), and patrolled cameras added are left out.
+    /// </summary>
+    private static List<CameraGroup> Merge(CitySightConfig old, CitySightConfig neu, HashSet<string> keepOld, HashSet<string> dropNew,
+        Dictionary<string, (Camera Camera, CameraGroup Group)> oldCams)
+    {
+        var order = new List<string>();
+        var groups = new Dictionary<string, (CameraGroup Group, List<Camera> Cameras)>();
+        foreach (var g in neu.Groups)
+        {
+            order.Add(g.Id);
+            groups[g.Id] = (g, []);
+        }
+        foreach (var g in neu.Groups)
+            foreach (var c in g.Cameras)
+                if (!keepOld.Contains(c.Id) && !dropNew.Contains(c.Id))
+                    groups[g.Id].Cameras.Add(c);
+        foreach (var id in keepOld)
+        {
+            var (camera, group) = oldCams[id];
+            if (!groups.ContainsKey(group.Id))
+            {
+                order.Add(group.Id);
+                groups[group.Id] = (group, []);
+            }
+            groups[group.Id].Cameras.Add(camera);
+        }
+        return order.Select(id => groups[id].Group with { Cameras = groups[id].Cameras }).ToList();
+    }
+
+    private Dictionary<string, PatrolCameraStatus> PatrolStates()
+    {
+        var states = new Dictionary<string, PatrolCameraStatus>();
+        foreach (var p in patrol.Status()) states.TryAdd(p.CameraId, p);
+        return states;
+    }
+
+    private CameraInfo Info(Camera camera, Dictionary<string, PatrolCameraStatus> patrolled, DateTimeOffset now)
+    {
+        var info = new CameraInfo
+        {
+            Id = camera.Id,
+            Name = camera.Name,
+            GroupId = camera.GroupId,
+            Mode = camera.Mode == Domain.IngestMode.Patrol ? ProtoIngestMode.Patrol : ProtoIngestMode.Continuous,
+        };
+        if (ingest.Find(camera.Id) is { } stream)
+        {
+            var st = stream.Source.Status;
+            info.Enabled = stream.Source.Camera.Enabled;
+            info.Overridden = stream.Override is not null;
+            info.State = st.State switch
+            {
+                IngestCameraState.Connecting => ProtoCameraState.Connecting,
+                IngestCameraState.Streaming => ProtoCameraState.Streaming,
+                IngestCameraState.Stalled => ProtoCameraState.Stalled,
+                IngestCameraState.Offline => ProtoCameraState.Offline,
+                IngestCameraState.Disabled => ProtoCameraState.Disabled,
+                IngestCameraState.Stopped => ProtoCameraState.Stopped,
+                _ => ProtoCameraState.Unspecified,
+            };
+            info.Reason = stream.Override == false ? AdminDisabledReason : st.Reason ?? "";
+            info.Since = Timestamp.FromDateTimeOffset(st.Since);
+            if (st.LastFrameAt is { } last) info.LastFrameAge = Duration.FromTimeSpan(Max(now - last, TimeSpan.Zero));
+            if (st.NextAttemptAt is { } next) info.NextAttempt = Timestamp.FromDateTimeOffset(next);
+            info.FramesDecoded = st.FramesDecoded;
+            info.Reconnects = st.Reconnects;
+        }
+        else if (patrolled.TryGetValue(camera.Id, out var p))
+        {
+            info.Enabled = true;
+            info.State = p.ConsecutiveFailures > 0 ? ProtoCameraState.Offline
+                : p.Visiting ? ProtoCameraState.Connecting
+                : ProtoCameraState.Patrolled;
+            info.Reason = p.Reason ?? (camera.Mode == Domain.IngestMode.Continuous ? "over ingest.max_streams: patrolled" : "");
+            if (p.LastVisit is { } visit) info.LastFrameAge = Duration.FromTimeSpan(Max(now - visit, TimeSpan.Zero));
+            info.NextAttempt = Timestamp.FromDateTimeOffset(p.DueAt);
+        }
+        else
+        {
+            info.Enabled = camera.Enabled;
+            info.State = camera.Enabled ? ProtoCameraState.Stopped : ProtoCameraState.Disabled;
+            info.Reason = camera.Enabled ? "not running" : "disabled in the configuration";
+        }
+        return info;
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    // ---- comparing configurations ----
+
+    private static readonly JsonSerializerOptions Canonical = new()
+    {
+        Converters = { new TimeZoneConverter(), new JsonStringEnumConverter() },
+        ReferenceHandler = ReferenceHandler.IgnoreCycles,
+    };
+
+    private static string Json(object? value)
+    {
+        try { return JsonSerializer.Serialize(value, value?.GetType() ?? typeof(object), Canonical); }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or JsonException)
+        {
+            return value?.ToString() ?? "";
+        }
+    }
+
+    private static bool Same(object? a, object? b) => Json(a) == Json(b);
+
+    /// <summary>The camera's settings that differ, by their configuration keys.</summary>
+    internal static List<string> Differences(Camera a, CameraGroup ga, Camera b, CameraGroup gb)
+    {
+        var fields = new List<string>();
+        void Check(string key, object? x, object? y) { if (!Same(x, y)) fields.Add(key); }
+        Check("name", a.Name, b.Name);
+        Check("url", a.Url, b.Url);
+        Check("latitude", a.Latitude, b.Latitude);
+        Check("longitude", a.Longitude, b.Longitude);
+        Check("timezone", a.TimeZone.Id, b.TimeZone.Id);
+        Check("ground", a.Ground, b.Ground);
+        Check("sample_interval", a.SampleInterval, b.SampleInterval);
+        Check("detectors", a.Detectors, b.Detectors);
+        Check("zones", a.Zones, b.Zones);
+        Check("real_time", a.RealTime, b.RealTime);
+        Check("loop", a.Loop, b.Loop);
+        Check("starts_at", a.StartsAt, b.StartsAt);
+        Check("enabled", a.Enabled, b.Enabled);
+        Check("mode", a.Mode, b.Mode);
+        Check("decoder", a.Decoder, b.Decoder);
+        // Whatever else a camera gains later.
+        var known = new HashSet<string> { "Id", "Name", "GroupId", "Url", "Latitude", "Longitude", "TimeZone", "Ground", "SampleInterval",
+            "Detectors", "Zones", "RealTime", "Loop", "StartsAt", "Enabled", "Mode", "Decoder" };
+        foreach (var prop in typeof(Camera).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            if (!known.Contains(prop.Name) && prop.GetIndexParameters().Length == 0)
+                Check(SnakeCase(prop.Name), prop.GetValue(a), prop.GetValue(b));
+        if (a.GroupId != b.GroupId || !Same(ga with { Cameras = [] }, gb with { Cameras = [] })) fields.Add("group");
+        return fields;
+    }
+
+    /// <summary>Settings outside the cameras that differ: they need a restart ("service.grpc_port", ...).</summary>
+    internal static List<string> RestartOnly(CitySightConfig old, CitySightConfig neu)
+    {
+        var skip = new HashSet<string> { nameof(CitySightConfig.SourceFile), nameof(CitySightConfig.Groups), nameof(CitySightConfig.Cameras),
+            nameof(CitySightConfig.CamerasDir) };
+        var found = new List<string>();
+        foreach (var prop in typeof(CitySightConfig).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (skip.Contains(prop.Name) || prop.GetIndexParameters().Length > 0) continue;
+            var (a, b) = (prop.GetValue(old), prop.GetValue(neu));
+            if (Same(a, b)) continue;
+            var section = SnakeCase(prop.Name);
+            var type = prop.PropertyType;
+            var inner = a is not null && b is not null && type.IsClass && type != typeof(string) && !typeof(System.Collections.IEnumerable).IsAssignableFrom(type)
+                ? type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                    .Where(p => p.GetIndexParameters().Length == 0 && !Same(p.GetValue(a), p.GetValue(b)))
+                    .Select(p => $"{section}.{SnakeCase(p.Name)}")
+                    .ToList()
+                : [];
+            found.AddRange((inner.Count > 0 ? inner : [section]).Select(s => $"{s}: changed, needs a restart (left as it is)"));
+        }
+        return found;
+    }
+
+    private static string SnakeCase(string name)
+    {
+        var sb = new StringBuilder();
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0 && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1])))) sb.Append('_');
+            sb.Append(char.ToLowerInvariant(name[i]));
+        }
+        return sb.ToString();
+    }
+
+    private sealed class TimeZoneConverter : JsonConverter<TimeZoneInfo>
+    {
+        public override TimeZoneInfo Read(ref Utf8JsonReader reader, System.Type typeToConvert, JsonSerializerOptions options) =>
+            TimeZoneInfo.FindSystemTimeZoneById(reader.GetString()!);
+
+        public override void Write(Utf8JsonWriter writer, TimeZoneInfo value, JsonSerializerOptions options) => writer.WriteStringValue(value.Id);
+    }
+}

@@ -1,0 +1,234 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using CitySight.Cases;
+using CitySight.Configuration;
+using CitySight.Delivery;
+using CitySight.Delivery.V1;
+using CitySight.Service;
+using CitySight.Tests;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CitySight.Service.Tests;
+
+/// <summary>
+/// The gRPC port as delivery.grpc configures it, on a real Kestrel with real certificates made here: TLS, client
+/// certificates signed by the configured CA, API keys from an environment variable; refusals never echo a secret.
+/// </summary>
+public sealed class GrpcSecurityTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private readonly string _dir = TestAssets.TempDir("grpc-security");
+    private readonly List<IAsyncDisposable> _servers = [];
+    private readonly List<IDisposable> _disposables = [];
+    private readonly Dictionary<string, string> _keyPems = [];
+
+    public void Dispose()
+    {
+        foreach (var s in _servers) s.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        foreach (var d in _disposables) d.Dispose();
+    }
+
+    [Fact]
+    public async Task Api_keys_let_known_consumers_in_refuse_the_rest_and_hold_each_to_its_own_cursor()
+    {
+        const string xuhuiKey = "xh-7c1f0e5a9b2d4c6e8f01";
+        const string minhangKey = "mh-0a1b2c3d4e5f60718293";
+        var env = "CITYSIGHT_TEST_KEYS_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        Environment.SetEnvironmentVariable(env, $"xuhui={xuhuiKey}, minhang={minhangKey}");
+        var (address, store) = await StartAsync(new GrpcSettings { ApiKeysEnv = env });
+        await store.OpenAsync(Sample(1));
+        await store.OpenAsync(Sample(2));
+        using var channel = GrpcChannel.ForAddress(address);
+        var client = new CaseFeed.CaseFeedClient(channel);
+        static Metadata Key(string k) => new() { { "x-api-key", k } };
+
+        var none = await Assert.ThrowsAsync<RpcException>(() => client.AckAsync(new AckRequest { Consumer = "xuhui", Sequence = 1 }).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, none.StatusCode);
+        const string wrong = "not-a-key-0123456789abcdef";
+        var bad = await Assert.ThrowsAsync<RpcException>(() => client.AckAsync(new AckRequest { Consumer = "xuhui", Sequence = 1 }, Key(wrong)).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, bad.StatusCode);
+        Assert.DoesNotContain(wrong, bad.Status.Detail);
+        using (var stream = client.Subscribe(new SubscribeRequest(), Key(wrong)))
+            Assert.Equal(StatusCode.Unauthenticated, (await Assert.ThrowsAsync<RpcException>(() => stream.ResponseStream.MoveNext())).StatusCode);
+
+        // The key says who: an empty name takes it, another consumer's name is refused.
+        Assert.Equal(1UL, (await client.AckAsync(new AckRequest { Sequence = 1 }, Key(xuhuiKey))).AckedSequence);
+        Assert.Equal(1, await store.CursorAsync("xuhui"));
+        var other = await Assert.ThrowsAsync<RpcException>(() => client.AckAsync(new AckRequest { Consumer = "minhang", Sequence = 2 }, Key(xuhuiKey)).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, other.StatusCode);
+        Assert.Equal(0, await store.CursorAsync("minhang"));
+
+        using var resumed = client.Subscribe(new SubscribeRequest { Resume = true }, Key(xuhuiKey));
+        Assert.True(await resumed.ResponseStream.MoveNext().WaitAsync(Timeout));
+        Assert.Equal(2UL, resumed.ResponseStream.Current.Sequence);   // after xuhui's own cursor
+    }
+
+    [Fact]
+    public async Task Only_the_listed_consumers_may_use_the_admin_service()
+    {
+        const string opsKey = "ops-31c7a9e0d2b4f6a8c0e2";
+        const string xuhuiKey = "xh-7c1f0e5a9b2d4c6e8f01";
+        var env = "CITYSIGHT_TEST_KEYS_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        Environment.SetEnvironmentVariable(env, $"ops={opsKey},xuhui={xuhuiKey}");
+        // The admin rule, tried on a CaseFeed method standing in for the CameraAdmin service (same interceptor path).
+        var (address, _) = await StartAsync(new GrpcSettings { ApiKeysEnv = env, AdminConsumers = ["ops"] },
+            auth: o => o with { AdminServicePrefix = "/citysight.v1.CaseFeed/ReportOutcome" });
+        using var channel = GrpcChannel.ForAddress(address);
+        var client = new CaseFeed.CaseFeedClient(channel);
+        var request = new OutcomeRequest { CaseId = "cs-unknown", Outcome = CitySight.Delivery.V1.CaseState.Closed };
+
+        var denied = await Assert.ThrowsAsync<RpcException>(() => client.ReportOutcomeAsync(request, new Metadata { { "x-api-key", xuhuiKey } }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
+        var allowed = await Assert.ThrowsAsync<RpcException>(() => client.ReportOutcomeAsync(request, new Metadata { { "x-api-key", opsKey } }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, allowed.StatusCode);   // past the gate: the case is what is missing
+        // Other methods stay open to every authenticated consumer.
+        Assert.Equal(0UL, (await client.AckAsync(new AckRequest { Sequence = 0 }, new Metadata { { "x-api-key", xuhuiKey } })).AckedSequence);
+    }
+
+    [Fact]
+    public async Task Tls_with_client_certificates_admits_a_certificate_signed_by_the_configured_ca_and_no_other()
+    {
+        using var ca = Authority("CitySight test CA");
+        using var server = Issue(ca, "localhost", serverAuth: true);
+        using var client = Issue(ca, "xuhui-dispatch", serverAuth: false);
+        using var stranger = Authority("Some other CA");
+        using var strangerClient = Issue(stranger, "xuhui-dispatch", serverAuth: false);
+        var (certFile, keyFile) = WritePem(server, "server");
+        var caFile = Path.Combine(_dir, "ca.crt");
+        await File.WriteAllTextAsync(caFile, ca.ExportCertificatePem());
+
+        var (address, store) = await StartAsync(new GrpcSettings { TlsCert = certFile, TlsKey = keyFile, ClientCa = caFile }, https: true);
+        await store.OpenAsync(Sample(1));
+
+        // The consumer is the certificate's CN.
+        using (var channel = Channel(address, ca, client))
+        {
+            var feed = new CaseFeed.CaseFeedClient(channel);
+            Assert.Equal(1UL, (await feed.AckAsync(new AckRequest { Sequence = 1 })).AckedSequence);
+            Assert.Equal(1, await store.CursorAsync("xuhui-dispatch"));
+        }
+        using (var channel = Channel(address, ca, strangerClient))
+            await Assert.ThrowsAsync<RpcException>(() => new CaseFeed.CaseFeedClient(channel).AckAsync(new AckRequest { Sequence = 1 }).ResponseAsync);
+        using (var channel = Channel(address, ca, null))
+            await Assert.ThrowsAsync<RpcException>(() => new CaseFeed.CaseFeedClient(channel).AckAsync(new AckRequest { Sequence = 1 }).ResponseAsync);
+        // Plain h2c on a TLS port gets nowhere either.
+        using (var plain = GrpcChannel.ForAddress(address.Replace("https://", "http://")))
+            await Assert.ThrowsAsync<RpcException>(() => new CaseFeed.CaseFeedClient(plain).AckAsync(new AckRequest { Sequence = 1 }).ResponseAsync);
+    }
+
+    [Fact]
+    public void Unreadable_keys_are_named_by_variable_and_consumer_never_by_value()
+    {
+        var env = "CITYSIGHT_TEST_KEYS_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        Environment.SetEnvironmentVariable(env, "xuhui=short-secret");
+        var ex = Assert.Throws<InvalidOperationException>(() => GrpcSecurity.AuthOptions(new GrpcSettings { ApiKeysEnv = env }));
+        Assert.Contains(env, ex.Message);
+        Assert.Contains("'xuhui'", ex.Message);
+        Assert.DoesNotContain("short-secret", ex.Message);
+        Environment.SetEnvironmentVariable(env, "justakeywithoutaname1234");
+        Assert.DoesNotContain("justakey", Assert.Throws<InvalidOperationException>(() => GrpcSecurity.AuthOptions(new GrpcSettings { ApiKeysEnv = env })).Message);
+    }
+
+    private async Task<(string Address, CaseStore Store)> StartAsync(GrpcSettings grpc, bool https = false,
+        Func<CitySight.Delivery.Security.ConsumerAuthOptions, CitySight.Delivery.Security.ConsumerAuthOptions>? auth = null)
+    {
+        var store = new CaseStore(Path.Combine(_dir, "data-" + Guid.NewGuid().ToString("N")[..6]));
+        _disposables.Add(store);
+        var port = FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => GrpcSecurity.Listen(k, port, grpc));
+        builder.Services.AddSingleton(store);
+        var options = GrpcSecurity.AuthOptions(grpc);
+        builder.Services.AddCitySightDelivery(auth is null ? options : auth(options));
+        var app = builder.Build();
+        app.MapCitySightDelivery();
+        await app.StartAsync();
+        _servers.Add(app);
+        return ($"{(https ? "https" : "http")}://localhost:{port}", store);
+    }
+
+    private static GrpcChannel Channel(string address, X509Certificate2 ca, X509Certificate2? clientCert)
+    {
+        var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, cert, _, _) =>
+            {
+                if (cert is null) return false;
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(cert);
+            },
+        };
+        if (clientCert is not null) handler.ClientCertificates.Add(clientCert);
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+    }
+
+    private static X509Certificate2 Authority(string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var req = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        return req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+    }
+
+    private X509Certificate2 Issue(X509Certificate2 ca, string cn, bool serverAuth)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var req = new CertificateRequest($"CN={cn}", key, HashAlgorithmName.SHA256);
+        req.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
+            [new Oid(serverAuth ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")], false));
+        if (serverAuth)
+        {
+            var san = new SubjectAlternativeNameBuilder();
+            san.AddDnsName("localhost");
+            san.AddIpAddress(IPAddress.Loopback);
+            req.CertificateExtensions.Add(san.Build());
+        }
+        var serial = RandomNumberGenerator.GetBytes(12);
+        using var issued = req.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(7), serial);
+        using var withKey = issued.CopyWithPrivateKey(key);
+        var loaded = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+        _keyPems[loaded.Thumbprint] = key.ExportPkcs8PrivateKeyPem();
+        return loaded;
+    }
+
+    private (string Cert, string Key) WritePem(X509Certificate2 cert, string name)
+    {
+        var certFile = Path.Combine(_dir, name + ".crt");
+        var keyFile = Path.Combine(_dir, name + ".key");
+        File.WriteAllText(certFile, cert.ExportCertificatePem());
+        File.WriteAllText(keyFile, _keyPems[cert.Thumbprint]);
+        return (certFile, keyFile);
+    }
+
+    private static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    private static Domain.Case Sample(int n) => new()
+    {
+        Id = $"cs-test-{n}-{Guid.NewGuid():N}",
+        CaseType = "illegal_parking",
+        CameraId = "cam-1",
+        GroupId = "g",
+        FirstSeen = DateTimeOffset.UtcNow,
+        LastSeen = DateTimeOffset.UtcNow,
+    };
+}
