@@ -27,7 +27,6 @@ public sealed class GrpcSecurityTests : IDisposable
     private readonly string _dir = TestAssets.TempDir("grpc-security");
     private readonly List<IAsyncDisposable> _servers = [];
     private readonly List<IDisposable> _disposables = [];
-    private readonly Dictionary<string, string> _keyPems = [];
 
     public void Dispose()
     {
@@ -95,28 +94,26 @@ public sealed class GrpcSecurityTests : IDisposable
     [Fact]
     public async Task Tls_with_client_certificates_admits_a_certificate_signed_by_the_configured_ca_and_no_other()
     {
-        using var ca = Authority("CitySight test CA");
-        using var server = Issue(ca, "localhost", serverAuth: true);
-        using var client = Issue(ca, "xuhui-dispatch", serverAuth: false);
-        using var stranger = Authority("Some other CA");
-        using var strangerClient = Issue(stranger, "xuhui-dispatch", serverAuth: false);
-        var (certFile, keyFile) = WritePem(server, "server");
-        var caFile = Path.Combine(_dir, "ca.crt");
-        await File.WriteAllTextAsync(caFile, ca.ExportCertificatePem());
+        using var certs = new TestCertificates(Path.Combine(_dir, "certs"));
+        var server = certs.Issue("localhost", server: true);
+        var client = certs.Issue("xuhui-dispatch", server: false);
+        var stranger = certs.Authority("Some other CA");
+        var strangerClient = certs.Issue("xuhui-dispatch", server: false, issuer: stranger);
+        var (certFile, keyFile) = certs.WritePem(server, "server");
 
-        var (address, store) = await StartAsync(new GrpcSettings { TlsCert = certFile, TlsKey = keyFile, ClientCa = caFile }, https: true);
+        var (address, store) = await StartAsync(new GrpcSettings { TlsCert = certFile, TlsKey = keyFile, ClientCa = certs.CaFile }, https: true);
         await store.OpenAsync(Sample(1));
 
         // The consumer is the certificate's CN.
-        using (var channel = Channel(address, ca, client))
+        using (var channel = Channel(address, certs, client))
         {
             var feed = new CaseFeed.CaseFeedClient(channel);
             Assert.Equal(1UL, (await feed.AckAsync(new AckRequest { Sequence = 1 })).AckedSequence);
             Assert.Equal(1, await store.CursorAsync("xuhui-dispatch"));
         }
-        using (var channel = Channel(address, ca, strangerClient))
+        using (var channel = Channel(address, certs, strangerClient))
             await Assert.ThrowsAsync<RpcException>(() => new CaseFeed.CaseFeedClient(channel).AckAsync(new AckRequest { Sequence = 1 }).ResponseAsync);
-        using (var channel = Channel(address, ca, null))
+        using (var channel = Channel(address, certs, null))
             await Assert.ThrowsAsync<RpcException>(() => new CaseFeed.CaseFeedClient(channel).AckAsync(new AckRequest { Sequence = 1 }).ResponseAsync);
         // Plain h2c on a TLS port gets nowhere either.
         using (var plain = GrpcChannel.ForAddress(address.Replace("https://", "http://")))
@@ -155,62 +152,11 @@ public sealed class GrpcSecurityTests : IDisposable
         return ($"{(https ? "https" : "http")}://localhost:{port}", store);
     }
 
-    private static GrpcChannel Channel(string address, X509Certificate2 ca, X509Certificate2? clientCert)
+    private static GrpcChannel Channel(string address, TestCertificates certs, X509Certificate2? clientCert)
     {
-        var handler = new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = (_, cert, _, _) =>
-            {
-                if (cert is null) return false;
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(ca);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(cert);
-            },
-        };
+        var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => certs.Trusts(cert) };
         if (clientCert is not null) handler.ClientCertificates.Add(clientCert);
         return GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
-    }
-
-    private static X509Certificate2 Authority(string name)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var req = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        return req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-    }
-
-    private X509Certificate2 Issue(X509Certificate2 ca, string cn, bool serverAuth)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var req = new CertificateRequest($"CN={cn}", key, HashAlgorithmName.SHA256);
-        req.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
-        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
-            [new Oid(serverAuth ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")], false));
-        if (serverAuth)
-        {
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddDnsName("localhost");
-            san.AddIpAddress(IPAddress.Loopback);
-            req.CertificateExtensions.Add(san.Build());
-        }
-        var serial = RandomNumberGenerator.GetBytes(12);
-        using var issued = req.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(7), serial);
-        using var withKey = issued.CopyWithPrivateKey(key);
-        var loaded = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
-        _keyPems[loaded.Thumbprint] = key.ExportPkcs8PrivateKeyPem();
-        return loaded;
-    }
-
-    private (string Cert, string Key) WritePem(X509Certificate2 cert, string name)
-    {
-        var certFile = Path.Combine(_dir, name + ".crt");
-        var keyFile = Path.Combine(_dir, name + ".key");
-        File.WriteAllText(certFile, cert.ExportCertificatePem());
-        File.WriteAllText(keyFile, _keyPems[cert.Thumbprint]);
-        return (certFile, keyFile);
     }
 
     private static int FreePort()
