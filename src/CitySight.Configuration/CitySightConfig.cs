@@ -174,6 +174,8 @@ public sealed record DedupSettings
     public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(30);
     /// <summary>After a case is closed or rejected, how long before the same place may raise a case of that type again.</summary>
     public TimeSpan Cooldown { get; init; } = TimeSpan.FromMinutes(30);
+    /// <summary>After dispatch rejects a case (false alarm), how long the same type at that place raises nothing.</summary>
+    public TimeSpan RejectCooldown { get; init; } = TimeSpan.FromHours(24);
 }
 
 /// <summary>The delivery section: channels that push cases out, each optional.</summary>

@@ -25,7 +25,7 @@ public static partial class ConfigLoader
     private static readonly string[] IngestKeys = ["max_streams", "patrol_concurrency", "snapshot_timeout", "max_frame_width", "max_frame_height"];
     private static readonly string[] RuleKeys = ["min_confidence", "confirm_samples", "same_object_iou", "dedup_window", "case_types"];
     private static readonly string[] CaseTypeRuleKeys = ["min_confidence", "min_dwell", "stationary", "stationary_radius", "report_once"];
-    private static readonly string[] DedupKeys = ["same_place_radius_m", "window", "cooldown"];
+    private static readonly string[] DedupKeys = ["same_place_radius_m", "window", "cooldown", "reject_cooldown"];
     private static readonly string[] CaseTypeKeys = ["id", "code", "name_zh", "name_en", "major_class"];
     private static readonly string[] FileKeys = ["group", "cameras"];
     private static readonly string[] GroupKeys = ["id", "name", "district", "street", "grid", "responsible_unit", "timezone", "mode", "defaults"];
@@ -472,6 +472,7 @@ public static partial class ConfigLoader
                 : d.SamePlaceRadiusMetres,
             Window = sec.Duration("window") ?? d.Window,
             Cooldown = sec.Duration("cooldown") ?? d.Cooldown,
+            RejectCooldown = sec.Duration("reject_cooldown") ?? d.RejectCooldown,
         };
     }
 

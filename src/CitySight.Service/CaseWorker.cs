@@ -50,6 +50,7 @@ public sealed class CaseWorker : BackgroundService
             RadiusMetres = config.Dedup.SamePlaceRadiusMetres,
             Window = config.Dedup.Window,
             Cooldown = config.Dedup.Cooldown,
+            RejectCooldown = config.Dedup.RejectCooldown,
         });
         // Dispatch's closures and rejections (through delivery) cool the place down; applied on this loop, in order.
         store.StateChanged += e => { if (e.Case.State.IsFinal()) _outcomes.Enqueue(e); };

@@ -55,6 +55,7 @@ public class MainFileTests
               same_place_radius_m: 25.5
               window: 1h
               cooldown: 0
+              reject_cooldown: 168h
             cameras: cams
             """);
         var r = t.Load();
@@ -85,7 +86,7 @@ public class MainFileTests
             new CaseTypeRules { MinConfidence = 0.5f, MinDwell = TimeSpan.FromMinutes(5), RequireStationary = true, ReportOnce = true },
             c.Rules.ForType("street_stall"));
         Assert.Equal(RuleSettings.BuiltIn("garbage") with { MinConfidence = 0.5f }, c.Rules.ForType("garbage"));
-        Assert.Equal(new DedupSettings { SamePlaceRadiusMetres = 25.5, Window = TimeSpan.FromHours(1), Cooldown = TimeSpan.Zero }, c.Dedup);
+        Assert.Equal(new DedupSettings { SamePlaceRadiusMetres = 25.5, Window = TimeSpan.FromHours(1), Cooldown = TimeSpan.Zero, RejectCooldown = TimeSpan.FromDays(7) }, c.Dedup);
         Assert.Equal(Path.Combine(t.Dir, "cams"), c.CamerasDir);
     }
 
@@ -173,7 +174,7 @@ public class MainFileTests
         { "dedup:\n  same_place_radius_m: far #<\n", "dedup.same_place_radius_m", "far", "expected a number (got 'far')" },
         { "dedup:\n  window: 1 day #<\n", "dedup.window", "1 day", "expected a duration" },
         { "dedup:\n  cooldown: -5m #<\n", "dedup.cooldown", "-5m", "expected a duration" },
-        { "dedup:\n  radius: 15 #<\n", "dedup.radius", "radius", "unknown key 'radius'; allowed: same_place_radius_m, window, cooldown" },
+        { "dedup:\n  radius: 15 #<\n", "dedup.radius", "radius", "unknown key 'radius'; allowed: same_place_radius_m, window, cooldown, reject_cooldown" },
         { "case_types:\n  - id: night_market #<\n    name_zh: 夜市\n", "case_types[0].code", "id", "is required" },
         { "case_types:\n  - id: garbage\n    colour: red #<\n", "case_types[0].colour", "colour", "unknown key 'colour'" },
         { "case_types:\n  - id: Night-Market #<\n    code: \"9\"\n    name_zh: x\n", "case_types[0].id", "Night-Market", "not a valid case type id" },
