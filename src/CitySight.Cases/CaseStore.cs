@@ -25,6 +25,12 @@ public sealed class CaseStore : IDisposable
     private const int FeedBatchSize = 256;
 
     /// <summary>
+    /// Updates (seen later, a better picture) are announced on the feed at most this often per case, on frame time:
+    /// a parked car watched for an hour is 60 updates, not 1,800. A closure is announced at once whatever this says.
+    /// </summary>
+    public static readonly TimeSpan UpdateInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// With pictures, fewer per query: what one follower holds while its consumer is slow is one batch (plus the
     /// transport's window), so 16 × a few hundred KB, not 256 ×.
     /// </summary>
@@ -154,6 +160,10 @@ public sealed class CaseStore : IDisposable
             acked_sequence  INTEGER NOT NULL,
             acked_at_ms     INTEGER NOT NULL
         );
+        """,
+        // 5: the last sighting announced on the feed, so updates go out at a steady pace, not with every frame.
+        """
+        ALTER TABLE cases ADD COLUMN announced_seen_ticks INTEGER;
         """,
     ];
 
@@ -304,7 +314,8 @@ public sealed class CaseStore : IDisposable
     /// Records a later sighting of an open case: last seen moves forward (never back), confidence rises to
     /// <paramref name="confidence"/> when higher, and the evidence file is replaced when <paramref name="betterEvidence"/>
     /// is given (the caller decides what is better). When it is seen later or gets a better picture, the change is a
-    /// feed event (<see cref="CaseFeedKind.Updated"/>) committed with it; the rules send sightings at most every 30 s.
+    /// feed event (<see cref="CaseFeedKind.Updated"/>) committed with it, at most once per <see cref="UpdateInterval"/>
+    /// of frame time per case.
     /// </summary>
     /// <exception cref="KeyNotFoundException">No case has this id.</exception>
     public Task UpdateSightingAsync(string caseId, DateTimeOffset lastSeen, float confidence, byte[]? betterEvidence,
@@ -323,16 +334,20 @@ public sealed class CaseStore : IDisposable
         try
         {
             using var conn = Connect();
-            long storedLastSeen;
+            long storedLastSeen, announced;
             double storedConfidence;
             using (var read = conn.CreateCommand())
             {
-                read.CommandText = "SELECT last_seen_ticks, confidence FROM cases WHERE id = $id;";
+                read.CommandText = """
+                    SELECT last_seen_ticks, confidence, COALESCE(announced_seen_ticks, raised_ticks, first_seen_ticks)
+                    FROM cases WHERE id = $id;
+                    """;
                 read.Parameters.AddWithValue("$id", caseId);
                 using var r = read.ExecuteReader();
                 if (!r.Read()) throw new KeyNotFoundException($"no case with id '{caseId}'");
                 storedLastSeen = r.GetInt64(0);
                 storedConfidence = r.GetDouble(1);
+                announced = r.GetInt64(2);
             }
 
             string? evidencePath = null;
@@ -363,12 +378,16 @@ public sealed class CaseStore : IDisposable
             update.Parameters.AddWithValue("$evidence_path", (object?)evidencePath ?? DBNull.Value);
             update.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             update.Parameters.AddWithValue("$id", caseId);
-            // Something a consumer should hear about (seen later, or a better picture) is a feed event, committed with it.
-            if (!later && evidencePath is null)
+            // Something a consumer should hear about (seen later, a better picture) is a feed event, committed with it,
+            // at most once per UpdateInterval of frame time: the row always holds the newest, the feed says so steadily.
+            var newest = Math.Max(storedLastSeen, lastSeen.UtcTicks);
+            if ((!later && evidencePath is null) || newest - announced < UpdateInterval.Ticks)
             {
                 update.ExecuteNonQuery();
                 return;
             }
+            update.CommandText = update.CommandText.Replace("updated_at_ms    = $now", "updated_at_ms    = $now, announced_seen_ticks = $newest", StringComparison.Ordinal);
+            update.Parameters.AddWithValue("$newest", newest);
             long sequence;
             using (var tx = conn.BeginTransaction())
             {

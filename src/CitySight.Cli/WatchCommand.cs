@@ -45,13 +45,20 @@ internal static class WatchCommand
             }
             await output.WriteLineAsync(Format(e, saved));
             await output.FlushAsync(ct);
-            onCase?.Invoke();
+            // Only a new case counts as one; updates and state changes are about a case already shown.
+            if (e.Kind == CaseEventKind.Opened) onCase?.Invoke();
         }
     }
 
     public static string Format(CaseEvent e, string? savedEvidence)
     {
         var c = e.Case;
+        // Later events about a case are one line each: what changed, not the whole case again.
+        if (e.Kind == CaseEventKind.Updated)
+            return $"   #{e.Sequence} update   {c.Id}: seen until {c.LastSeen.ToDateTimeOffset():u}, {c.ClassName} {c.Confidence:F2}" +
+                   (savedEvidence is null ? "" : $", evidence → {savedEvidence}");
+        if (e.Kind == CaseEventKind.StateChanged)
+            return $"   #{e.Sequence} {c.State.ToString().ToLowerInvariant(),-8} {c.Id}{(c.StateNote.Length > 0 ? ": " + c.StateNote : "")}";
         var where = string.Join(", ", new[] { c.Street, c.Grid.Length > 0 ? "grid " + c.Grid : "", c.ResponsibleUnit }.Where(s => s.Length > 0));
         return $"""
             ── case #{e.Sequence} {e.Kind}  {c.Id}

@@ -84,26 +84,29 @@ public sealed class FeedbackGrpcTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_case_seen_later_or_with_a_better_picture_is_streamed_as_an_update_and_nothing_else_is()
+    public async Task A_case_seen_later_or_with_a_better_picture_is_streamed_as_an_update_at_most_once_a_minute()
     {
         var opened = await _store.OpenAsync(Case(1));
         using var call = _client.Subscribe(new SubscribeRequest { Consumer = "watcher", AfterSequence = (ulong)opened.Sequence }, cancellationToken: _cts.Token);
+        var t = opened.LastSeen;
 
-        await _store.UpdateSightingAsync(opened.Id, opened.LastSeen, 0.1f, null);                   // nothing new: no event
+        await _store.UpdateSightingAsync(opened.Id, t, 0.1f, null);                        // nothing new: no event
         var head = _store.LastSequence;
-        await _store.UpdateSightingAsync(opened.Id, opened.LastSeen.AddSeconds(30), 0.1f, null);    // seen later
-        await _store.UpdateSightingAsync(opened.Id, opened.LastSeen.AddSeconds(10), 0.99f, Jpeg(7)); // earlier frame, better picture
+        await _store.UpdateSightingAsync(opened.Id, t.AddSeconds(30), 0.1f, null);         // seen later: announced
+        await _store.UpdateSightingAsync(opened.Id, t.AddSeconds(50), 0.99f, Jpeg(7));     // 20 s on: kept, not announced yet
+        Assert.Equal(head + 1, _store.LastSequence);
+        Assert.Equal(0.99f, (await _store.GetAsync(opened.Id))!.Confidence);                // the row has it already
+        await _store.UpdateSightingAsync(opened.Id, t.AddSeconds(95), 0.5f, null);         // a minute after the last: announced
         Assert.Equal(head + 2, _store.LastSequence);
 
         Assert.True(await call.ResponseStream.MoveNext(_cts.Token));
         var later = call.ResponseStream.Current;
         Assert.Equal((CaseEventKind.Updated, opened.Id, (ulong)head + 1), (later.Kind, later.Case.Id, later.Sequence));
-        Assert.Equal(opened.LastSeen.AddSeconds(30), later.Case.LastSeen.ToDateTimeOffset());
         Assert.True(await call.ResponseStream.MoveNext(_cts.Token));
-        var better = call.ResponseStream.Current;
-        Assert.Equal((CaseEventKind.Updated, (ulong)head + 2), (better.Kind, better.Sequence));
-        Assert.Equal(0.99f, better.Case.Confidence);
-        Assert.Equal(opened.LastSeen.AddSeconds(30), better.Case.LastSeen.ToDateTimeOffset());   // never moves back
+        var next = call.ResponseStream.Current;
+        Assert.Equal((CaseEventKind.Updated, (ulong)head + 2), (next.Kind, next.Sequence));
+        Assert.Equal(0.99f, next.Case.Confidence);                                           // the better picture's, kept
+        Assert.Equal(t.AddSeconds(95), next.Case.LastSeen.ToDateTimeOffset());
     }
 
     [Fact]
