@@ -310,7 +310,13 @@ public sealed class MqttCasePublisher : BackgroundService
 
     private static MqttClientTlsOptions TlsOptions(MqttTlsOptions tls, string host)
     {
-        X509Certificate2? ca = tls.CaFile is { Length: > 0 } caFile ? X509Certificate2.CreateFromPemFile(caFile) : null;
+        // Certificates only (CreateFromPemFile would demand a private key in the CA file), and every CA the file holds.
+        X509Certificate2Collection? ca = null;
+        if (tls.CaFile is { Length: > 0 } caFile)
+        {
+            ca = [];
+            ca.ImportFromPemFile(caFile);
+        }
         var o = new MqttClientTlsOptions
         {
             UseTls = true,
@@ -324,7 +330,7 @@ public sealed class MqttCasePublisher : BackgroundService
                 if ((args.SslPolicyErrors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None) return false;
                 using var chain = new X509Chain();
                 chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.CustomTrustStore.AddRange(ca);
                 chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
                 return args.Certificate is not null && chain.Build(new X509Certificate2(args.Certificate));
             },

@@ -15,11 +15,17 @@ namespace CitySight.Delivery.Tests.Mqtt;
 internal sealed class MqttBroker : IDisposable
 {
     private Process? _process;
+    private readonly ConcurrentQueue<string> _errors = new();
     public string Dir { get; } = TestAssets.TempDir("mosquitto");
     public int Port { get; }
     public string ConfPath => Path.Combine(Dir, "mosquitto.conf");
 
-    public MqttBroker(string? user = null, string? password = null, bool persistence = false)
+    /// <summary>The TLS listener's port (0 without <c>tls</c>); <see cref="Port"/> stays plain, for the test's own subscriber.</summary>
+    public int TlsPort { get; }
+
+    /// <param name="tls">Adds a second listener on <see cref="TlsPort"/> with mosquitto's TLS (and, if asked, client certificates).</param>
+    /// <param name="acl">Contents of an acl_file (mosquitto's format); null: every client may do everything.</param>
+    public MqttBroker(string? user = null, string? password = null, bool persistence = false, BrokerTls? tls = null, string? acl = null)
     {
         Port = FreePort();
         var conf = new StringBuilder()
@@ -36,6 +42,22 @@ internal sealed class MqttBroker : IDisposable
             conf.AppendLine("allow_anonymous false").AppendLine($"password_file {pw}");
         }
         else conf.AppendLine("allow_anonymous true");
+        if (acl is not null)
+        {
+            var aclFile = Path.Combine(Dir, "acl");
+            File.WriteAllText(aclFile, acl);
+            conf.AppendLine($"acl_file {aclFile}");
+        }
+        if (tls is not null)
+        {
+            // TLS settings belong to the listener line before them.
+            do TlsPort = FreePort(); while (TlsPort == Port);
+            conf.AppendLine($"listener {TlsPort} 127.0.0.1")
+                .AppendLine($"cafile {tls.CaFile}")
+                .AppendLine($"certfile {tls.CertFile}")
+                .AppendLine($"keyfile {tls.KeyFile}");
+            if (tls.RequireCertificate) conf.AppendLine("require_certificate true").AppendLine("use_identity_as_username true");
+        }
         File.WriteAllText(ConfPath, conf.ToString());
         Start();
     }
@@ -46,24 +68,32 @@ internal sealed class MqttBroker : IDisposable
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(ConfPath);
         _process = Process.Start(psi)!;
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _errors.Enqueue(e.Data); };
         _process.BeginErrorReadLine();
         _process.BeginOutputReadLine();
         var deadline = DateTime.UtcNow + Samples.TestTimeout;
-        while (true)
+        int[] ports = TlsPort > 0 ? [Port, TlsPort] : [Port];
+        foreach (var port in ports)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"mosquitto exited with {_process.ExitCode}");
-            try
+            while (true)
             {
-                using var c = new TcpClient();
-                c.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                _process.WaitForExit(20); // the broker is still binding its port
+                if (_process.HasExited) throw new InvalidOperationException($"mosquitto exited with {_process.ExitCode}: {Errors}");
+                try
+                {
+                    using var c = new TcpClient();
+                    c.Connect(IPAddress.Loopback, port);
+                    break;
+                }
+                catch (SocketException) when (DateTime.UtcNow < deadline)
+                {
+                    _process.WaitForExit(20); // the broker is still binding its port
+                }
             }
         }
     }
+
+    /// <summary>What mosquitto wrote to stderr (log_type error), for a failing test to show.</summary>
+    public string Errors => string.Join("\n", _errors);
 
     /// <summary>SIGTERM (a persistent broker saves its sessions), then wait for it to be gone.</summary>
     public void Stop()
@@ -101,6 +131,10 @@ internal sealed class MqttBroker : IDisposable
         if (p.ExitCode != 0) throw new InvalidOperationException($"{file} failed: {err}");
     }
 }
+
+/// <summary>A TLS listener: the broker's certificate and key (PEM) and the CA it checks client certificates against.</summary>
+/// <param name="RequireCertificate">Clients must present a certificate signed by <paramref name="CaFile"/>; its CN becomes the username.</param>
+internal sealed record BrokerTls(string CaFile, string CertFile, string KeyFile, bool RequireCertificate = false);
 
 /// <summary>A real MQTT client subscribed to a filter, collecting every message it receives.</summary>
 internal sealed class MqttCollector : IAsyncDisposable
