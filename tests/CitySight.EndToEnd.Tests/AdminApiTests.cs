@@ -56,7 +56,8 @@ public sealed class AdminApiTests : IAsyncLifetime
         }
     }
 
-    private void WriteMain(int retentionDays) => File.WriteAllText(_mainFile, $"""
+    private void WriteMain(int retentionDays, string delivery = "") => File.WriteAllText(_mainFile, $"""
+        {delivery}
         service:
           grpc_port: {_grpcPort}
           http_port: {_httpPort}
@@ -181,6 +182,38 @@ public sealed class AdminApiTests : IAsyncLifetime
         await UntilStreamingAsync(n1);
         await UntilAsync(async () => await FramesAsync(n1) > stoppedAt, $"new frames from {n1}");
         Assert.True((await Camera(n1)).FramesDecoded > 0);
+    }
+
+    [Fact]
+    public async Task With_api_keys_only_the_admin_consumers_may_use_it_and_the_health_check_stays_open()
+    {
+        const string opsKey = "ops-5b0e93c1d7a24f68e1c3";
+        const string dispatchKey = "dsp-0f2a4c6e8b1d3f5a7c9e";
+        var env = "CITYSIGHT_TEST_ADMIN_KEYS_" + _run.ToUpperInvariant();
+        Environment.SetEnvironmentVariable(env, $"ops={opsKey},xuhui-dispatch={dispatchKey}");
+        WriteMain(90, $"""
+            delivery:
+              grpc:
+                api_keys_env: {env}
+                admin_consumers: [ops]
+            """);
+        var n1 = Id("n1");
+        WriteGroup("north", 0.3, n1);
+        await StartAsync();
+        static Metadata Key(string k) => new() { { "x-api-key", k } };
+
+        Assert.Equal(StatusCode.Unauthenticated, await StatusOf(() => Admin.ListCamerasAsync(new ListCamerasRequest()).ResponseAsync));
+        Assert.Equal(StatusCode.PermissionDenied, await StatusOf(() =>
+            Admin.SetCameraEnabledAsync(new SetCameraEnabledRequest { CameraId = n1, Enabled = false }, Key(dispatchKey)).ResponseAsync));
+        Assert.True((await Admin.GetCameraAsync(new GetCameraRequest { CameraId = n1 }, Key(opsKey))).Enabled);   // untouched
+        var list = await Admin.ListCamerasAsync(new ListCamerasRequest(), Key(opsKey));
+        Assert.Contains(list.Groups.SelectMany(g => g.Cameras), c => c.Id == n1);
+        // Dispatch reads its feed with its own key; the load balancer's health check needs none.
+        var feed = new CitySight.Delivery.V1.CaseFeed.CaseFeedClient(_channel);
+        Assert.Equal(0UL, (await feed.AckAsync(new CitySight.Delivery.V1.AckRequest { Sequence = 0 }, Key(dispatchKey))).AckedSequence);
+        var health = new Grpc.Health.V1.Health.HealthClient(_channel);
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving,
+            (await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest())).Status);
     }
 
     [Fact]
