@@ -114,6 +114,9 @@ public static class CitySightHost
                 }
                 // Streams added, restarted or disabled through the admin API.
                 ingest.SourceAdded += src => src.StatusChanged += (_, st) => publisher.ReportCameraStatus(CameraStatusOf(st));
+                // Patrolled cameras: "patrolled" while visits succeed, "offline" with the reason once they fail.
+                sp.GetRequiredService<PatrolWorker>().HealthChanged += (id, ok, reason, at) =>
+                    publisher.ReportCameraStatus(new MqttCameraStatus(id, ok ? "patrolled" : "offline", reason, at));
                 return publisher;
             });
             s.AddHostedService(sp => sp.GetRequiredService<MqttCasePublisher>());

@@ -54,6 +54,25 @@ public sealed class PatrolWorker : BackgroundService
 
     public TimeSpan WorstGap { get { lock (_plan) return _plan.WorstGap; } }
 
+    /// <summary>
+    /// A patrolled camera's health changed: its first visit, a failure after success, a success after failures
+    /// (camera id, healthy, reason when not, when). Only changes, so 1000 cameras visited every minute stay quiet.
+    /// Raised on a visit's task: handlers must be quick and must not throw.
+    /// </summary>
+    public event Action<string, bool, string?, DateTimeOffset>? HealthChanged;
+
+    private readonly Dictionary<string, bool> _healthy = new(StringComparer.Ordinal);
+
+    private void Report(string cameraId, bool healthy, string? reason, DateTimeOffset at)
+    {
+        lock (_healthy)
+        {
+            if (_healthy.TryGetValue(cameraId, out var was) && was == healthy) return;
+            _healthy[cameraId] = healthy;
+        }
+        HealthChanged?.Invoke(cameraId, healthy, reason, at);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (_plan.Entries.Count == 0)
@@ -119,22 +138,28 @@ public sealed class PatrolWorker : BackgroundService
                 throw new StreamException(camera.Id, Secrets.RedactUrl(camera.Url), StreamFailureKind.Timeout,
                     $"no frame within {_settings.SnapshotTimeout.TotalSeconds:F0} s");
             }
-            lock (_plan) _plan.Visited(entry, _time.GetUtcNow());
+            var visited = _time.GetUtcNow();
+            lock (_plan) _plan.Visited(entry, visited);
             Visits.WithLabels(camera.GroupId).Inc();
+            Report(camera.Id, true, null, visited);
             await writer.WriteAsync(frame, ct);
         }
         catch (StreamException ex)
         {
             var slow = ex.Kind is StreamFailureKind.Unauthorized or StreamFailureKind.UnknownHost;
-            lock (_plan) _plan.Failed(entry, _time.GetUtcNow(), ex.Reason, slow);
+            var failed = _time.GetUtcNow();
+            lock (_plan) _plan.Failed(entry, failed, ex.Reason, slow);
             Failures.WithLabels(camera.GroupId, ex.Kind.ToString()).Inc();
+            Report(camera.Id, false, ex.Reason, failed);
             _logger.LogWarning("Patrol visit of camera {Camera} failed: {Reason}", camera.Id, ex.Reason);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
         catch (Exception ex)
         {
-            lock (_plan) _plan.Failed(entry, _time.GetUtcNow(), Secrets.Scrub(ex.Message, camera.Url));
+            var failed = _time.GetUtcNow();
+            lock (_plan) _plan.Failed(entry, failed, Secrets.Scrub(ex.Message, camera.Url));
             Failures.WithLabels(camera.GroupId, "error").Inc();
+            Report(camera.Id, false, Secrets.Scrub(ex.Message, camera.Url), failed);
             _logger.LogWarning("Patrol visit of camera {Camera} failed: {Reason}", camera.Id, Secrets.Scrub(ex.Message, camera.Url));
         }
         finally
