@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json.Serialization;
 using CitySight.Cases;
 using CitySight.Delivery;
 using CitySight.Delivery.V1;
@@ -37,6 +38,11 @@ internal sealed record FeedBenchOptions
     public bool Replay { get; init; } = true;
     /// <summary>Write every receipt (case id and sequence, per consumer) and every commit into the JSON.</summary>
     public bool Receipts { get; init; }
+    /// <summary>
+    /// The live phases (commit only, in-process, gRPC, gRPC + slow) run this many times, in alternating order (forward, then
+    /// reversed, ...), so that load from other processes hits every phase alike instead of whichever ran when the machine was busy.
+    /// </summary>
+    public int Rounds { get; init; } = 3;
 }
 
 /// <summary>Latency figures in milliseconds.</summary>
@@ -76,7 +82,66 @@ internal sealed record PhaseFigures(
     double PeakManagedHeapMib,
     int? SlowBacklogAtEnd,
     List<ConsumerFigures> ConsumerResults,
-    List<CommittedCase>? Committed);
+    List<CommittedCase>? Committed)
+{
+    /// <summary>The round this phase ran in (1-based); a replay runs in round 1.</summary>
+    public int Round { get; init; } = 1;
+
+    /// <summary>Every fast consumer's commit→receipt latency, ms (live phases): pooled over the rounds for the summary.</summary>
+    [JsonIgnore] public double[] RawLatencyMs { get; init; } = [];
+
+    /// <summary>Every ack's round trip, ms: pooled over the rounds for the summary.</summary>
+    [JsonIgnore] public double[] RawAckMs { get; init; } = [];
+}
+
+/// <summary>A figure measured once per round: the median of the rounds, their range, and each round's value in order.</summary>
+internal sealed record Spread(double Median, double Min, double Max, List<double> Values);
+
+/// <summary>One live phase over all the rounds.</summary>
+internal sealed record PhaseSummary(
+    string Name,
+    string Transport,
+    int Consumers,
+    int SlowConsumers,
+    int Rounds,
+    Spread CommitsPerSecond,
+    Spread? ReceivedPerSecondPerConsumer,
+    Spread? ReceivedPerSecondTotal,
+    // Each round's received/s per consumer over that round's own commit-only rate; median and range of those.
+    Spread? RatioToCommitOnly,
+    // Pooled: every fast consumer's latency in every round.
+    LatencyFigures? LatencyMs,
+    LatencyFigures? AckMs,
+    // Summed over the rounds.
+    int Lost,
+    int Duplicates,
+    int OutOfOrder,
+    // The fewest cases any fast consumer received in any round.
+    int MinReceived,
+    double CpuPercentMedian,
+    double PeakWorkingSetMib,
+    int? SlowBacklogAtEndMax);
+
+/// <summary>One live phase in one round, for the JSON's rounds array.</summary>
+internal sealed record RoundPhaseFigures(
+    string Name,
+    string Transport,
+    int SlowConsumers,
+    double Seconds,
+    double CommitsPerSecond,
+    double ReceivedPerSecondPerConsumer,
+    double ReceivedPerSecondTotal,
+    double RatioToCommitOnly,
+    LatencyFigures? LatencyMs,
+    int Lost,
+    int Duplicates,
+    int OutOfOrder,
+    double CpuPercent,
+    double PeakWorkingSetMib,
+    int? SlowBacklogAtEnd);
+
+/// <summary>One round: its phases in the order they ran, and its own commit-only rate (what its ratios are against).</summary>
+internal sealed record RoundFigures(int Round, List<string> Order, double CommitOnlyPerSecond, List<RoundPhaseFigures> Phases);
 
 internal sealed record FeedBenchResult(
     string Device,
@@ -112,6 +177,16 @@ internal sealed record FeedBenchResult(
     double PeakWorkingSetMib,
     double ProcessPeakRssMib,
     double TotalSeconds,
+    // Rounds of the live phases (the rounds array has one entry per round).
+    int RoundCount,
+    double CommitOnlyMinPerSecond,
+    double CommitOnlyMaxPerSecond,
+    double RatioMin,
+    double RatioMax,
+    double InProcessRatioMin,
+    double InProcessRatioMax,
+    List<PhaseSummary> PhaseSummaries,
+    List<RoundFigures> Rounds,
     List<PhaseFigures> Phases);
 
 /// <summary>Progress of a phase, for the command's display.</summary>
@@ -135,9 +210,10 @@ internal static class FeedBench
     /// <summary>...or within this many ms (p99 of a few ms is noisy in absolute terms).</summary>
     public const double UnaffectedSlackMs = 2.0;
 
-    private const string CommitOnly = "commit only (first)";
-    private const string CommitOnlyAgain = "commit only (last)";
+    private const string CommitOnly = "commit only";
     private static readonly TimeSpan WarmupTimeout = TimeSpan.FromSeconds(30);
+
+    private enum Live { CommitOnly, InProcess, Grpc, GrpcSlow }
 
     public static async Task<FeedBenchResult> RunAsync(FeedBenchOptions o, IFeedBenchProgress progress, CancellationToken ct)
     {
@@ -146,51 +222,109 @@ internal static class FeedBench
         var total = Stopwatch.StartNew();
         var evidence = Enumerable.Range(0, 32).Select(i => Jpeg(i, o.EvidenceBytes)).ToArray();
         var phases = new List<PhaseFigures>();
+        var rounds = new List<RoundFigures>();
+        var roundCount = Math.Max(o.Rounds, 1);
+        var kinds = new List<Live> { Live.CommitOnly, Live.InProcess, Live.Grpc };
+        if (o.SlowConsumer) kinds.Add(Live.GrpcSlow);
         try
         {
-            // The baseline is measured first and again last: its mean is what the delivery phases are compared with, and the
-            // two together show how much the disk drifted over the run.
-            var commitOnly = await CommitOnlyAsync(o, CommitOnly, Path.Combine(root, "commit-only"), evidence, progress, ct);
-            phases.Add(commitOnly);
-            var rate = commitOnly.CommitsPerSecond;
-
-            var inProcess = await DeliveryAsync(o, Transport.InProcess, slow: false, Path.Combine(root, "in-process"), evidence, rate, progress, ct);
-            phases.AddRange(inProcess);
-            var grpc = await DeliveryAsync(o, Transport.Grpc, slow: false, Path.Combine(root, "grpc"), evidence, rate, progress, ct);
-            phases.AddRange(grpc);
-            PhaseFigures? slowPhase = null;
-            if (o.SlowConsumer)
+            // The live phases run once per round, forward in odd rounds and reversed in even ones (commit only, in-process,
+            // gRPC, [slow] | [slow], gRPC, in-process, commit only | ...): a load that comes and goes between phases then hits
+            // every phase alike, and each round's ratios are against that round's own commit-only rate. Replays run once, in
+            // round 1, right after their live phase (on its full store).
+            for (var round = 1; round <= roundCount; round++)
             {
-                slowPhase = (await DeliveryAsync(o, Transport.Grpc, slow: true, Path.Combine(root, "grpc-slow"), evidence, rate, progress, ct))[0];
-                phases.Add(slowPhase);
+                var order = round % 2 == 1 ? kinds : Enumerable.Reverse(kinds).ToList();
+                var folder = roundCount == 1 ? root : Path.Combine(root, $"round-{round}");
+                var tag = roundCount == 1 ? "" : $" · round {round}/{roundCount}";
+                var replay = o.Replay && round == 1;
+                var ran = new List<PhaseFigures>();
+                foreach (var kind in order)
+                {
+                    ran.AddRange(kind switch
+                    {
+                        Live.CommitOnly => [await CommitOnlyAsync(o, CommitOnly, tag, Path.Combine(folder, "commit-only"), evidence, progress, ct)],
+                        Live.InProcess => await DeliveryAsync(o, Transport.InProcess, slow: false, replay, tag, Path.Combine(folder, "in-process"), evidence, progress, ct),
+                        Live.Grpc => await DeliveryAsync(o, Transport.Grpc, slow: false, replay, tag, Path.Combine(folder, "grpc"), evidence, progress, ct),
+                        _ => await DeliveryAsync(o, Transport.Grpc, slow: true, replay: false, tag, Path.Combine(folder, "grpc-slow"), evidence, progress, ct),
+                    });
+                }
+                var commitRate = ran.Single(p => p.Transport == "none").CommitsPerSecond;
+                ran = ran.Select(p => (p.Transport == "none" ? p : p with { RatioToCommitOnly = RatioOf(p.ReceivedPerSecondPerConsumer, commitRate) }) with { Round = round })
+                    .ToList();
+                phases.AddRange(ran);
+                rounds.Add(new RoundFigures(round, ran.Where(p => p.Live).Select(p => p.Name).ToList(), commitRate, ran.Where(p => p.Live)
+                    .Select(p => new RoundPhaseFigures(p.Name, p.Transport, p.SlowConsumers, p.Seconds, p.CommitsPerSecond, p.ReceivedPerSecondPerConsumer,
+                        p.ReceivedPerSecondTotal, p.RatioToCommitOnly, p.LatencyMs, p.Lost, p.Duplicates, p.OutOfOrder, p.CpuPercent, p.PeakWorkingSetMib,
+                        p.SlowBacklogAtEnd))
+                    .ToList()));
             }
 
-            var again = await CommitOnlyAsync(o, CommitOnlyAgain, Path.Combine(root, "commit-only-again"), evidence, progress, ct);
-            phases.Add(again);
-            rate = (commitOnly.CommitsPerSecond + again.CommitsPerSecond) / 2;
-            phases = phases.Select(p => p.Transport == "none" ? p : p with { RatioToCommitOnly = Math.Round(p.ReceivedPerSecondPerConsumer / rate, 4) }).ToList();
-            inProcess = phases.Where(p => p.Transport == "in-process").ToList();
-            grpc = phases.Where(p => p.Transport == "grpc" && p.SlowConsumers == 0).ToList();
-            if (slowPhase is not null) slowPhase = phases.Single(p => p.SlowConsumers > 0);
+            // Per live phase, in the forward order: medians and ranges over the rounds, latencies pooled, counts summed.
+            var summaries = phases.Where(p => p.Live).GroupBy(p => p.Name).Select(Summarize)
+                .OrderBy(s => s.Transport switch { "none" => 0, "in-process" => 1, _ => 2 }).ThenBy(s => s.SlowConsumers).ToList();
+            var commitOnly = summaries.Single(s => s.Transport == "none");
+            var inProcess = summaries.Single(s => s.Transport == "in-process");
+            var live = summaries.Single(s => s.Transport == "grpc" && s.SlowConsumers == 0);
+            var slowPhase = summaries.SingleOrDefault(s => s.SlowConsumers > 0);
 
-            var live = grpc[0];
             var p99Without = live.LatencyMs?.P99;
             var p99With = slowPhase?.LatencyMs?.P99;
             bool? unaffected = p99Without is { } a && p99With is { } b ? b <= Math.Max(a * UnaffectedFactor, a + UnaffectedSlackMs) : null;
             return new FeedBenchResult(
                 Device(), Environment.ProcessorCount, root, FileSystemOf(root), o.Cases, o.Consumers, o.AckEvery, o.IncludeEvidence, o.Rate,
                 o.EvidenceBytes, o.SlowConsumer, o.SlowDelay.TotalMilliseconds,
-                R2(rate), commitOnly.CommitsPerSecond, again.CommitsPerSecond, live.ReceivedPerSecondPerConsumer, live.ReceivedPerSecondTotal, live.RatioToCommitOnly, inProcess[0].RatioToCommitOnly,
+                commitOnly.CommitsPerSecond.Median, commitOnly.CommitsPerSecond.Values[0], commitOnly.CommitsPerSecond.Values[^1],
+                live.ReceivedPerSecondPerConsumer!.Median, live.ReceivedPerSecondTotal!.Median, live.RatioToCommitOnly!.Median, inProcess.RatioToCommitOnly!.Median,
                 live.LatencyMs, live.Lost, live.Duplicates, live.OutOfOrder,
                 p99Without, p99With, p99Without is > 0 && p99With is { } w ? R3(w / p99Without.Value) : null, unaffected,
-                slowPhase is null ? null : live.PeakWorkingSetMib, slowPhase?.PeakWorkingSetMib, slowPhase?.SlowBacklogAtEnd,
-                phases.Max(p => p.PeakWorkingSetMib), R1(PeakRssBytes() / 1048576.0), R2(total.Elapsed.TotalSeconds), phases);
+                slowPhase is null ? null : live.PeakWorkingSetMib, slowPhase?.PeakWorkingSetMib, slowPhase?.SlowBacklogAtEndMax,
+                phases.Max(p => p.PeakWorkingSetMib), R1(PeakRssBytes() / 1048576.0), R2(total.Elapsed.TotalSeconds),
+                roundCount, commitOnly.CommitsPerSecond.Min, commitOnly.CommitsPerSecond.Max, live.RatioToCommitOnly.Min, live.RatioToCommitOnly.Max,
+                inProcess.RatioToCommitOnly.Min, inProcess.RatioToCommitOnly.Max, summaries, rounds, phases);
         }
         catch when (o.DataFolder is null && !o.Keep)
         {
             RemoveStores(o, root);
             throw;
         }
+    }
+
+    private static double RatioOf(double received, double commitRate) => commitRate > 0 ? Math.Round(received / commitRate, 4) : double.NaN;
+
+    /// <summary>One live phase's rounds (in round order) as one summary.</summary>
+    private static PhaseSummary Summarize(IGrouping<string, PhaseFigures> group)
+    {
+        var runs = group.OrderBy(p => p.Round).ToList();
+        var first = runs[0];
+        var delivery = first.Transport != "none";
+        var fast = runs.SelectMany(p => p.ConsumerResults.Where(c => !c.Slow)).ToList();
+        return new PhaseSummary(first.Name, first.Transport, first.Consumers, first.SlowConsumers, runs.Count,
+            SpreadOf(runs.Select(p => p.CommitsPerSecond), R2),
+            delivery ? SpreadOf(runs.Select(p => p.ReceivedPerSecondPerConsumer), R2) : null,
+            delivery ? SpreadOf(runs.Select(p => p.ReceivedPerSecondTotal), R2) : null,
+            delivery ? SpreadOf(runs.Select(p => p.RatioToCommitOnly), v => Math.Round(v, 4)) : null,
+            delivery ? Stats(runs.SelectMany(p => p.RawLatencyMs).ToArray()) : null,
+            delivery ? Stats(runs.SelectMany(p => p.RawAckMs).ToArray()) : null,
+            runs.Sum(p => p.Lost), runs.Sum(p => p.Duplicates), runs.Sum(p => p.OutOfOrder),
+            fast.Count == 0 ? 0 : fast.Min(c => c.Received),
+            Median(runs.Select(p => p.CpuPercent).ToList(), R1), runs.Max(p => p.PeakWorkingSetMib),
+            runs.Any(p => p.SlowBacklogAtEnd is not null) ? runs.Max(p => p.SlowBacklogAtEnd ?? 0) : null);
+    }
+
+    private static Spread SpreadOf(IEnumerable<double> values, Func<double, double> round)
+    {
+        var list = values.ToList();
+        return new Spread(Median(list, round), list.Min(), list.Max(), list);
+    }
+
+    /// <summary>The middle value; with an even count, the mean of the two middle ones.</summary>
+    public static double Median(IReadOnlyCollection<double> values, Func<double, double> round)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0) return double.NaN;
+        var mid = sorted.Length / 2;
+        return round(sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2);
     }
 
     /// <summary>The folder the phases' stores go in: --data, or one under the temp folder named for this process.</summary>
@@ -212,8 +346,10 @@ internal static class FeedBench
 
     // ---------------------------------------------------------------- commit only
 
-    private static async Task<PhaseFigures> CommitOnlyAsync(FeedBenchOptions o, string name, string folder, byte[][] evidence, IFeedBenchProgress progress, CancellationToken ct)
+    private static async Task<PhaseFigures> CommitOnlyAsync(FeedBenchOptions o, string phaseName, string tag, string folder, byte[][] evidence,
+        IFeedBenchProgress progress, CancellationToken ct)
     {
+        var name = phaseName + tag; // the progress bar's name
         using var store = new CaseStore(folder);
         var run = new Run(o.Cases, evidence);
         await store.OpenAsync(run.Warmup(), ct); // the same warm-up commit every phase has
@@ -227,18 +363,21 @@ internal static class FeedBench
         var cpuPercent = (ProcessUsage.SelfCpuSeconds() - cpu) / Seconds(start, Stopwatch.GetTimestamp()) * 100;
         var commitsPerSecond = o.Cases / seconds;
         progress.Done(name, $"{name}: {commitsPerSecond:F0} commits/s");
-        return new PhaseFigures(name, "none", true, 0, 0, o.Cases, R3(seconds), R2(commitsPerSecond), Stats(run.CommitMs()),
+        return new PhaseFigures(phaseName, "none", true, 0, 0, o.Cases, R3(seconds), R2(commitsPerSecond), Stats(run.CommitMs()),
             0, 0, 0, double.NaN, null, 0, 0, 0, 0, null, R1(cpuPercent), R1(memory.StartBytes / 1048576.0), R1(memory.PeakBytes / 1048576.0),
             R1(memory.PeakHeapBytes / 1048576.0), null, [], o.Receipts ? run.CommittedList() : null);
     }
 
     // ---------------------------------------------------------------- live delivery (+ replay)
 
-    private static async Task<List<PhaseFigures>> DeliveryAsync(FeedBenchOptions o, Transport transport, bool slow, string folder, byte[][] evidence,
-        double commitOnlyRate, IFeedBenchProgress progress, CancellationToken ct)
+    /// <summary>One live delivery phase, then (when <paramref name="replay"/>) a replay of its full store. Ratios are filled in by the round.</summary>
+    private static async Task<List<PhaseFigures>> DeliveryAsync(FeedBenchOptions o, Transport transport, bool slow, bool replay, string tag, string folder,
+        byte[][] evidence, IFeedBenchProgress progress, CancellationToken ct)
     {
+        const double commitOnlyRate = double.NaN;
         var kind = transport == Transport.Grpc ? "gRPC" : "in-process";
-        var name = $"{kind} ×{o.Consumers}" + (slow ? " + 1 slow" : "");
+        var phaseName = $"{kind} ×{o.Consumers}" + (slow ? " + 1 slow" : "");
+        var name = phaseName + tag; // the progress bar's name
         var results = new List<PhaseFigures>();
         using var store = new CaseStore(folder);
         await using var server = transport == Transport.Grpc ? await FeedServer.StartAsync(store) : null;
@@ -271,11 +410,11 @@ internal static class FeedBench
             var slowBacklog = slow ? o.Cases - receivers.Single(r => r.Slow).Received : (int?)null;
             await memory.DisposeAsync();
             await StopAsync(stop, loops);
-            var phase = Figures(name, kind, live: true, o, run, receivers, store, start, end, commitOnlyRate, cpuPercent, memory, slowBacklog);
+            var phase = Figures(phaseName, kind, live: true, o, run, receivers, store, start, end, commitOnlyRate, cpuPercent, memory, slowBacklog);
             results.Add(phase);
             progress.Done(name, $"{name}: {phase.ReceivedPerSecondPerConsumer:F0} cases/s per consumer, p99 {phase.LatencyMs?.P99:F1} ms, lost {phase.Lost}");
 
-            if (!slow && o.Replay)
+            if (!slow && replay)
                 results.Add(await ReplayAsync(o, transport, kind, store, server?.Address, run, commitOnlyRate, progress, ct));
             return results;
         }
@@ -453,7 +592,11 @@ internal static class FeedBench
             commitOnlyRate > 0 ? Math.Round(perConsumer / commitOnlyRate, 4) : double.NaN,
             allLatencies is null ? null : Stats(allLatencies), lost, fast.Sum(r => r.Duplicates), fast.Sum(r => r.OutOfOrder),
             acks.Length, Stats(acks), R1(cpuPercent), R1(memory.StartBytes / 1048576.0), R1(memory.PeakBytes / 1048576.0),
-            R1(memory.PeakHeapBytes / 1048576.0), slowBacklog, consumers, o.Receipts ? run.CommittedList() : null);
+            R1(memory.PeakHeapBytes / 1048576.0), slowBacklog, consumers, o.Receipts ? run.CommittedList() : null)
+        {
+            RawLatencyMs = allLatencies ?? [],
+            RawAckMs = acks,
+        };
     }
 
     // ---------------------------------------------------------------- the cases
