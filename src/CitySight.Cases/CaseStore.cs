@@ -858,10 +858,20 @@ public sealed class CaseStore : IDisposable
         var best = Path.Combine(DataFolder, RelativeEvidencePath(id));
         if (!File.Exists(best)) return;
         var bestCrop = Path.Combine(DataFolder, RelativeEvidencePath(id, EvidenceView.BestCrop));
-        // Crop first: if we stop between the two moves, the best view still stands and the next update finishes the job.
-        if (File.Exists(bestCrop)) File.Move(bestCrop, Path.Combine(DataFolder, RelativeEvidencePath(id, EvidenceView.FirstCrop)), overwrite: true);
-        File.Move(best, first);
+        // Copied, not moved: the best view stays in place until its replacement is renamed over it, so a reader in
+        // between (a feed or push consumer, GetEvidence) never finds no picture. Crop first: if we stop between the
+        // two, the first view is not there yet and the next update does it again.
+        if (File.Exists(bestCrop)) CopyDurably(bestCrop, Path.Combine(DataFolder, RelativeEvidencePath(id, EvidenceView.FirstCrop)));
+        CopyDurably(best, first);
         DurableDirectory.Sync(EvidenceFolder);
+    }
+
+    private static void CopyDurably(string from, string to)
+    {
+        var temp = to + ".tmp";
+        File.Copy(from, temp, overwrite: true);
+        using (var fs = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) fs.Flush(flushToDisk: true);
+        File.Move(temp, to, overwrite: true);
     }
 
     private void WriteEvidenceDurably(string id, byte[] jpeg, EvidenceView view = EvidenceView.Best)

@@ -366,8 +366,8 @@ public static partial class ConfigLoader
         if (!EnvNamePattern().IsMatch(name))
             // Someone may have pasted the secret itself here: never echo it back.
             sec.Src.Error(sec.Value(key)!.Start, sec.Field(key), $"must be the NAME of an environment variable holding {holds} (letters, digits, '_'), not the secret");
-        else if (Environment.GetEnvironmentVariable(name) is null)
-            sec.Src.Error(sec.Value(key)!.Start, sec.Field(key), $"environment variable {name} is not set");
+        else if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)))
+            sec.Src.Error(sec.Value(key)!.Start, sec.Field(key), $"environment variable {name} is not set (or empty)");
         else return name;
         return null;
     }
