@@ -270,17 +270,7 @@ public sealed class CaseStore : IDisposable
                     insert.ExecuteNonQuery();
                 }
 
-                using (var feed = conn.CreateCommand())
-                {
-                    feed.Transaction = tx;
-                    feed.CommandText = """
-                        INSERT INTO feed (kind, case_id, recorded_at_ms) VALUES ($kind, $id, $now) RETURNING sequence;
-                        """;
-                    feed.Parameters.AddWithValue("$kind", KindOpened);
-                    feed.Parameters.AddWithValue("$id", c.Id);
-                    feed.Parameters.AddWithValue("$now", now);
-                    sequence = Convert.ToInt64(feed.ExecuteScalar());
-                }
+                sequence = AppendEvent(conn, tx, KindOpened, c.Id, now);
 
                 using (var seq = conn.CreateCommand())
                 {
@@ -388,22 +378,7 @@ public sealed class CaseStore : IDisposable
             }
             update.CommandText = update.CommandText.Replace("updated_at_ms    = $now", "updated_at_ms    = $now, announced_seen_ticks = $newest", StringComparison.Ordinal);
             update.Parameters.AddWithValue("$newest", newest);
-            long sequence;
-            using (var tx = conn.BeginTransaction())
-            {
-                update.Transaction = tx;
-                update.ExecuteNonQuery();
-                using var feed = conn.CreateCommand();
-                feed.Transaction = tx;
-                feed.CommandText = "INSERT INTO feed (kind, case_id, recorded_at_ms) VALUES ($kind, $id, $now) RETURNING sequence;";
-                feed.Parameters.AddWithValue("$kind", KindUpdated);
-                feed.Parameters.AddWithValue("$id", caseId);
-                feed.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-                sequence = Convert.ToInt64(feed.ExecuteScalar());
-                tx.Commit();
-            }
-            Volatile.Write(ref _head, sequence);
-            Signal();
+            CommitWithEvent(conn, update, KindUpdated, caseId);
         }
         finally
         {
@@ -444,22 +419,7 @@ public sealed class CaseStore : IDisposable
             update.Parameters.AddWithValue("$note", note ?? "");
             update.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             update.Parameters.AddWithValue("$id", caseId);
-            long sequence;
-            using (var tx = conn.BeginTransaction())
-            {
-                update.Transaction = tx;
-                update.ExecuteNonQuery();
-                using var feed = conn.CreateCommand();
-                feed.Transaction = tx;
-                feed.CommandText = "INSERT INTO feed (kind, case_id, recorded_at_ms) VALUES ($kind, $id, $now) RETURNING sequence;";
-                feed.Parameters.AddWithValue("$kind", KindStateChanged);
-                feed.Parameters.AddWithValue("$id", caseId);
-                feed.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-                sequence = Convert.ToInt64(feed.ExecuteScalar());
-                tx.Commit();
-            }
-            Volatile.Write(ref _head, sequence);
-            Signal();
+            var sequence = CommitWithEvent(conn, update, KindStateChanged, caseId);
             var changed = ReadCase(conn, caseId, includeEvidence: false)!;
             StateChanged?.Invoke(new CaseFeedEvent(sequence, CaseFeedKind.StateChanged, changed));
             return changed;
@@ -851,6 +811,34 @@ public sealed class CaseStore : IDisposable
     });
 
     /// <summary>Before the best view is first replaced, the original pictures become the first view (once).</summary>
+    /// <summary>Appends one event to the feed inside <paramref name="tx"/>; its sequence.</summary>
+    private static long AppendEvent(SqliteConnection conn, SqliteTransaction tx, int kind, string caseId, long nowMs)
+    {
+        using var feed = conn.CreateCommand();
+        feed.Transaction = tx;
+        feed.CommandText = "INSERT INTO feed (kind, case_id, recorded_at_ms) VALUES ($kind, $id, $now) RETURNING sequence;";
+        feed.Parameters.AddWithValue("$kind", kind);
+        feed.Parameters.AddWithValue("$id", caseId);
+        feed.Parameters.AddWithValue("$now", nowMs);
+        return Convert.ToInt64(feed.ExecuteScalar());
+    }
+
+    /// <summary>Runs <paramref name="change"/> and appends its event in one transaction, then wakes the followers.</summary>
+    private long CommitWithEvent(SqliteConnection conn, SqliteCommand change, int kind, string caseId)
+    {
+        long sequence;
+        using (var tx = conn.BeginTransaction())
+        {
+            change.Transaction = tx;
+            change.ExecuteNonQuery();
+            sequence = AppendEvent(conn, tx, kind, caseId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            tx.Commit();
+        }
+        Volatile.Write(ref _head, sequence);
+        Signal();
+        return sequence;
+    }
+
     private void KeepFirstView(string id)
     {
         var first = Path.Combine(DataFolder, RelativeEvidencePath(id, EvidenceView.First));

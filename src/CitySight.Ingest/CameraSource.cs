@@ -364,25 +364,12 @@ public sealed class CameraSource
         KeyframeInterval = _gop,
     };
 
-    internal TimeSpan Backoff(int failures)
-    {
-        var jitter = 1 + (Random.Shared.NextDouble() * 2 - 1) * Math.Clamp(_options.BackoffJitter, 0, 1);
-        return Exponential(_options.InitialBackoff, _options.MaxBackoff, failures, jitter);
-    }
+    internal TimeSpan Backoff(int failures) =>
+        Domain.Backoff.Exponential(_options.InitialBackoff, _options.MaxBackoff, failures - 1, _options.BackoffJitter);
 
-    internal TimeSpan SlowBackoff(int failures)
-    {
-        // One-sided: never sooner than configured.
-        var jitter = 1 + Random.Shared.NextDouble() * 2 * Math.Clamp(_options.BackoffJitter, 0, 1);
-        return Exponential(_options.SlowInitialBackoff, _options.SlowMaxBackoff, failures, jitter);
-    }
-
-    private static TimeSpan Exponential(TimeSpan initial, TimeSpan max, int failures, double jitter)
-    {
-        var exponent = Math.Min(Math.Max(failures - 1, 0), 30);
-        var ticks = Math.Min(max.Ticks, initial.Ticks * Math.Pow(2, exponent));
-        return TimeSpan.FromTicks((long)(ticks * jitter));
-    }
+    // One-sided: never sooner than configured.
+    internal TimeSpan SlowBackoff(int failures) =>
+        Domain.Backoff.Exponential(_options.SlowInitialBackoff, _options.SlowMaxBackoff, failures - 1, _options.BackoffJitter, neverSooner: true);
 
     /// <param name="nextAttempt">Offline/Stalled: when the retry is due.</param>
     /// <param name="failure">The failure's kind (kept while connecting again, cleared when streaming).</param>

@@ -19,8 +19,8 @@ public static class GrpcSecurity
             kestrel.ListenAnyIP(port, o => o.Protocols = HttpProtocols.Http2);
             return;
         }
-        var certificate = LoadPem(g.TlsCert, g.TlsKey);
-        var clientCa = g.ClientCa is null ? null : X509Certificate2.CreateFromPem(File.ReadAllText(g.ClientCa));
+        var certificate = PemFiles.WithKey(g.TlsCert, g.TlsKey);
+        var clientCa = g.ClientCa is null ? null : PemFiles.Authorities(g.ClientCa);
         kestrel.ListenAnyIP(port, o =>
         {
             o.Protocols = HttpProtocols.Http2;
@@ -30,7 +30,7 @@ public static class GrpcSecurity
                 if (clientCa is null) return;
                 // With API keys too, a certificate is one way in, not the only one.
                 https.ClientCertificateMode = g.ApiKeysEnv is null ? ClientCertificateMode.RequireCertificate : ClientCertificateMode.AllowCertificate;
-                https.ClientCertificateValidation = (cert, _, _) => SignedBy(cert, clientCa);
+                https.ClientCertificateValidation = (cert, _, _) => PemFiles.ChainsTo(cert, clientCa, ClientAuthentication);
             });
         });
     }
@@ -56,20 +56,5 @@ public static class GrpcSecurity
         return new ConsumerAuthOptions { Keys = keys, ClientCertificates = g.ClientCa is not null, AdminConsumers = g.AdminConsumers.ToHashSet(StringComparer.Ordinal) };
     }
 
-    private static X509Certificate2 LoadPem(string cert, string key)
-    {
-        using var pem = X509Certificate2.CreateFromPemFile(cert, key);
-        // Re-imported so the private key is usable by SslStream on every platform.
-        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-    }
-
-    private static bool SignedBy(X509Certificate2 cert, X509Certificate2 ca)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2"));   // client authentication
-        return chain.Build(cert);
-    }
+    private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
 }

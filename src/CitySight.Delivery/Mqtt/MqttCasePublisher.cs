@@ -151,12 +151,7 @@ public sealed class MqttCasePublisher : BackgroundService
     }
 
     /// <summary>Capped exponential backoff with ±20% jitter.</summary>
-    private TimeSpan Backoff(int attempt)
-    {
-        var baseMs = _options.MinBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20));
-        var capped = Math.Min(baseMs, _options.MaxBackoff.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(capped * (0.8 + Random.Shared.NextDouble() * 0.4));
-    }
+    private TimeSpan Backoff(int attempt) => Domain.Backoff.Exponential(_options.MinBackoff, _options.MaxBackoff, attempt);
 
     private async Task ConnectAsync(IMqttClient client, CancellationToken ct)
     {
@@ -310,13 +305,7 @@ public sealed class MqttCasePublisher : BackgroundService
 
     private static MqttClientTlsOptions TlsOptions(MqttTlsOptions tls, string host)
     {
-        // Certificates only (CreateFromPemFile would demand a private key in the CA file), and every CA the file holds.
-        X509Certificate2Collection? ca = null;
-        if (tls.CaFile is { Length: > 0 } caFile)
-        {
-            ca = [];
-            ca.ImportFromPemFile(caFile);
-        }
+        var ca = tls.CaFile is { Length: > 0 } caFile ? Security.PemFiles.Authorities(caFile) : null;
         var o = new MqttClientTlsOptions
         {
             UseTls = true,
@@ -328,19 +317,12 @@ public sealed class MqttCasePublisher : BackgroundService
                 if (tls.AllowUntrusted) return true;
                 if (ca is null) return args.SslPolicyErrors == SslPolicyErrors.None;
                 if ((args.SslPolicyErrors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None) return false;
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(ca);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return args.Certificate is not null && chain.Build(new X509Certificate2(args.Certificate));
+                return args.Certificate is not null && Security.PemFiles.ChainsTo(new X509Certificate2(args.Certificate), ca);
             },
         };
         if (tls.ClientCert is { Length: > 0 } cert && tls.ClientKey is { Length: > 0 } key)
         {
-            // Through PKCS#12: SslStream on Linux wants a key it can persist, not the ephemeral one a PEM load gives.
-            using var pem = X509Certificate2.CreateFromPemFile(cert, key);
-            var usable = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-            o.ClientCertificatesProvider = new FixedCertificates(usable);
+            o.ClientCertificatesProvider = new FixedCertificates(Security.PemFiles.WithKey(cert, key));
         }
         return o;
     }

@@ -147,12 +147,7 @@ public sealed class DispatchPushClient : BackgroundService
     }
 
     /// <summary>Capped exponential backoff with ±20% jitter.</summary>
-    private TimeSpan Backoff(int attempt)
-    {
-        var baseMs = _options.MinBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20));
-        var capped = Math.Min(baseMs, _options.MaxBackoff.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(capped * (0.8 + Random.Shared.NextDouble() * 0.4));
-    }
+    private TimeSpan Backoff(int attempt) => Domain.Backoff.Exponential(_options.MinBackoff, _options.MaxBackoff, attempt);
 
     /// <summary>One Deliver call: send, read receipts and watch for a stuck receipt until one of them fails.</summary>
     private async Task RunSessionAsync(DispatchIntake.DispatchIntakeClient client, Session session, CancellationToken stoppingToken)
@@ -357,8 +352,7 @@ public sealed class DispatchPushClient : BackgroundService
         var ssl = new SslClientAuthenticationOptions();
         if (options.CaFile is { Length: > 0 } caFile)
         {
-            var cas = new X509Certificate2Collection();
-            cas.ImportFromPemFile(caFile);
+            var cas = Security.PemFiles.Authorities(caFile);
             var policy = new X509ChainPolicy
             {
                 TrustMode = X509ChainTrustMode.CustomRootTrust,
@@ -369,9 +363,7 @@ public sealed class DispatchPushClient : BackgroundService
         }
         if (options.ClientCert is { Length: > 0 } cert && options.ClientKey is { Length: > 0 } key)
         {
-            // Through PKCS#12: SslStream on Linux wants a key it can persist, not the ephemeral one a PEM load gives.
-            using var pem = X509Certificate2.CreateFromPemFile(cert, key);
-            ssl.ClientCertificates = [X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null)];
+            ssl.ClientCertificates = [Security.PemFiles.WithKey(cert, key)];
         }
         return ssl;
     }
