@@ -14,7 +14,7 @@ public sealed class CaseFeedGrpcTests : IAsyncLifetime
     private readonly string _data = TestAssets.TempDir("casefeed");
     private readonly CaseStore _store;
     private readonly CancellationTokenSource _cts = new(TestTimeout);
-    private FeedServer _server = null!;
+    private LoopbackGrpcServer _server = null!;
 
     public CaseFeedGrpcTests() => _store = new CaseStore(_data);
 

@@ -13,7 +13,7 @@ public sealed class FeedbackGrpcTests : IAsyncLifetime
     private readonly string _data = TestAssets.TempDir("feedback");
     private readonly CaseStore _store;
     private readonly CancellationTokenSource _cts = new(TestTimeout);
-    private FeedServer _server = null!;
+    private LoopbackGrpcServer _server = null!;
     private GrpcChannel _channel = null!;
     private CaseFeed.CaseFeedClient _client = null!;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using CitySight.Cases;
 using CitySight.Configuration;
 using CitySight.Delivery.V1;
@@ -8,11 +7,6 @@ using CitySight.Service;
 using CitySight.Tests;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -34,7 +28,10 @@ public sealed class PushEndToEndTests
         var keyEnv = $"CITYSIGHT_TEST_PUSH_KEY_{Guid.NewGuid():N}";
         var apiKey = $"push-e2e-key-{Guid.NewGuid():N}";   // 45 characters, unique to this run
         var intake = new IntakeLog();
-        await using var dispatch = await IntakeServer.StartAsync(intake);
+        // The dispatch side: a real Kestrel hosting the intake (pictures make big messages).
+        await using var dispatch = await CitySight.Delivery.LoopbackGrpcServer.StartAsync(
+            services => services.AddSingleton(intake).AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024),
+            app => app.MapGrpcService<Intake>());
 
         var camera = new Camera
         {
@@ -59,7 +56,7 @@ public sealed class PushEndToEndTests
             Groups = [new CameraGroup { Id = "push", Name = "push", Cameras = [camera] }],
             Delivery = new DeliverySettings
             {
-                Push = new PushSettings { Endpoint = dispatch.Address, Consumer = "dispatch-push", ApiKeyEnv = keyEnv },
+                Push = new PushSettings { Endpoint = new Uri(dispatch.Address), Consumer = "dispatch-push", ApiKeyEnv = keyEnv },
             },
         };
 
@@ -214,39 +211,6 @@ public sealed class PushEndToEndTests
         }
     }
 
-    /// <summary>A real Kestrel on 127.0.0.1, a free port, HTTP/2 without TLS (h2c), hosting <see cref="Intake"/>.</summary>
-    private sealed class IntakeServer : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-
-        private IntakeServer(WebApplication app, Uri address)
-        {
-            _app = app;
-            Address = address;
-        }
-
-        public Uri Address { get; }
-
-        public static async Task<IntakeServer> StartAsync(IntakeLog log)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
-            builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);   // evidence JPEGs
-            builder.Services.AddSingleton(log);
-            var app = builder.Build();
-            app.MapGrpcService<Intake>();
-            await app.StartAsync();
-            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-            return new IntakeServer(app, new Uri($"http://127.0.0.1:{new Uri(address).Port}"));
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            try { await _app.StopAsync(new CancellationToken(canceled: true)); } catch (OperationCanceledException) { }
-            await _app.DisposeAsync();
-        }
-    }
 
     /// <summary>Keeps every log entry the host writes: its message, its structured values and its exception.</summary>
     private sealed class CapturingLoggerProvider : ILoggerProvider

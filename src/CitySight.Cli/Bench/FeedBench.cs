@@ -380,7 +380,7 @@ internal static class FeedBench
         var name = phaseName + tag; // the progress bar's name
         var results = new List<PhaseFigures>();
         using var store = new CaseStore(folder);
-        await using var server = transport == Transport.Grpc ? await FeedServer.StartAsync(store) : null;
+        await using var server = transport == Transport.Grpc ? await LoopbackGrpcServer.CaseFeedAsync(store) : null;
         var run = new Run(o.Cases, evidence);
         var receivers = Enumerable.Range(0, o.Consumers)
             .Select(i => new Receiver($"bench-{(slow ? "s" : "")}{i}", slow: false, o.IncludeEvidence, run, o.Receipts)).ToList();
@@ -754,40 +754,6 @@ internal static class FeedBench
 
     // ---------------------------------------------------------------- the server
 
-    /// <summary>A real Kestrel on 127.0.0.1, a free port, HTTP/2 without TLS, wired the way the host wires delivery.</summary>
-    private sealed class FeedServer : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-
-        private FeedServer(WebApplication app, string address)
-        {
-            _app = app;
-            Address = address;
-        }
-
-        public string Address { get; }
-
-        public static async Task<FeedServer> StartAsync(CaseStore store)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
-            builder.Services.AddSingleton(store); // an instance: the container does not dispose it, the bench does
-            builder.Services.AddCitySightDelivery();
-            var app = builder.Build();
-            app.MapCitySightDelivery();
-            await app.StartAsync();
-            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-            return new FeedServer(app, address);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _app.StopAsync(cts.Token);
-            await _app.DisposeAsync();
-        }
-    }
 
     // ---------------------------------------------------------------- measuring
 
