@@ -351,14 +351,19 @@ public sealed class CaseStore : IDisposable
             }
 
             var later = lastSeen.UtcTicks > storedLastSeen;
+            // Something a consumer should hear about (seen later, a better picture) is a feed event, committed with it,
+            // at most once per UpdateInterval of frame time: the row always holds the newest, the feed says so steadily.
+            var newest = Math.Max(storedLastSeen, lastSeen.UtcTicks);
+            var announce = (later || evidencePath is not null) && newest - announced >= UpdateInterval.Ticks;
             using var update = conn.CreateCommand();
             update.CommandText = """
                 UPDATE cases SET
-                    last_seen_ticks  = CASE WHEN $later THEN $ls_ticks ELSE last_seen_ticks END,
-                    last_seen_offset = CASE WHEN $later THEN $ls_offset ELSE last_seen_offset END,
-                    confidence       = $confidence,  -- already the max of stored and new
-                    evidence_path    = COALESCE($evidence_path, evidence_path),
-                    updated_at_ms    = $now
+                    last_seen_ticks      = CASE WHEN $later THEN $ls_ticks ELSE last_seen_ticks END,
+                    last_seen_offset     = CASE WHEN $later THEN $ls_offset ELSE last_seen_offset END,
+                    confidence           = $confidence,  -- already the max of stored and new
+                    evidence_path        = COALESCE($evidence_path, evidence_path),
+                    announced_seen_ticks = CASE WHEN $announce THEN $newest ELSE announced_seen_ticks END,
+                    updated_at_ms        = $now
                 WHERE id = $id;
                 """;
             update.Parameters.AddWithValue("$later", later);
@@ -366,19 +371,12 @@ public sealed class CaseStore : IDisposable
             update.Parameters.AddWithValue("$ls_offset", (long)lastSeen.Offset.TotalMinutes);
             update.Parameters.AddWithValue("$confidence", Math.Max(storedConfidence, confidence));
             update.Parameters.AddWithValue("$evidence_path", (object?)evidencePath ?? DBNull.Value);
+            update.Parameters.AddWithValue("$announce", announce);
+            update.Parameters.AddWithValue("$newest", newest);
             update.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             update.Parameters.AddWithValue("$id", caseId);
-            // Something a consumer should hear about (seen later, a better picture) is a feed event, committed with it,
-            // at most once per UpdateInterval of frame time: the row always holds the newest, the feed says so steadily.
-            var newest = Math.Max(storedLastSeen, lastSeen.UtcTicks);
-            if ((!later && evidencePath is null) || newest - announced < UpdateInterval.Ticks)
-            {
-                update.ExecuteNonQuery();
-                return;
-            }
-            update.CommandText = update.CommandText.Replace("updated_at_ms    = $now", "updated_at_ms    = $now, announced_seen_ticks = $newest", StringComparison.Ordinal);
-            update.Parameters.AddWithValue("$newest", newest);
-            CommitWithEvent(conn, update, KindUpdated, caseId);
+            if (announce) CommitWithEvent(conn, update, KindUpdated, caseId);
+            else update.ExecuteNonQuery();
         }
         finally
         {

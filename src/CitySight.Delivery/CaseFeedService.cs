@@ -69,8 +69,8 @@ public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> lo
         var consumer = Security.ConsumerAuthInterceptor.ConsumerFor(context, request.Consumer);
         if (string.IsNullOrWhiteSpace(consumer))
             throw new RpcException(new Status(StatusCode.InvalidArgument, "consumer is required"));
-        if (request.Sequence > (ulong)store.LastSequence)
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"sequence {request.Sequence} is beyond the newest event ({store.LastSequence})"));
+        if (request.Sequence > long.MaxValue)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "sequence must be at most 2^63-1"));
         try
         {
             var acked = await store.AckAsync(consumer, (long)request.Sequence, context.CancellationToken).ConfigureAwait(false);

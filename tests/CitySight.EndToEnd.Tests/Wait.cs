@@ -14,10 +14,5 @@ internal static class Wait
         }
     }
 
-    public static int FreeTcpPort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-    }
+    public static int FreeTcpPort() => CitySight.Tests.TestPorts.Free();
 }

@@ -138,7 +138,7 @@ public sealed class GrpcSecurityTests : IDisposable
     {
         var store = new CaseStore(Path.Combine(_dir, "data-" + Guid.NewGuid().ToString("N")[..6]));
         _disposables.Add(store);
-        var port = FreePort();
+        var port = TestPorts.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => GrpcSecurity.Listen(k, port, grpc));
@@ -157,15 +157,6 @@ public sealed class GrpcSecurityTests : IDisposable
         var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => certs.Trusts(cert) };
         if (clientCert is not null) handler.ClientCertificates.Add(clientCert);
         return GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
-    }
-
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
     }
 
     private static Domain.Case Sample(int n) => new()

@@ -21,11 +21,8 @@ public sealed class PatrolHealthTests
             Id = "good", Name = "Good", GroupId = "p", Url = TestAssets.Media("parking-lot-cctv-640x480.mp4"),
             SampleInterval = TimeSpan.FromMilliseconds(300), Mode = IngestMode.Patrol,
         };
-        var deadPort = System.Net.Sockets.TcpListener.Create(0);
-        deadPort.Start();
-        var port = ((System.Net.IPEndPoint)deadPort.LocalEndpoint).Port;
-        deadPort.Stop();   // nothing listens there any more: connection refused
-        var dead = good with { Id = "dead", Name = "Dead", Url = $"rtsp://127.0.0.1:{port}/none" };
+        // Nothing listens there: connection refused.
+        var dead = good with { Id = "dead", Name = "Dead", Url = $"rtsp://127.0.0.1:{TestPorts.Free()}/none" };
 
         var settings = new IngestSettings { PatrolConcurrency = 2, SnapshotTimeout = TimeSpan.FromSeconds(5) };
         var channels = new PipelineChannels();
@@ -38,7 +35,7 @@ public sealed class PatrolHealthTests
         await patrol.StartAsync(timeout.Token);
         using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
         // Several visits each, so repeats would show.
-        while (patrol.Status().Any(s => s.CameraId == "good" && s.LastVisit is null) || Visits(patrol, "dead") < 3)
+        while (patrol.Status().Any(s => s.CameraId == "good" && s.LastVisit is null) || Failures(patrol, "dead") < 3)
             await tick.WaitForNextTickAsync(timeout.Token);
         while (patrol.Status().Single(s => s.CameraId == "good").LastGap is null)
             await tick.WaitForNextTickAsync(timeout.Token);
@@ -52,5 +49,5 @@ public sealed class PatrolHealthTests
         Assert.False(string.IsNullOrEmpty(deadReport.Reason));
     }
 
-    private static int Visits(PatrolWorker patrol, string id) => patrol.Status().Single(s => s.CameraId == id).ConsecutiveFailures;
+    private static int Failures(PatrolWorker patrol, string id) => patrol.Status().Single(s => s.CameraId == id).ConsecutiveFailures;
 }

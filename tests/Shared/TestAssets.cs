@@ -31,3 +31,17 @@ public static class TestAssets
         throw new InvalidOperationException("CitySight.sln not found above " + AppContext.BaseDirectory);
     }
 }
+
+/// <summary>Loopback TCP ports for servers a test starts.</summary>
+public static class TestPorts
+{
+    /// <summary>A port nothing listens on right now (the OS's pick; free again the moment this returns).</summary>
+    public static int Free()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+}

@@ -243,19 +243,7 @@ internal static class FeedBenchCommand
 
     private static string L(LatencyFigures? l, Func<LatencyFigures, double> pick) => l is null ? "-" : pick(l).ToString("F2", CultureInfo.InvariantCulture);
 
-    /// <summary>A Spectre console on one of the standard streams; plain text (no colours, wide lines) when redirected.</summary>
-    private static IAnsiConsole MakeConsole(TextWriter writer, bool redirected)
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer),
-            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
-            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-            Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect,
-        });
-        if (redirected) console.Profile.Width = 220;
-        return console;
-    }
+    private static IAnsiConsole MakeConsole(TextWriter writer, bool redirected) => BenchConsole.Create(writer, redirected, 220);
 
     /// <summary>One bar per phase: cases committed (or, for a replay, received by the slowest consumer).</summary>
     private sealed class SpectreProgress(ProgressContext ctx) : IFeedBenchProgress

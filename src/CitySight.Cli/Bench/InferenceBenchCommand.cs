@@ -188,19 +188,7 @@ internal static class InferenceBenchCommand
         }
     }
 
-    /// <summary>A Spectre console on one of the standard streams; plain text (no colours, wide lines) when redirected.</summary>
-    private static IAnsiConsole MakeConsole(TextWriter writer, bool redirected)
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer),
-            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
-            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-            Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect,
-        });
-        if (redirected) console.Profile.Width = 200;
-        return console;
-    }
+    private static IAnsiConsole MakeConsole(TextWriter writer, bool redirected) => BenchConsole.Create(writer, redirected, 200);
 
     private static Table Table(IReadOnlyList<BenchRun> runs, string model, string device, BenchSource source, int streams, int threads, int cores)
     {

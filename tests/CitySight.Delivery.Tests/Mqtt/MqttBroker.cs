@@ -27,7 +27,7 @@ internal sealed class MqttBroker : IDisposable
     /// <param name="acl">Contents of an acl_file (mosquitto's format); null: every client may do everything.</param>
     public MqttBroker(string? user = null, string? password = null, bool persistence = false, BrokerTls? tls = null, string? acl = null)
     {
-        Port = FreePort();
+        Port = TestPorts.Free();
         var conf = new StringBuilder()
             .AppendLine($"listener {Port} 127.0.0.1")
             .AppendLine("user root")
@@ -51,7 +51,7 @@ internal sealed class MqttBroker : IDisposable
         if (tls is not null)
         {
             // TLS settings belong to the listener line before them.
-            do TlsPort = FreePort(); while (TlsPort == Port);
+            do TlsPort = TestPorts.Free(); while (TlsPort == Port);
             conf.AppendLine($"listener {TlsPort} 127.0.0.1")
                 .AppendLine($"cafile {tls.CaFile}")
                 .AppendLine($"certfile {tls.CertFile}")
@@ -110,15 +110,6 @@ internal sealed class MqttBroker : IDisposable
     {
         if (_process is { HasExited: false }) { _process.Kill(); _process.WaitForExit(); }
         _process?.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
     }
 
     private static void Run(string file, params string[] args)

@@ -27,13 +27,6 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
         ConnectTimeout = TimeSpan.FromSeconds(2),
     };
 
-    private static async Task StopAsync(DispatchPushClient client)
-    {
-        using var cts = new CancellationTokenSource(TestTimeout);
-        await client.StopAsync(cts.Token);
-        client.Dispose();
-    }
-
     [Fact]
     public async Task Push_cases_before_and_after_start_arrive_in_order_and_receipts_advance_the_cursor()
     {
@@ -52,7 +45,7 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
         await Wait.UntilAsync(() => client.AckedSequence == 7, "cursor 7");
         Assert.Equal(7, await store.CursorAsync(Consumer));
         Assert.True(client.IsConnected);
-        await StopAsync(client);
+        await PushClients.StopAsync(client);
 
         var taken = log.Taken;
         Assert.Equal(Enumerable.Range(1, 7).Select(n => (long)n), taken.Select(t => t.Sequence));
@@ -99,7 +92,7 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
         }
         finally
         {
-            await StopAsync(client);
+            await PushClients.StopAsync(client);
             await server.DisposeAsync();
         }
 
@@ -140,7 +133,7 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
         }
         finally
         {
-            await StopAsync(client);
+            await PushClients.StopAsync(client);
         }
         var second = log.Taken.Where(t => t.Call == 2).ToList();
         Assert.Equal([3L, 4, 5], second.Select(t => t.Sequence));
@@ -165,7 +158,7 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
         }
         finally
         {
-            await StopAsync(client);
+            await PushClients.StopAsync(client);
         }
         Assert.Equal([1L, 2, 3], log.Taken.Where(t => t.Call == 1).Select(t => t.Sequence));
         Assert.Equal([2L, 3], log.Taken.Where(t => t.Call == 2).Select(t => t.Sequence));
@@ -189,7 +182,7 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
         }
         finally
         {
-            await StopAsync(client);
+            await PushClients.StopAsync(client);
         }
         Assert.NotEmpty(log.Calls);
         Assert.All(log.Calls, c => Assert.Equal(key, c.ApiKey));
@@ -217,7 +210,7 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
         }
         finally
         {
-            await StopAsync(client);
+            await PushClients.StopAsync(client);
         }
         var calls = log.Calls;
         Assert.All(calls, c => Assert.Equal(wrongKey, c.ApiKey));

@@ -38,13 +38,6 @@ public sealed class DispatchPushTlsTests : IDisposable
         ConnectTimeout = TimeSpan.FromSeconds(2),
     };
 
-    private static async Task StopAsync(DispatchPushClient client)
-    {
-        using var cts = new CancellationTokenSource(TestTimeout);
-        await client.StopAsync(cts.Token);
-        client.Dispose();
-    }
-
     [Fact]
     public async Task Tls_push_with_the_dispatch_ca_delivers_every_case_and_the_cursor_reaches_the_head()
     {
@@ -69,7 +62,7 @@ public sealed class DispatchPushTlsTests : IDisposable
         }
         finally
         {
-            await StopAsync(client);
+            await PushClients.StopAsync(client);
             foreach (var l in logger.Lines) _output.WriteLine(l);
         }
         Assert.Equal(ids, log.Taken.Select(t => t.CaseId));
@@ -109,7 +102,7 @@ public sealed class DispatchPushTlsTests : IDisposable
         }
         finally
         {
-            await StopAsync(anon);
+            await PushClients.StopAsync(anon);
         }
         Assert.Empty(log.TlsSessions);   // not one handshake completed
         Assert.Empty(log.Calls);
@@ -135,7 +128,7 @@ public sealed class DispatchPushTlsTests : IDisposable
         }
         finally
         {
-            await StopAsync(client);
+            await PushClients.StopAsync(client);
             foreach (var l in logger.Lines) _output.WriteLine(l);
         }
         Assert.Equal(ids, log.Taken.Select(t => t.CaseId));
@@ -171,7 +164,7 @@ public sealed class DispatchPushTlsTests : IDisposable
             }
             finally
             {
-                await StopAsync(client);
+                await PushClients.StopAsync(client);
             }
             Assert.Contains(logger.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("Push: cannot deliver", StringComparison.Ordinal));
         }

@@ -177,3 +177,15 @@ internal sealed class DispatchServer : IAsyncDisposable
 
     public ValueTask DisposeAsync() => new(StopAsync());
 }
+
+/// <summary>What every push test does with its client at the end.</summary>
+internal static class PushClients
+{
+    /// <summary>Stops the client (its call is cancelled) within the test timeout, then disposes it.</summary>
+    public static async Task StopAsync(CitySight.Delivery.Push.DispatchPushClient client)
+    {
+        using var cts = new CancellationTokenSource(Samples.TestTimeout);
+        await client.StopAsync(cts.Token);
+        client.Dispose();
+    }
+}
