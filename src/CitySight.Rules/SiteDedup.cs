@@ -164,28 +164,12 @@ public sealed class SiteDedup
             if (s.At > _now) _now = s.At;
             Forget(_now);
 
-            SiteCase? open = null, cooling = null;
-            double openKey = double.PositiveInfinity, coolingKey = double.PositiveInfinity, openDistance = double.NaN;
-            foreach (var c in _cases)
-            {
-                if (!string.Equals(c.CaseType, s.CaseType, StringComparison.Ordinal)) continue;
-                if (!SamePlace(c, s, out var d)) continue;
-                var key = double.IsNaN(d) ? 0 : d;   // matched on the image: as near as can be
-                if (!c.Closed)
-                {
-                    if (s.At - c.LastSeen > _options.Window) continue;   // a late frame can see a case Forget has not yet dropped
-                    if (open is null || key < openKey) { open = c; openKey = key; openDistance = d; }
-                }
-                else if (s.At - c.ClosedAt < c.CooldownLength)
-                {
-                    if (cooling is null || key < coolingKey) { cooling = c; coolingKey = key; }
-                }
-            }
+            var open = Nearest(s, Wanted.OpenInWindow, out var openDistance);
+            var cooling = open is null ? Nearest(s, Wanted.Cooling, out _) : null;
 
             if (open is not null)
             {
-                if (s.At > open.LastSeen) open.LastSeen = s.At;
-                if (s.ImagePoint is { } p) open.ImagePoints[s.CameraId] = p;
+                Seen(open, s);
                 if (s.PlaceKind < open.PlaceKind) { open.Place = s.Place; open.PlaceKind = s.PlaceKind; }   // a more precise place
                 var better = IsBetter(open, s);
                 if (better) open.TakeEvidence(s);
@@ -216,17 +200,8 @@ public sealed class SiteDedup
         {
             if (s.At > _now) _now = s.At;
             Forget(_now);
-            SiteCase? open = null;
-            var openKey = double.PositiveInfinity;
-            foreach (var c in _cases)
-            {
-                if (c.Closed || !string.Equals(c.CaseType, s.CaseType, StringComparison.Ordinal) || !SamePlace(c, s, out var d)) continue;
-                var key = double.IsNaN(d) ? 0 : d;
-                if (open is null || key < openKey) { open = c; openKey = key; }
-            }
-            if (open is null) return null;
-            if (s.At > open.LastSeen) open.LastSeen = s.At;
-            if (s.ImagePoint is { } p) open.ImagePoints[s.CameraId] = p;
+            if (Nearest(s, Wanted.Open, out _) is not { } open) return null;
+            Seen(open, s);
             return open.Id;
         }
     }
@@ -329,6 +304,36 @@ public sealed class SiteDedup
             if (forgotten) _byId.Remove(c.Id);
             return forgotten;
         });
+    }
+
+    private enum Wanted { Open, OpenInWindow, Cooling }
+
+    /// <summary>The nearest case of the sighting's type at its place in the wanted state (image matches count as nearest).</summary>
+    private SiteCase? Nearest(in Sighting s, Wanted wanted, out double distance)
+    {
+        SiteCase? best = null;
+        var bestKey = double.PositiveInfinity;
+        distance = double.NaN;
+        foreach (var c in _cases)
+        {
+            var fits = wanted switch
+            {
+                Wanted.Open => !c.Closed,
+                // A late frame can see a case Forget has not yet dropped.
+                Wanted.OpenInWindow => !c.Closed && s.At - c.LastSeen <= _options.Window,
+                _ => c.Closed && s.At - c.ClosedAt < c.CooldownLength,
+            };
+            if (!fits || !string.Equals(c.CaseType, s.CaseType, StringComparison.Ordinal) || !SamePlace(c, s, out var d)) continue;
+            var key = double.IsNaN(d) ? 0 : d;   // matched on the image: as near as can be
+            if (best is null || key < bestKey) { best = c; bestKey = key; distance = d; }
+        }
+        return best;
+    }
+
+    private static void Seen(SiteCase c, in Sighting s)
+    {
+        if (s.At > c.LastSeen) c.LastSeen = s.At;
+        if (s.ImagePoint is { } p) c.ImagePoints[s.CameraId] = p;
     }
 
     private bool SamePlace(SiteCase c, in Sighting s, out double distance)
