@@ -437,11 +437,13 @@ public sealed class CaseStore : IDisposable
     public async Task<long> AckAsync(string consumer, long sequence, CancellationToken ct = default)
     {
         ValidateConsumer(consumer);
-        if (sequence < 0 || sequence > LastSequence)
-            throw new ArgumentException($"sequence {sequence} is not in the feed (0..{LastSequence})", nameof(sequence));
         await _writeLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            // Checked under the write lock: a follower can read a row whose commit has not yet moved the head, and every
+            // commit moves the head before it lets go of this lock.
+            if (sequence < 0 || sequence > LastSequence)
+                throw new ArgumentException($"sequence {sequence} is not in the feed (0..{LastSequence})", nameof(sequence));
             using var conn = Connect();
             using var cmd = conn.CreateCommand();
             cmd.CommandText = """
