@@ -264,9 +264,7 @@ public class LetterboxerTests
         var small = RedBlue(640, 480);
         for (var i = 0; i < 20; i++) Run(i);
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100; i++) Run(i);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var allocated = SteadyState.AllocatedBytes(Run, times: 100);
 
         Assert.Equal(0, allocated);
 

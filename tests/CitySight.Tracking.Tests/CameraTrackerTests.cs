@@ -1,4 +1,5 @@
 using CitySight.Domain;
+using CitySight.Tests;
 using static CitySight.Tracking.Tests.Scenes;
 
 namespace CitySight.Tracking.Tests;
@@ -489,15 +490,15 @@ public class CameraTrackerTests
         Assert.Equal(10, tracker.Update(time, frames[0], W, H).Count);
 
         var checksum = 0L;
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
+        var updates = 0;
+        var allocated = SteadyState.AllocatedBytes(i =>
         {
             time = time.AddSeconds(1);
             var live = tracker.Update(time, frames[i % frames.Length], W, H);
             for (var k = 0; k < live.Count; k++) checksum += live[k].Id;
-        }
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(1000L * 55, checksum); // the same ten tracks, ids 1..10, throughout
+            updates++;
+        }, times: 1000);
+        Assert.Equal(updates * 55L, checksum); // the same ten tracks, ids 1..10, throughout
         Assert.Equal(0, allocated);
     }
 }

@@ -169,11 +169,37 @@ public sealed class DispatchPushClient : BackgroundService
         {
             await first.ConfigureAwait(false);
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && !stoppingToken.IsCancellationRequested)
+        {
+            // A write in flight when dispatch ends the call fails as "cancelled", possibly before the receive loop has
+            // read the status: what dispatch said (e.g. Unauthenticated) is the reason, and decides the backoff. The
+            // receive loop gets a moment to read it before this side cancels the call.
+            try { await receive.WaitAsync(StatusGrace, _time, CancellationToken.None).ConfigureAwait(false); } catch { /* read below */ }
+            if (ServerStatus(call) is { } status) throw new RpcException(status);
+            if (receive.Exception?.InnerException is RpcException { StatusCode: not StatusCode.Cancelled } said) throw said;
+            throw;
+        }
         finally
         {
             // Whichever part ended first ends the call (cancelling it resets the HTTP/2 stream); the rest stop with it.
             await cts.CancelAsync().ConfigureAwait(false);
             try { await Task.WhenAll(send, receive, watch, accepted).ConfigureAwait(false); } catch { /* the first failure is the one reported */ }
+        }
+    }
+
+    private static readonly TimeSpan StatusGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>The status dispatch ended the call with, if it has (not one of this side's own cancellations).</summary>
+    private static Status? ServerStatus(AsyncDuplexStreamingCall<CaseEvent, Receipt> call)
+    {
+        try
+        {
+            var status = call.GetStatus();
+            return status.StatusCode is StatusCode.OK or StatusCode.Cancelled ? null : status;
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // not over yet
         }
     }
 
