@@ -214,11 +214,11 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
         }
         var calls = log.Calls;
         Assert.All(calls, c => Assert.Equal(wrongKey, c.ApiKey));
-        // Backoff 50 ms → 100 → 200 (±20%): the wait before the 4th call is at least 160 ms.
+        // Backoff 50 ms → 100 → 200 (±20%): the wait before the 4th call is at least 160 ms, beyond any first wait
+        // (60 ms at most). Only lower bounds: a loaded machine makes waits longer, never shorter.
         var gaps = calls.Zip(calls.Skip(1), (a, b) => b.At - a.At).ToList();
         output.WriteLine("gaps between refused calls: " + string.Join(", ", gaps.Select(g => $"{g.TotalMilliseconds:0} ms")));
         Assert.True(gaps[2] >= TimeSpan.FromMilliseconds(150), $"gap before the 4th call was {gaps[2].TotalMilliseconds:0} ms");
-        Assert.True(gaps[2] > gaps[0]);
         Assert.Contains(logger.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("refused CitySight", StringComparison.Ordinal)
                                             && l.Contains("Unauthenticated", StringComparison.Ordinal));
         Assert.Contains("***", client.LastError);                 // the server echoed the key: scrubbed

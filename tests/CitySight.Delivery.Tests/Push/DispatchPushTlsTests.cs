@@ -108,11 +108,11 @@ public sealed class DispatchPushTlsTests : IDisposable
         Assert.Empty(log.Calls);
         Assert.Empty(log.Taken);
         Assert.Contains(anonLogger.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("Push: cannot deliver", StringComparison.Ordinal));
-        // Backoff 50 ms → 100 → 200 (±20%): the wait before the 4th attempt is at least 160 ms and longer than the first.
+        // Backoff 50 ms → 100 → 200 (±20%): the wait before the 4th attempt is at least 160 ms, beyond any first wait
+        // (60 ms at most). Only lower bounds: a loaded machine makes waits longer, never shorter.
         var gaps = attempts.Zip(attempts.Skip(1), (a, b) => b - a).ToList();
         _output.WriteLine("gaps between attempts: " + string.Join(", ", gaps.Select(g => $"{g.TotalMilliseconds:0} ms")));
         Assert.True(gaps[2] >= TimeSpan.FromMilliseconds(150), $"gap before the 4th attempt was {gaps[2].TotalMilliseconds:0} ms");
-        Assert.True(gaps[2] > gaps[0]);
 
         // With the certificate the CA signed: dispatch sees its CN, and every case goes through.
         var logger = new CapturingLogger<DispatchPushClient>();
