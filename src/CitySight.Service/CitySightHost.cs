@@ -114,9 +114,10 @@ public static class CitySightHost
                 }
                 // Streams added, restarted or disabled through the admin API.
                 ingest.SourceAdded += src => src.StatusChanged += (_, st) => publisher.ReportCameraStatus(CameraStatusOf(st));
-                // Patrolled cameras: "patrolled" while visits succeed, "offline" with the reason once they fail.
-                sp.GetRequiredService<PatrolWorker>().HealthChanged += (id, ok, reason, at) =>
-                    publisher.ReportCameraStatus(new MqttCameraStatus(id, ok ? "patrolled" : "offline", reason, at));
+                // Patrolled cameras: "patrolled" while visits succeed, "offline" with the reason once they fail; "disabled"
+                // or "stopped" when the admin API or a reload takes them out of the rotation.
+                sp.GetRequiredService<PatrolWorker>().HealthChanged += (id, health, reason, at) =>
+                    publisher.ReportCameraStatus(new MqttCameraStatus(id, health.ToString().ToLowerInvariant(), reason, at));
                 return publisher;
             });
             s.AddHostedService(sp => sp.GetRequiredService<MqttCasePublisher>());

@@ -99,7 +99,7 @@ public sealed class IngestWorker : BackgroundService
     /// given definition, <paramref name="added"/> start. <paramref name="beforeStart"/> runs once the old streams have
     /// stopped and before any new one starts (the rules stage takes the new definitions there).
     /// </summary>
-    public async Task ApplyAsync(IReadOnlyList<Camera> added, IReadOnlyList<string> removed, IReadOnlyList<Camera> replaced, Action beforeStart)
+    public async Task ApplyAsync(IReadOnlyList<Camera> added, IReadOnlyList<string> removed, IReadOnlyList<Camera> replaced, Func<Task> beforeStart)
     {
         List<Slot> stopping;
         lock (_gate)
@@ -110,7 +110,7 @@ public sealed class IngestWorker : BackgroundService
             stopping = _slots.Where(s => ids.Contains(s.Configured.Id)).ToList();
         }
         await Task.WhenAll(stopping.Select(StopAsync));
-        beforeStart();
+        await beforeStart();
         lock (_gate)
         {
             _slots.RemoveAll(s => removed.Contains(s.Configured.Id));

@@ -13,11 +13,38 @@ public sealed class PipelineChannels
     public FrameMailboxes Frames { get; } = new();
 
     // Frames come from two producers, the streams and the patrol; the hand-off completes when both have stopped.
+    private readonly object _gate = new();
     private int _producers = 2;
+    private bool _complete;
 
     public void ProducerStopped()
     {
-        if (Interlocked.Decrement(ref _producers) == 0) Frames.Complete();
+        lock (_gate)
+        {
+            if (--_producers > 0) return;
+            _complete = true;
+        }
+        Frames.Complete();
+    }
+
+    /// <summary>Every producer has stopped and the detector was told no more frames will come.</summary>
+    public bool HandOffComplete
+    {
+        get { lock (_gate) return _complete; }
+    }
+
+    /// <summary>
+    /// A producer that had stopped (a patrol with nothing to visit) takes cameras again. False once the hand-off has
+    /// completed: every producer had stopped, and the detector has been told no more frames will come.
+    /// </summary>
+    public bool TryResumeProducer()
+    {
+        lock (_gate)
+        {
+            if (_complete) return false;
+            _producers++;
+            return true;
+        }
     }
 
     public Channel<DetectedFrame> Detected { get; } = Channel.CreateBounded<DetectedFrame>(

@@ -70,13 +70,19 @@ public sealed class AdminApiTests : IAsyncLifetime
         """);
 
     /// <summary>A group file of looping, real-time clip cameras; <paramref name="zoneTop"/> moves their one zone's top edge.</summary>
-    private void WriteGroup(string group, double zoneTop, params string[] cameras)
+    private void WriteGroup(string group, double zoneTop, params string[] cameras) => WriteGroup(group, "continuous", zoneTop, cameras);
+
+    /// <summary>A patrol (轮巡) group: each camera visited every 500 ms (connect, one frame, disconnect).</summary>
+    private void WritePatrolGroup(string group, params string[] cameras) => WriteGroup(group, "patrol", 0.3, cameras);
+
+    private void WriteGroup(string group, string mode, double zoneTop, string[] cameras)
     {
         var text = $"""
             group:
               id: {group}
               name: Group {group}
               district: Test district
+              mode: {mode}
               defaults:
                 sample_interval: 500ms
                 detectors: [illegal_parking]
@@ -182,6 +188,79 @@ public sealed class AdminApiTests : IAsyncLifetime
         await UntilStreamingAsync(n1);
         await UntilAsync(async () => await FramesAsync(n1) > stoppedAt, $"new frames from {n1}");
         Assert.True((await Camera(n1)).FramesDecoded > 0);
+    }
+
+    private CitySight.Service.Patrol.PatrolWorker Patrol => _app!.Services.GetRequiredService<CitySight.Service.Patrol.PatrolWorker>();
+
+    private DateTimeOffset? LastVisit(string id) => Patrol.Status().SingleOrDefault(s => s.CameraId == id)?.LastVisit;
+
+    /// <summary>Waits for a visit of camera <paramref name="id"/> that ended after <paramref name="after"/>.</summary>
+    private Task UntilVisitedAsync(string id, DateTimeOffset after) =>
+        UntilAsync(async () => LastVisit(id) > after && (await Camera(id)).State == CameraState.Patrolled, $"a visit of {id} after {after:O}");
+
+    [Fact]
+    public async Task Patrolled_cameras_are_switched_off_and_on_and_reloaded_at_run_time()
+    {
+        var (p1, p2, p3, n1) = (Id("p1"), Id("p2"), Id("p3"), Id("n1"));
+        WritePatrolGroup("rounds", p1, p2);
+        WriteGroup("north", 0.3, n1);
+        await StartAsync();
+        var start = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await UntilVisitedAsync(p1, start);
+        await UntilVisitedAsync(p2, start);
+        var p1Info = await Camera(p1);
+        Assert.Equal(IngestMode.Patrol, p1Info.Mode);
+        Assert.True(p1Info.Enabled);
+        Assert.False(p1Info.Overridden);
+        Assert.NotNull(p1Info.LastFrameAge);
+
+        // Off: out of the rotation at once, and not visited again while its neighbour is visited twice more.
+        var off = await Admin.SetCameraEnabledAsync(new SetCameraEnabledRequest { CameraId = p1, Enabled = false });
+        Assert.Equal(CameraState.Disabled, off.State);
+        Assert.False(off.Enabled);
+        Assert.True(off.Overridden);
+        Assert.Contains("admin API", off.Reason);
+        Assert.Null(LastVisit(p1));
+        var neighbour = LastVisit(p2)!.Value;
+        await UntilVisitedAsync(p2, neighbour);
+        await UntilVisitedAsync(p2, LastVisit(p2)!.Value);
+        Assert.DoesNotContain(Patrol.Status(), s => s.CameraId == p1);
+        Assert.Equal(CameraState.Disabled, (await Camera(p1)).State);
+
+        // On again: back in the rotation, due at once.
+        var enabledAt = DateTimeOffset.UtcNow;
+        var on = await Admin.SetCameraEnabledAsync(new SetCameraEnabledRequest { CameraId = p1, Enabled = true });
+        Assert.True(on.Enabled);
+        Assert.False(on.Overridden);
+        await UntilVisitedAsync(p1, enabledAt);
+
+        // Reload: p2 goes, p3 joins the patrol, and n1 moves from its stream into the patrol group.
+        var streamedFrames = await FramesAsync(n1);
+        Assert.True((await Camera(n1)).State is CameraState.Streaming or CameraState.Connecting);
+        File.Delete(Path.Combine(_dir, "cameras", "north.yaml"));
+        WritePatrolGroup("rounds", p1, p3, n1);
+        var reloadedAt = DateTimeOffset.UtcNow;
+        var reply = await Admin.ReloadConfigAsync(new ReloadConfigRequest());
+        Assert.True(reply.Ok, string.Join("\n", reply.Errors));
+        Assert.Equal([p3], reply.Added);
+        Assert.Equal([p2], reply.Removed);
+        var moved = Assert.Single(reply.Changed);
+        Assert.Equal(n1, moved.CameraId);
+        Assert.Contains("mode", moved.Fields);
+        Assert.Empty(reply.NeedsRestart);
+
+        Assert.DoesNotContain(_app!.Services.GetRequiredService<IngestWorker>().Sources, s => s.Camera.Id == n1);
+        Assert.Equal(StatusCode.NotFound, await StatusOf(() => Admin.GetCameraAsync(new GetCameraRequest { CameraId = p2 }).ResponseAsync));
+        Assert.DoesNotContain(Patrol.Status(), s => s.CameraId == p2);
+        await UntilVisitedAsync(p3, reloadedAt);
+        await UntilVisitedAsync(n1, reloadedAt);
+        Assert.Equal(IngestMode.Patrol, (await Camera(n1)).Mode);
+        // Its stream is closed: the frames it decoded stand still while the patrol visits it.
+        var framesAfter = await FramesAsync(n1);
+        await UntilVisitedAsync(n1, LastVisit(n1)!.Value);
+        Assert.Equal(framesAfter, await FramesAsync(n1));
+        Assert.True(framesAfter >= streamedFrames);
+        Assert.Equal([p1, p3, n1], (await Admin.ListCamerasAsync(new ListCamerasRequest())).Groups.Single().Cameras.Select(c => c.Id));
     }
 
     [Fact]

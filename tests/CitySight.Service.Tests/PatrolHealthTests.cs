@@ -29,7 +29,7 @@ public sealed class PatrolHealthTests
         var patrol = new PatrolWorker([good, dead], new SnapshotVisitor(settings), channels, settings, TimeProvider.System,
             NullLogger<PatrolWorker>.Instance);
         var reports = new ConcurrentQueue<(string Id, bool Ok, string? Reason)>();
-        patrol.HealthChanged += (id, ok, reason, _) => reports.Enqueue((id, ok, reason));
+        patrol.HealthChanged += (id, health, reason, _) => reports.Enqueue((id, health == PatrolHealth.Patrolled, reason));
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await patrol.StartAsync(timeout.Token);

@@ -15,12 +15,13 @@ using ProtoIngestMode = CitySight.Admin.V1.IngestMode;
 
 namespace CitySight.Service.Admin;
 
-/// <summary>A camera the admin API cannot switch at run time (patrolled), or a service whose streams have stopped.</summary>
+/// <summary>A service whose streams or patrol have stopped: nothing can be switched or reloaded any more.</summary>
 public sealed class CameraAdminException(string message) : Exception(message);
 
 /// <summary>
-/// What the admin API does: reports every camera's state, switches continuous cameras on and off in memory, and
-/// reloads the configuration files, applying the camera changes to the running streams and the rules stage.
+/// What the admin API does: reports every camera's state, switches cameras on and off in memory (streamed or
+/// patrolled), and reloads the configuration files, applying the camera changes to the running streams, the patrol
+/// and the rules stage.
 /// One change at a time.
 /// </summary>
 public sealed class CameraAdministrator(
@@ -60,21 +61,22 @@ public sealed class CameraAdministrator(
     public CameraInfo? Get(string cameraId) =>
         directory.Find(cameraId) is { } camera ? Info(camera, PatrolStates(), time.GetUtcNow()) : null;
 
-    /// <summary>Disables or enables a continuous camera, in memory. Null when no camera has that id.</summary>
-    /// <exception cref="CameraAdminException">A patrolled camera, or the streams have stopped.</exception>
+    /// <summary>Disables or enables a camera, streamed or patrolled, in memory. Null when no camera has that id.</summary>
+    /// <exception cref="CameraAdminException">The streams (or the patrol) have stopped.</exception>
     public async Task<CameraInfo?> SetEnabledAsync(string cameraId, bool enabled, CancellationToken ct)
     {
         await _serial.WaitAsync(ct);
         try
         {
             if (directory.Find(cameraId) is not { } camera) return null;
-            if (ingest.Find(cameraId) is null)
-                throw new CameraAdminException(
-                    $"camera {cameraId} is patrolled ({(camera.Mode == Domain.IngestMode.Patrol ? "its group's mode is patrol" : "over ingest.max_streams")}): " +
-                    "patrolled cameras cannot be switched at run time; set enabled in its file and restart");
             try
             {
-                await ingest.SetEnabledAsync(cameraId, enabled);
+                // A camera with a stream slot (continuous, within the budget, or disabled) is switched there; any other
+                // is the patrol's: a patrol group's camera, or a continuous one over ingest.max_streams.
+                if (ingest.Find(cameraId) is not null)
+                    await ingest.SetEnabledAsync(cameraId, enabled);
+                else
+                    await patrol.SetEnabledAsync(camera, enabled);
             }
             catch (InvalidOperationException e)
             {
@@ -109,68 +111,75 @@ public sealed class CameraAdministrator(
             reply.Ok = true;
             reply.NeedsRestart.AddRange(RestartOnly(old, neu));
 
-            // Which cameras are patrolled is judged on the stream budget in force (ingest changes need a restart).
+            // Where each camera runs (a stream of its own, the patrol, or nowhere) is judged on the stream budget in
+            // force: ingest changes need a restart.
             var neuNow = neu with { Ingest = old.Ingest };
-            bool Patrolled(Camera c, CitySightConfig cfg, HashSet<string> overBudget) =>
-                c.Mode == Domain.IngestMode.Patrol || overBudget.Contains(c.Id);
-            var oldOver = IngestWorker.Split(old).OverBudget.Select(c => c.Id).ToHashSet();
-            var newOver = IngestWorker.Split(neuNow).OverBudget.Select(c => c.Id).ToHashSet();
+            var oldPlace = Placements(old);
+            var newPlace = Placements(neuNow);
             var oldCams = old.Groups.SelectMany(g => g.Cameras.Select(c => (Camera: c, Group: g))).ToDictionary(p => p.Camera.Id);
             var newCams = neu.Groups.SelectMany(g => g.Cameras.Select(c => (Camera: c, Group: g))).ToDictionary(p => p.Camera.Id);
 
-            var added = new List<Camera>();
-            var removed = new List<string>();
-            var replaced = new List<Camera>();
-            var keepOld = new HashSet<string>();   // patrolled cameras whose change waits for a restart
-            var dropNew = new HashSet<string>();   // patrolled cameras added: not running until a restart
+            var (streamAdded, streamRemoved, streamReplaced) = (new List<Camera>(), new List<string>(), new List<Camera>());
+            var (patrolAdded, patrolRemoved) = (new List<Camera>(), new List<string>());
+            var rulesReplaced = new List<Camera>();
+            var rulesRemoved = new List<string>();
 
             foreach (var id in oldCams.Keys.Union(newCams.Keys))
             {
                 var had = oldCams.TryGetValue(id, out var o);
                 var has = newCams.TryGetValue(id, out var n);
+                var from = had ? oldPlace[id] : Place.Nowhere;
+                var to = has ? newPlace[id] : Place.Nowhere;
                 var fields = had && has ? Differences(o.Camera, o.Group, n.Camera, n.Group) : [];
-                var patrolInvolved = (had && Patrolled(o.Camera, old, oldOver)) || (has && Patrolled(n.Camera, neuNow, newOver));
-                if (patrolInvolved)
-                {
-                    if (had && has && fields.Count == 0) continue;
-                    var what = !had ? "added" : !has ? "removed" : "changed (" + string.Join(", ", fields) + ")";
-                    reply.NeedsRestart.Add($"camera {id}: {what}: patrolled cameras change only with a restart");
-                    if (had) keepOld.Add(id); else dropNew.Add(id);
-                    continue;
-                }
-                if (!had) { added.Add(n.Camera); reply.Added.Add(id); continue; }
-                if (!has) { removed.Add(id); reply.Removed.Add(id); continue; }
-                if (fields.Count == 0 && ingest.Find(id) is { Override: not null })
+                if (fields.Count == 0 && (ingest.Find(id) is { Override: not null } || patrol.Override(id) is not null))
                     fields.Add("enabled (the admin API's override is dropped)");
-                if (fields.Count == 0) continue;
-                replaced.Add(n.Camera);
-                var change = new CameraChange { CameraId = id };
-                change.Fields.AddRange(fields);
-                reply.Changed.Add(change);
+                if (had && has && from != to && !fields.Contains("enabled") && !fields.Contains("mode"))
+                    fields.Add(to == Place.Patrol ? "runs in the patrol now (over ingest.max_streams)" : "has a stream of its own now (within ingest.max_streams)");
+                if (had && has && fields.Count == 0) continue;
+
+                if (from == Place.Stream && to == Place.Stream) streamReplaced.Add(n.Camera);
+                else
+                {
+                    if (from == Place.Stream) streamRemoved.Add(id);
+                    if (to == Place.Stream) streamAdded.Add(n.Camera);
+                }
+                // Whatever the patrol holds of it (in the rotation, or an admin override) goes; it joins again as defined now.
+                patrolRemoved.Add(id);
+                if (to == Place.Patrol) patrolAdded.Add(n.Camera);
+                if (has) rulesReplaced.Add(n.Camera); else rulesRemoved.Add(id);
+
+                if (!had) reply.Added.Add(id);
+                else if (!has) reply.Removed.Add(id);
+                else
+                {
+                    var change = new CameraChange { CameraId = id };
+                    change.Fields.AddRange(fields);
+                    reply.Changed.Add(change);
+                }
             }
 
-            var effective = old with { Groups = Merge(old, neu, keepOld, dropNew, oldCams) };
-            if (added.Count + removed.Count + replaced.Count > 0)
+            var effective = old with { Groups = neu.Groups };
+            try
             {
-                try
+                if (patrolAdded.Count > 0) patrol.ThrowIfCannotAdd();
+                // Between the old streams and visits stopping and the new ones starting: frames of the new settings
+                // meet the new definitions in the detector routing and the rules stage.
+                async Task Between()
                 {
-                    await ingest.ApplyAsync(added, removed, replaced, () =>
-                    {
-                        // Between the old streams stopping and the new ones starting: frames of the new settings meet
-                        // the new definitions in the detector routing and the rules stage.
-                        directory.Set(effective);
-                        foreach (var id in removed) cases.RemoveCamera(id);
-                        foreach (var c in added.Concat(replaced)) cases.ReplaceCamera(c, directory.GroupOf(c.Id)!);
-                    });
+                    await patrol.RemoveAsync(patrolRemoved);
+                    directory.Set(effective);
+                    foreach (var id in rulesRemoved) cases.RemoveCamera(id);
+                    foreach (var c in rulesReplaced) cases.ReplaceCamera(c, directory.GroupOf(c.Id)!);
                 }
-                catch (InvalidOperationException e)
-                {
-                    throw new CameraAdminException(e.Message);
-                }
+                if (streamAdded.Count + streamRemoved.Count + streamReplaced.Count > 0)
+                    await ingest.ApplyAsync(streamAdded, streamRemoved, streamReplaced, Between);
+                else
+                    await Between();
+                patrol.Add(patrolAdded);
             }
-            else
+            catch (InvalidOperationException e)
             {
-                directory.Set(effective);
+                throw new CameraAdminException(e.Message);
             }
             logger.LogInformation(
                 "Configuration reloaded from {File}: {Added} camera(s) added, {Removed} removed, {Changed} changed; {Restart} setting(s) need a restart{List}",
@@ -184,35 +193,15 @@ public sealed class CameraAdministrator(
         }
     }
 
-    /// <summary>
-    /// The new configuration's groups and cameras, except patrolled cameras whose change waits for a restart: those
-    /// keep their old definition (a removed one stays), and patrolled cameras added are left out.
-    /// </summary>
-    private static List<CameraGroup> Merge(CitySightConfig old, CitySightConfig neu, HashSet<string> keepOld, HashSet<string> dropNew,
-        Dictionary<string, (Camera Camera, CameraGroup Group)> oldCams)
+    private enum Place { Nowhere, Stream, Patrol }
+
+    /// <summary>Where each camera of <paramref name="config"/> runs: a stream slot (disabled ones too), the patrol, or nowhere (a disabled patrolled camera).</summary>
+    private static Dictionary<string, Place> Placements(CitySightConfig config)
     {
-        var order = new List<string>();
-        var groups = new Dictionary<string, (CameraGroup Group, List<Camera> Cameras)>();
-        foreach (var g in neu.Groups)
-        {
-            order.Add(g.Id);
-            groups[g.Id] = (g, []);
-        }
-        foreach (var g in neu.Groups)
-            foreach (var c in g.Cameras)
-                if (!keepOld.Contains(c.Id) && !dropNew.Contains(c.Id))
-                    groups[g.Id].Cameras.Add(c);
-        foreach (var id in keepOld)
-        {
-            var (camera, group) = oldCams[id];
-            if (!groups.ContainsKey(group.Id))
-            {
-                order.Add(group.Id);
-                groups[group.Id] = (group, []);
-            }
-            groups[group.Id].Cameras.Add(camera);
-        }
-        return order.Select(id => groups[id].Group with { Cameras = groups[id].Cameras }).ToList();
+        var places = config.Cameras.ToDictionary(c => c.Id, _ => Place.Nowhere);
+        foreach (var c in IngestWorker.Split(config).Streamed) places[c.Id] = Place.Stream;
+        foreach (var c in IngestWorker.Patrolled(config)) places[c.Id] = Place.Patrol;
+        return places;
     }
 
     private Dictionary<string, PatrolCameraStatus> PatrolStates()
@@ -256,12 +245,20 @@ public sealed class CameraAdministrator(
         else if (patrolled.TryGetValue(camera.Id, out var p))
         {
             info.Enabled = true;
+            info.Overridden = patrol.Override(camera.Id) is not null;
             info.State = p.ConsecutiveFailures > 0 ? ProtoCameraState.Offline
                 : p.Visiting ? ProtoCameraState.Connecting
                 : ProtoCameraState.Patrolled;
             info.Reason = p.Reason ?? (camera.Mode == Domain.IngestMode.Continuous ? "over ingest.max_streams: patrolled" : "");
             if (p.LastVisit is { } visit) info.LastFrameAge = Duration.FromTimeSpan(Max(now - visit, TimeSpan.Zero));
             info.NextAttempt = Timestamp.FromDateTimeOffset(p.DueAt);
+        }
+        else if (patrol.Override(camera.Id) == false)
+        {
+            info.Enabled = false;
+            info.Overridden = true;
+            info.State = ProtoCameraState.Disabled;
+            info.Reason = AdminDisabledReason;
         }
         else
         {

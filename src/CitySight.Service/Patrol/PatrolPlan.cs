@@ -13,6 +13,7 @@ namespace CitySight.Service.Patrol;
 public sealed class PatrolPlan
 {
     private readonly PriorityQueue<PatrolEntry, DateTimeOffset> _due = new();
+    private readonly List<PatrolEntry> _entries;
     private readonly TimeSpan _maxBackoff;
 
     /// <summary>Fraction of the interval after which a camera is due again.</summary>
@@ -21,15 +22,42 @@ public sealed class PatrolPlan
     public PatrolPlan(IEnumerable<Camera> cameras, DateTimeOffset start, TimeSpan? maxBackoff = null)
     {
         _maxBackoff = maxBackoff ?? TimeSpan.FromMinutes(10);
-        Entries = cameras.Select(c => new PatrolEntry(c)).ToList();
+        _entries = cameras.Select(c => new PatrolEntry(c)).ToList();
         // Everyone is due at once: the first round visits all cameras as fast as the budget allows.
-        foreach (var e in Entries) Schedule(e, start);
+        foreach (var e in _entries) Schedule(e, start);
     }
 
-    public IReadOnlyList<PatrolEntry> Entries { get; }
+    public IReadOnlyList<PatrolEntry> Entries => _entries;
+
+    /// <summary>The entry of camera <paramref name="cameraId"/>, or null.</summary>
+    public PatrolEntry? Find(string cameraId) => _entries.Find(e => e.Camera.Id == cameraId);
+
+    /// <summary>A camera joins the rotation at run time, due at once.</summary>
+    public PatrolEntry Add(Camera camera, DateTimeOffset now)
+    {
+        if (Find(camera.Id) is not null) throw new InvalidOperationException($"camera {camera.Id} is already patrolled");
+        var e = new PatrolEntry(camera);
+        _entries.Add(e);
+        Schedule(e, now);
+        return e;
+    }
+
+    /// <summary>A camera leaves the rotation; a visit of it still running is not scheduled again.</summary>
+    public void Remove(PatrolEntry e)
+    {
+        e.Removed = true;
+        _entries.Remove(e);
+    }
 
     /// <summary>When the next visit is due, or null when every camera is being visited.</summary>
-    public DateTimeOffset? NextDue => _due.TryPeek(out _, out var at) ? at : null;
+    public DateTimeOffset? NextDue
+    {
+        get
+        {
+            DropRemoved();
+            return _due.TryPeek(out _, out var at) ? at : null;
+        }
+    }
 
     /// <summary>Longest time any camera went between two successful visits (the starvation measure).</summary>
     public TimeSpan WorstGap => Entries.Count == 0 ? TimeSpan.Zero : Entries.Max(e => e.WorstGap);
@@ -40,6 +68,7 @@ public sealed class PatrolPlan
     /// <summary>Takes the most overdue camera if its visit is due at <paramref name="now"/>.</summary>
     public bool TryTake(DateTimeOffset now, out PatrolEntry entry)
     {
+        DropRemoved();
         if (_due.TryPeek(out entry!, out var at) && at <= now)
         {
             _due.Dequeue();
@@ -52,6 +81,7 @@ public sealed class PatrolPlan
 
     public void Visited(PatrolEntry e, DateTimeOffset at)
     {
+        if (e.Removed) return;
         if (e.LastVisit is { } last && at - last > e.WorstGap) e.WorstGap = at - last;
         e.LastGap = e.LastVisit is { } l ? at - l : null;
         e.LastVisit = at;
@@ -63,6 +93,7 @@ public sealed class PatrolPlan
 
     public void Failed(PatrolEntry e, DateTimeOffset at, string reason, bool slow = false)
     {
+        if (e.Removed) return;
         e.ConsecutiveFailures++;
         e.Reason = reason;
         Failures++;
@@ -74,6 +105,12 @@ public sealed class PatrolPlan
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    // Removal is lazy: a removed camera's place in the queue is dropped when it comes to the front.
+    private void DropRemoved()
+    {
+        while (_due.TryPeek(out var e, out _) && e.Removed) _due.Dequeue();
+    }
 
     private void Schedule(PatrolEntry e, DateTimeOffset at)
     {
@@ -94,4 +131,6 @@ public sealed class PatrolEntry(Camera camera)
     public int ConsecutiveFailures { get; internal set; }
     public string? Reason { get; internal set; }
     public bool Visiting { get; internal set; }
+    /// <summary>Taken out of the rotation (removed, disabled or replaced at run time).</summary>
+    public bool Removed { get; internal set; }
 }

@@ -3,6 +3,7 @@ using CitySight.Domain;
 using CitySight.Ingest;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using System.Threading.Channels;
 using Prometheus;
 
 namespace CitySight.Service.Patrol;
@@ -32,7 +33,14 @@ public sealed class PatrolWorker : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<PatrolWorker> _logger;
     private readonly PatrolPlan _plan;
-    private readonly SemaphoreSlim _visitEnded = new(0);
+    // Wakes the loop: a visit ended (a slot is free) or the rotation changed.
+    private readonly SemaphoreSlim _wake = new(0);
+    // Under _plan from here on.
+    private readonly Dictionary<PatrolEntry, Visit> _visits = [];
+    private readonly Dictionary<string, ChannelWriter<Frame>> _writers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, bool> _overrides = new(StringComparer.Ordinal);
+    private bool _finished;
+    private bool _producerStopped;
 
     public PatrolWorker(IReadOnlyList<Camera> cameras, ICameraVisitor visitor, PipelineChannels channels, IngestSettings settings,
         TimeProvider time, ILogger<PatrolWorker> logger)
@@ -43,6 +51,14 @@ public sealed class PatrolWorker : BackgroundService
         _time = time;
         _logger = logger;
         _plan = new PatrolPlan(cameras, time.GetUtcNow());
+        foreach (var c in cameras) _writers[c.Id] = channels.WriterFor(c);
+        if (cameras.Count == 0)
+        {
+            // Nothing to visit: the hand-off may complete when the streams end (a file run). Cameras that join later,
+            // while the streams still run, take it back.
+            _producerStopped = true;
+            channels.ProducerStopped();
+        }
     }
 
     /// <summary>A consistent copy of the rotation, for health and tests.</summary>
@@ -54,36 +70,142 @@ public sealed class PatrolWorker : BackgroundService
 
     public TimeSpan WorstGap { get { lock (_plan) return _plan.WorstGap; } }
 
-    /// <summary>
-    /// A patrolled camera's health changed: its first visit, a failure after success, a success after failures
-    /// (camera id, healthy, reason when not, when). Only changes, so 1000 cameras visited every minute stay quiet.
-    /// Raised on a visit's task: handlers must be quick and must not throw.
-    /// </summary>
-    public event Action<string, bool, string?, DateTimeOffset>? HealthChanged;
-
-    private readonly Dictionary<string, bool> _healthy = new(StringComparer.Ordinal);
-
-    private void Report(string cameraId, bool healthy, string? reason, DateTimeOffset at)
+    /// <summary>Whether the admin API overrides camera <paramref name="cameraId"/>'s configured <c>enabled</c> here (null: it does not).</summary>
+    public bool? Override(string cameraId)
     {
-        lock (_healthy)
+        lock (_plan) return _overrides.TryGetValue(cameraId, out var on) ? on : null;
+    }
+
+    /// <summary>
+    /// A patrolled camera's health changed: its first visit, a failure after success, a success after failures, or it
+    /// left the rotation (camera id, health, reason when not patrolled, when). Only changes, so 1000 cameras visited every
+    /// minute stay quiet. Raised on a visit's task or an admin call: handlers must be quick and must not throw.
+    /// </summary>
+    public event Action<string, PatrolHealth, string?, DateTimeOffset>? HealthChanged;
+
+    private readonly Dictionary<string, PatrolHealth> _health = new(StringComparer.Ordinal);
+
+    private void Report(string cameraId, PatrolHealth health, string? reason, DateTimeOffset at)
+    {
+        lock (_health)
         {
-            if (_healthy.TryGetValue(cameraId, out var was) && was == healthy) return;
-            _healthy[cameraId] = healthy;
+            if (_health.TryGetValue(cameraId, out var was) && was == health) return;
+            _health[cameraId] = health;
         }
-        HealthChanged?.Invoke(cameraId, healthy, reason, at);
+        HealthChanged?.Invoke(cameraId, health, reason, at);
+    }
+
+    /// <summary>
+    /// Takes a patrolled camera out of the rotation (its running visit, if any, is cancelled and awaited) or puts it
+    /// back, due at once; in memory only, until the next reload or restart. <paramref name="configured"/> is the
+    /// camera as its file defines it. Returns false when nothing changed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The service is stopping, or the frame hand-off has ended.</exception>
+    public async Task<bool> SetEnabledAsync(Camera configured, bool enabled)
+    {
+        Task? visit;
+        lock (_plan)
+        {
+            ThrowIfFinished();
+            var entry = _plan.Find(configured.Id);
+            if ((entry is not null) == enabled) return false;
+            if (enabled)
+            {
+                AddLocked(configured with { Enabled = true });
+                visit = null;
+            }
+            else
+            {
+                visit = RemoveLocked(entry!);
+            }
+            if (enabled == configured.Enabled) _overrides.Remove(configured.Id);
+            else _overrides[configured.Id] = enabled;
+        }
+        if (visit is not null) await visit;
+        if (!enabled) Report(configured.Id, PatrolHealth.Disabled, "disabled with the admin API (until the next reload or restart)", _time.GetUtcNow());
+        _logger.LogInformation("Patrolled camera {Camera} {Action} through the admin API (until the next reload or restart)", configured.Id,
+            enabled ? "enabled" : "disabled");
+        return true;
+    }
+
+    /// <summary>
+    /// Takes cameras out of the rotation for a reload (removed, replaced, or moving to a stream of their own) and waits
+    /// for their running visits to end, so no frame of the old settings comes after. Their admin overrides are dropped.
+    /// </summary>
+    public async Task RemoveAsync(IReadOnlyCollection<string> cameraIds)
+    {
+        var visits = new List<Task>();
+        var left = new List<string>();
+        lock (_plan)
+        {
+            foreach (var id in cameraIds)
+            {
+                _overrides.Remove(id);
+                if (_plan.Find(id) is not { } entry) continue;
+                visits.Add(RemoveLocked(entry));
+                left.Add(id);
+            }
+        }
+        await Task.WhenAll(visits);
+        var now = _time.GetUtcNow();
+        foreach (var id in left) Report(id, PatrolHealth.Stopped, "taken out of the patrol by a configuration reload", now);
+    }
+
+    /// <summary>Cameras join the rotation after a reload, due at once.</summary>
+    /// <exception cref="InvalidOperationException">The service is stopping, or the frame hand-off has ended.</exception>
+    public void Add(IReadOnlyCollection<Camera> cameras)
+    {
+        lock (_plan)
+        {
+            ThrowIfFinished();
+            foreach (var c in cameras) AddLocked(c);
+        }
+    }
+
+    /// <summary>Throws when cameras can no longer join: the service is stopping, or the frame hand-off has ended.</summary>
+    public void ThrowIfCannotAdd()
+    {
+        lock (_plan) ThrowIfFinished();
+    }
+
+    private void ThrowIfFinished()
+    {
+        if (_finished || (_producerStopped && _channels.HandOffComplete))
+            throw new InvalidOperationException("the patrol has stopped (the service is stopping, or every stream ended and detection has finished)");
+    }
+
+    /// <summary>Under _plan.</summary>
+    private void AddLocked(Camera camera)
+    {
+        if (_producerStopped)
+        {
+            if (!_channels.TryResumeProducer())
+                throw new InvalidOperationException("the patrol has stopped (every stream ended and detection has finished)");
+            _producerStopped = false;
+        }
+        _writers[camera.Id] = _channels.WriterFor(camera);
+        _plan.Add(camera, _time.GetUtcNow());
+        lock (_health) _health.Remove(camera.Id);
+        _wake.Release();
+    }
+
+    /// <summary>Under _plan. The running visit of the entry, cancelled, or a completed task.</summary>
+    private Task RemoveLocked(PatrolEntry entry)
+    {
+        _plan.Remove(entry);
+        if (!_visits.TryGetValue(entry, out var visit)) return Task.CompletedTask;
+        visit.Cancel.Cancel();
+        return visit.Task;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_plan.Entries.Count == 0)
-        {
-            _channels.ProducerStopped();
-            return;
-        }
-        _logger.LogInformation("Patrol of {Count} camera(s), {Concurrency} visit(s) at a time", _plan.Entries.Count, _settings.PatrolConcurrency);
-        var writers = _plan.Entries.ToDictionary(e => e.Camera.Id, e => _channels.WriterFor(e.Camera));
         var free = _settings.PatrolConcurrency;
-        var running = new List<Task>();
+        lock (_plan)
+        {
+            if (_plan.Entries.Count > 0)
+                _logger.LogInformation("Patrol of {Count} camera(s), {Concurrency} visit(s) at a time", _plan.Entries.Count, _settings.PatrolConcurrency);
+        }
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -95,31 +217,47 @@ public sealed class PatrolWorker : BackgroundService
                     while (Volatile.Read(ref free) > 0 && _plan.TryTake(now, out var entry))
                     {
                         Interlocked.Decrement(ref free);
-                        running.Add(VisitAsync(entry, writers[entry.Camera.Id], () => Interlocked.Increment(ref free), stoppingToken));
+                        var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                        var visit = new Visit(cancel);
+                        _visits[entry] = visit;
+                        visit.Task = VisitAsync(entry, _writers[entry.Camera.Id], () =>
+                        {
+                            lock (_plan) _visits.Remove(entry);
+                            cancel.Dispose();
+                            Interlocked.Increment(ref free);
+                        }, cancel.Token);
                     }
                     next = _plan.NextDue;
                     Overdue.Set(next is { } n && n < now ? (now - n).TotalSeconds : 0);
                     WorstGapSeconds.Set(_plan.WorstGap.TotalSeconds);
                 }
-                running.RemoveAll(t => t.IsCompleted);
 
-                // Sleep until a visit ends (a slot is free) or the next one falls due, whichever is first.
+                // Sleep until a visit ends or the rotation changes, or the next visit falls due, whichever is first.
                 using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                var ended = _visitEnded.WaitAsync(wake.Token);
+                var woken = _wake.WaitAsync(wake.Token);
                 var delay = next is { } due && Volatile.Read(ref free) > 0 ? Max(due - now, TimeSpan.Zero) : Timeout.InfiniteTimeSpan;
                 var timer = Task.Delay(delay, _time, wake.Token);
-                await Task.WhenAny(ended, timer);
+                await Task.WhenAny(woken, timer);
                 // Cancels the loser; a cancelled wait took no count from the semaphore.
                 wake.Cancel();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
         // Visits end on cancellation and never throw: wait for them so no ffmpeg outlives the service.
+        Task[] running;
+        bool stopProducer;
+        lock (_plan)
+        {
+            _finished = true;
+            running = _visits.Values.Select(v => v.Task).ToArray();
+            stopProducer = !_producerStopped;
+            _producerStopped = true;
+        }
         await Task.WhenAll(running);
-        _channels.ProducerStopped();
+        if (stopProducer) _channels.ProducerStopped();
     }
 
-    private async Task VisitAsync(PatrolEntry entry, System.Threading.Channels.ChannelWriter<Frame> writer, Action release, CancellationToken ct)
+    private async Task VisitAsync(PatrolEntry entry, ChannelWriter<Frame> writer, Action release, CancellationToken ct)
     {
         await Task.Yield();
         var camera = entry.Camera;
@@ -141,8 +279,16 @@ public sealed class PatrolWorker : BackgroundService
             var visited = _time.GetUtcNow();
             lock (_plan) _plan.Visited(entry, visited);
             Visits.WithLabels(camera.GroupId).Inc();
-            Report(camera.Id, true, null, visited);
-            await writer.WriteAsync(frame, ct);
+            Report(camera.Id, PatrolHealth.Patrolled, null, visited);
+            try
+            {
+                await writer.WriteAsync(frame, ct);
+            }
+            catch
+            {
+                frame.Dispose(); // not handed off: its buffer goes back to the pool
+                throw;
+            }
         }
         catch (StreamException ex)
         {
@@ -150,7 +296,7 @@ public sealed class PatrolWorker : BackgroundService
             var failed = _time.GetUtcNow();
             lock (_plan) _plan.Failed(entry, failed, ex.Reason, slow);
             Failures.WithLabels(camera.GroupId, ex.Kind.ToString()).Inc();
-            Report(camera.Id, false, ex.Reason, failed);
+            Report(camera.Id, PatrolHealth.Offline, ex.Reason, failed);
             _logger.LogWarning("Patrol visit of camera {Camera} failed: {Reason}", camera.Id, ex.Reason);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
@@ -159,18 +305,37 @@ public sealed class PatrolWorker : BackgroundService
             var failed = _time.GetUtcNow();
             lock (_plan) _plan.Failed(entry, failed, Secrets.Scrub(ex.Message, camera.Url));
             Failures.WithLabels(camera.GroupId, "error").Inc();
-            Report(camera.Id, false, Secrets.Scrub(ex.Message, camera.Url), failed);
+            Report(camera.Id, PatrolHealth.Offline, Secrets.Scrub(ex.Message, camera.Url), failed);
             _logger.LogWarning("Patrol visit of camera {Camera} failed: {Reason}", camera.Id, Secrets.Scrub(ex.Message, camera.Url));
         }
         finally
         {
             VisitSeconds.Observe(_time.GetElapsedTime(started).TotalSeconds);
             release();
-            _visitEnded.Release();
+            _wake.Release();
         }
     }
 
+    private sealed class Visit(CancellationTokenSource cancel)
+    {
+        public CancellationTokenSource Cancel { get; } = cancel;
+        public Task Task { get; set; } = Task.CompletedTask;
+    }
+
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}
+
+/// <summary>A patrolled camera's health as published (MQTT's retained status).</summary>
+public enum PatrolHealth
+{
+    /// <summary>Its last visit returned a frame.</summary>
+    Patrolled,
+    /// <summary>Its last visit failed (the reason says why).</summary>
+    Offline,
+    /// <summary>Taken out of the rotation with the admin API.</summary>
+    Disabled,
+    /// <summary>Taken out of the rotation by a reload (removed, or now streamed).</summary>
+    Stopped,
 }
 
 public sealed record PatrolCameraStatus(
