@@ -214,7 +214,19 @@ public sealed record PushSettings
     public string? ClientCert { get; init; }
     public string? ClientKey { get; init; }
     public bool IncludeEvidence { get; init; } = true;
+    /// <summary>The longest wait between two calls after failures (exponential with jitter from <see cref="MinBackoff"/>).</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>The first wait after a failure.</summary>
+    public TimeSpan MinBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>Events sent and not yet receipted, at most.</summary>
+    public int Window { get; init; } = 64;
+    /// <summary>An event without a receipt this long ends the call; the next one sends it again.</summary>
+    public TimeSpan ReceiptTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How long a connection (TCP and TLS) may take.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The defaults, for readers that fill in what the YAML leaves out.</summary>
+    public static readonly PushSettings Defaults = new() { Endpoint = new Uri("http://localhost") };
 }
 
 /// <summary>

@@ -16,7 +16,8 @@ public static partial class ConfigLoader
     private static readonly string[] DeliveryKeys = ["mqtt", "grpc", "push"];
     private static readonly string[] GrpcKeys = ["tls", "api_keys_env", "admin_consumers"];
     private static readonly string[] GrpcTlsKeys = ["cert", "key", "client_ca"];
-    private static readonly string[] PushKeys = ["endpoint", "consumer", "api_key_env", "ca_file", "client_cert", "client_key", "include_evidence", "max_backoff"];
+    private static readonly string[] PushKeys = ["endpoint", "consumer", "api_key_env", "ca_file", "client_cert", "client_key", "include_evidence", "max_backoff",
+        "min_backoff", "window", "receipt_timeout", "connect_timeout"];
     private static readonly string[] MqttKeys = ["host", "port", "client_id", "topic_prefix", "username", "password_env", "tls", "keep_alive"];
     private static readonly string[] MqttTlsKeys = ["enabled", "ca_file", "client_cert", "client_key", "allow_untrusted"];
     private static readonly string[] ServiceKeys = ["grpc_port", "http_port", "data_dir", "timezone", "evidence_retention_days", "evidence_max_gb"];
@@ -354,8 +355,15 @@ public static partial class ConfigLoader
             ClientCert = ExistingFile(sec, "client_cert"),
             ClientKey = ExistingFile(sec, "client_key"),
             IncludeEvidence = sec.Bool("include_evidence") ?? true,
-            MaxBackoff = Positive(sec, "max_backoff") ?? TimeSpan.FromSeconds(30),
+            MaxBackoff = Positive(sec, "max_backoff") ?? PushSettings.Defaults.MaxBackoff,
+            MinBackoff = Positive(sec, "min_backoff") ?? PushSettings.Defaults.MinBackoff,
+            Window = sec.Int("window", 1, 10_000) ?? PushSettings.Defaults.Window,
+            ReceiptTimeout = Positive(sec, "receipt_timeout") ?? PushSettings.Defaults.ReceiptTimeout,
+            ConnectTimeout = Positive(sec, "connect_timeout") ?? PushSettings.Defaults.ConnectTimeout,
         };
+        if (settings.MinBackoff > settings.MaxBackoff)
+            src.Error(sec.Value(sec.Has("min_backoff") ? "min_backoff" : "max_backoff")!.Start, sec.Field(sec.Has("min_backoff") ? "min_backoff" : "max_backoff"),
+                $"min_backoff ({settings.MinBackoff.TotalSeconds:0.###}s) must not exceed max_backoff ({settings.MaxBackoff.TotalSeconds:0.###}s)");
         return endpoint is null ? null : settings;
     }
 

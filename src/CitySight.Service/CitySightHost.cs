@@ -131,6 +131,7 @@ public static class CitySightHost
             {
                 Endpoint = push.Endpoint, Consumer = push.Consumer, ApiKey = pushKey, CaFile = push.CaFile, ClientCert = push.ClientCert,
                 ClientKey = push.ClientKey, IncludeEvidence = push.IncludeEvidence, MaxBackoff = push.MaxBackoff,
+                MinBackoff = push.MinBackoff, Window = push.Window, ReceiptTimeout = push.ReceiptTimeout, ConnectTimeout = push.ConnectTimeout,
             };
             s.AddSingleton(sp => new DispatchPushClient(pushOptions, sp.GetRequiredService<CaseStore>(),
                 sp.GetRequiredService<ILogger<DispatchPushClient>>(), sp.GetRequiredService<TimeProvider>()));

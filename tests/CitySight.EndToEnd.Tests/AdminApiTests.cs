@@ -235,8 +235,6 @@ public sealed class AdminApiTests : IAsyncLifetime
         await UntilVisitedAsync(p1, enabledAt);
 
         // Reload: p2 goes, p3 joins the patrol, and n1 moves from its stream into the patrol group.
-        var streamedFrames = await FramesAsync(n1);
-        Assert.True((await Camera(n1)).State is CameraState.Streaming or CameraState.Connecting);
         File.Delete(Path.Combine(_dir, "cameras", "north.yaml"));
         WritePatrolGroup("rounds", p1, p3, n1);
         var reloadedAt = DateTimeOffset.UtcNow;
@@ -259,7 +257,6 @@ public sealed class AdminApiTests : IAsyncLifetime
         var framesAfter = await FramesAsync(n1);
         await UntilVisitedAsync(n1, LastVisit(n1)!.Value);
         Assert.Equal(framesAfter, await FramesAsync(n1));
-        Assert.True(framesAfter >= streamedFrames);
         Assert.Equal([p1, p3, n1], (await Admin.ListCamerasAsync(new ListCamerasRequest())).Groups.Single().Cameras.Select(c => c.Id));
     }
 
