@@ -91,6 +91,47 @@ public sealed class GrpcSecurityTests : IDisposable
         Assert.Equal(0UL, (await client.AckAsync(new AckRequest { Sequence = 0 }, new Metadata { { "x-api-key", xuhuiKey } })).AckedSequence);
     }
 
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("127.8.9.10", true)]
+    [InlineData("::1", true)]
+    [InlineData("::ffff:127.0.0.1", true)]
+    [InlineData("192.0.2.2", false)]
+    [InlineData("10.1.2.3", false)]
+    [InlineData("::ffff:10.1.2.3", false)]
+    [InlineData("fd00::2", false)]
+    public void Without_authentication_the_admin_api_counts_only_loopback_as_this_machine(string address, bool local)
+    {
+        Assert.Equal(local, CitySight.Delivery.Security.ConsumerAuthInterceptor.IsThisMachine(IPAddress.Parse(address)));
+    }
+
+    [Fact]
+    public async Task Without_authentication_the_admin_service_answers_this_machine_only()
+    {
+        // The admin rule, tried on a CaseFeed method standing in for the CameraAdmin service (same interceptor path).
+        var (address, _) = await StartAsync(new GrpcSettings(), auth: o => o with { AdminServicePrefix = "/citysight.v1.CaseFeed/ReportOutcome" });
+        var request = new OutcomeRequest { CaseId = "cs-unknown", Outcome = CitySight.Delivery.V1.CaseState.Closed };
+        using (var local = GrpcChannel.ForAddress(address.Replace("localhost", "127.0.0.1")))
+        {
+            var past = await Assert.ThrowsAsync<RpcException>(() => new CaseFeed.CaseFeedClient(local).ReportOutcomeAsync(request).ResponseAsync);
+            Assert.Equal(StatusCode.NotFound, past.StatusCode);   // past the gate: the case is what is missing
+        }
+
+        // The same port reached through one of this machine's own network addresses: a peer like any other on the network.
+        var lan = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(u => u.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
+        if (lan is null) return; // a machine with loopback only: the address rule is covered by the theory above
+        using var remote = GrpcChannel.ForAddress(address.Replace("localhost", lan.ToString()));
+        var client = new CaseFeed.CaseFeedClient(remote);
+        var denied = await Assert.ThrowsAsync<RpcException>(() => client.ReportOutcomeAsync(request).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
+        Assert.Contains("only calls from this machine", denied.Status.Detail);
+        // The case feed stays open to the network, as configured.
+        Assert.Equal(0UL, (await client.AckAsync(new AckRequest { Consumer = "dispatch", Sequence = 0 })).AckedSequence);
+    }
+
     [Fact]
     public async Task Tls_with_client_certificates_admits_a_certificate_signed_by_the_configured_ca_and_no_other()
     {

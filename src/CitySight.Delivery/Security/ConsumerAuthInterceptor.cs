@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -10,6 +11,7 @@ namespace CitySight.Delivery.Security;
 /// Who may call the gRPC services: when API keys or client certificates are configured, every call but the health
 /// check must carry a known <c>x-api-key</c> or a client certificate (its subject CN is the consumer). The consumer's
 /// name is put in the call's <see cref="ServerCallContext.UserState"/> for the services to hold requests to it.
+/// The admin API answers only the listed admin consumers, or, with no authentication configured, only this machine.
 /// Refusals say what is missing, never what was sent.
 /// </summary>
 public sealed class ConsumerAuthInterceptor(ConsumerAuthOptions options, ILogger<ConsumerAuthInterceptor> logger) : Interceptor
@@ -50,7 +52,21 @@ public sealed class ConsumerAuthInterceptor(ConsumerAuthOptions options, ILogger
 
     private void Authenticate(ServerCallContext context)
     {
-        if (!options.Required || context.Method.StartsWith("/grpc.health.v1.Health/", StringComparison.Ordinal)) return;
+        if (context.Method.StartsWith("/grpc.health.v1.Health/", StringComparison.Ordinal)) return;
+        if (!options.Required)
+        {
+            // Nobody can be told apart without keys or certificates: the admin API (switching cameras off, reloading
+            // the configuration) then answers only this machine, whoever else can reach the port.
+            if (IsAdmin(context) && !IsThisMachine(RemoteAddress(context)))
+            {
+                Refused.WithLabels(context.Method).Inc();
+                logger.LogWarning("Refused {Method} from {Peer}: without API keys or client certificates the admin API answers only this machine",
+                    context.Method, context.Peer);
+                throw new RpcException(new Status(StatusCode.PermissionDenied,
+                    "without API keys or client certificates (delivery.grpc) the admin API answers only calls from this machine"));
+            }
+            return;
+        }
 
         var consumer = options.Keys?.ConsumerOf(context.RequestHeaders.GetValue(ApiKeyHeader));
         if (consumer is null && options.ClientCertificates
@@ -63,13 +79,25 @@ public sealed class ConsumerAuthInterceptor(ConsumerAuthOptions options, ILogger
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 options.ClientCertificates ? $"a valid {ApiKeyHeader} header or client certificate is required" : $"a valid {ApiKeyHeader} header is required"));
         }
-        if (context.Method.StartsWith(options.AdminServicePrefix, StringComparison.Ordinal) && !options.AdminConsumers.Contains(consumer))
+        if (IsAdmin(context) && !options.AdminConsumers.Contains(consumer))
         {
             logger.LogWarning("Refused {Method} to consumer {Consumer}: not in delivery.grpc.admin_consumers", context.Method, consumer);
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"'{consumer}' may not use the admin API (delivery.grpc.admin_consumers)"));
         }
         context.UserState[ConsumerKey] = consumer;
     }
+
+    private bool IsAdmin(ServerCallContext context) => context.Method.StartsWith(options.AdminServicePrefix, StringComparison.Ordinal);
+
+    private static IPAddress? RemoteAddress(ServerCallContext context)
+    {
+        try { return context.GetHttpContext().Connection.RemoteIpAddress; }
+        catch (InvalidOperationException) { return null; } // not hosted by ASP.NET Core: nothing to go by
+    }
+
+    /// <summary>A loopback address (127.0.0.0/8, ::1, or either mapped into IPv6); an unknown peer is not.</summary>
+    public static bool IsThisMachine(IPAddress? remote) =>
+        remote is not null && IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote);
 
     /// <summary>
     /// The authenticated consumer, checked against the name a request gives: empty takes the authenticated name, another
