@@ -103,7 +103,7 @@ public sealed class PatrolWorker : BackgroundService
     /// <exception cref="InvalidOperationException">The service is stopping, or the frame hand-off has ended.</exception>
     public async Task<bool> SetEnabledAsync(Camera configured, bool enabled)
     {
-        Task? visit;
+        Visit? visit;
         lock (_plan)
         {
             ThrowIfFinished();
@@ -121,7 +121,7 @@ public sealed class PatrolWorker : BackgroundService
             if (enabled == configured.Enabled) _overrides.Remove(configured.Id);
             else _overrides[configured.Id] = enabled;
         }
-        if (visit is not null) await visit;
+        if (visit is not null) await visit.StopAsync();
         if (!enabled) Report(configured.Id, PatrolHealth.Disabled, "disabled with the admin API (until the next reload or restart)", _time.GetUtcNow());
         _logger.LogInformation("Patrolled camera {Camera} {Action} through the admin API (until the next reload or restart)", configured.Id,
             enabled ? "enabled" : "disabled");
@@ -134,7 +134,7 @@ public sealed class PatrolWorker : BackgroundService
     /// </summary>
     public async Task RemoveAsync(IReadOnlyCollection<string> cameraIds)
     {
-        var visits = new List<Task>();
+        var visits = new List<Visit>();
         var left = new List<string>();
         lock (_plan)
         {
@@ -142,11 +142,11 @@ public sealed class PatrolWorker : BackgroundService
             {
                 _overrides.Remove(id);
                 if (_plan.Find(id) is not { } entry) continue;
-                visits.Add(RemoveLocked(entry));
+                if (RemoveLocked(entry) is { } visit) visits.Add(visit);
                 left.Add(id);
             }
         }
-        await Task.WhenAll(visits);
+        await Task.WhenAll(visits.Select(v => v.StopAsync()));
         var now = _time.GetUtcNow();
         foreach (var id in left) Report(id, PatrolHealth.Stopped, "taken out of the patrol by a configuration reload", now);
     }
@@ -189,13 +189,11 @@ public sealed class PatrolWorker : BackgroundService
         _wake.Release();
     }
 
-    /// <summary>Under _plan. The running visit of the entry, cancelled, or a completed task.</summary>
-    private Task RemoveLocked(PatrolEntry entry)
+    /// <summary>Under _plan. The entry's running visit, if any, for the caller to stop once out of the lock.</summary>
+    private Visit? RemoveLocked(PatrolEntry entry)
     {
         _plan.Remove(entry);
-        if (!_visits.TryGetValue(entry, out var visit)) return Task.CompletedTask;
-        visit.Cancel.Cancel();
-        return visit.Task;
+        return _visits.GetValueOrDefault(entry);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -320,6 +318,14 @@ public sealed class PatrolWorker : BackgroundService
     {
         public CancellationTokenSource Cancel { get; } = cancel;
         public Task Task { get; set; } = Task.CompletedTask;
+
+        /// <summary>Cancels the visit (outside the rotation's lock: cancelling may kill its ffmpeg inline) and waits for its end.</summary>
+        public async Task StopAsync()
+        {
+            try { await Cancel.CancelAsync(); }
+            catch (ObjectDisposedException) { /* it had ended and been cleaned up */ }
+            await Task;
+        }
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
