@@ -144,7 +144,7 @@ public sealed class CameraAdministrator(
                     if (to == Place.Stream) streamAdded.Add(n.Camera);
                 }
                 // Whatever the patrol holds of it (in the rotation, or an admin override) goes; it joins again as defined now.
-                patrolRemoved.Add(id);
+                if (from == Place.Patrol || patrol.Override(id) is not null) patrolRemoved.Add(id);
                 if (to == Place.Patrol) patrolAdded.Add(n.Camera);
                 if (has) rulesReplaced.Add(n.Camera); else rulesRemoved.Add(id);
 

@@ -193,6 +193,7 @@ public sealed class PatrolWorker : BackgroundService
     private Visit? RemoveLocked(PatrolEntry entry)
     {
         _plan.Remove(entry);
+        _writers.Remove(entry.Camera.Id); // a running visit holds its own
         return _visits.GetValueOrDefault(entry);
     }
 
