@@ -16,7 +16,7 @@ namespace CitySight.Cases;
 /// beside the writer). One process owns a data folder: followers are woken by in-process signals, so cases written by
 /// another process would only be seen on the next local commit.
 /// </remarks>
-public sealed class CaseStore : IDisposable
+public sealed class CaseStore : ICaseSink, IDisposable
 {
     public const string DatabaseFileName = "citysight.db";
     public const string EvidenceFolderName = "evidence";
@@ -381,6 +381,20 @@ public sealed class CaseStore : IDisposable
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<bool> CloseGoneAsync(string caseId, DateTimeOffset at, string note, CancellationToken ct = default)
+    {
+        try
+        {
+            await TransitionAsync(caseId, CaseState.Closed, at, note, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (InvalidCaseTransitionException)
+        {
+            return false;
         }
     }
 
