@@ -1,6 +1,6 @@
 using CitySight.Domain;
 
-namespace CitySight.Rules.Tests;
+namespace CitySight.Domain.Tests;
 
 public class ZoneTests
 {

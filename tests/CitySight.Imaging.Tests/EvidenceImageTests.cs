@@ -3,7 +3,7 @@ using CitySight.Imaging;
 using CitySight.Tests;
 using OpenCvSharp;
 
-namespace CitySight.Inference.Tests;
+namespace CitySight.Imaging.Tests;
 
 public class EvidenceImageTests
 {
