@@ -7,8 +7,12 @@ using Prometheus;
 
 namespace CitySight.Delivery;
 
-/// <summary>The gRPC case feed over the <see cref="CaseStore"/>; see proto/citysight/v1/case_feed.proto for the contract.</summary>
-public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> logger) : CaseFeed.CaseFeedBase
+/// <summary>
+/// The gRPC case feed over the case store's feed, its cases (dispatch's outcomes) and their pictures; see
+/// proto/citysight/v1/case_feed.proto for the contract.
+/// </summary>
+public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenceStore evidence, ILogger<CaseFeedService> logger)
+    : CaseFeed.CaseFeedBase
 {
     private static readonly Gauge Subscribers = Metrics.CreateGauge(
         "citysight_delivery_subscribers", "gRPC case feed subscriptions currently open.");
@@ -40,7 +44,7 @@ public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> lo
         var last = after;
         try
         {
-            await foreach (var e in store.EventsAsync(after, request.IncludeEvidence, ct).ConfigureAwait(false))
+            await foreach (var e in feed.EventsAsync(after, request.IncludeEvidence, ct).ConfigureAwait(false))
             {
                 // Awaiting the write is the back-pressure: a slow consumer slows only its own follower.
                 await responseStream.WriteAsync(CaseMapping.ToEvent(e, request.IncludeEvidence), ct).ConfigureAwait(false);
@@ -73,7 +77,7 @@ public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> lo
             throw new RpcException(new Status(StatusCode.InvalidArgument, "sequence must be at most 2^63-1"));
         try
         {
-            var acked = await store.AckAsync(consumer, (long)request.Sequence, context.CancellationToken).ConfigureAwait(false);
+            var acked = await feed.AckAsync(consumer, (long)request.Sequence, context.CancellationToken).ConfigureAwait(false);
             return new AckReply { AckedSequence = (ulong)acked };
         }
         catch (ArgumentException ex)
@@ -96,7 +100,7 @@ public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> lo
         };
         try
         {
-            var c = await store.TransitionAsync(request.CaseId, to, DateTimeOffset.UtcNow, request.Note, context.CancellationToken).ConfigureAwait(false);
+            var c = await cases.TransitionAsync(request.CaseId, to, DateTimeOffset.UtcNow, request.Note, context.CancellationToken).ConfigureAwait(false);
             logger.LogInformation("Case {Case} {State} by {Consumer}", c.Id, c.State, string.IsNullOrWhiteSpace(by) ? "(unnamed)" : by);
             return CaseMapping.ToProto(c, includeEvidence: false);
         }
@@ -118,7 +122,7 @@ public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> lo
     {
         try
         {
-            return await store.CursorAsync(consumer, ct).ConfigureAwait(false);
+            return await feed.CursorAsync(consumer, ct).ConfigureAwait(false);
         }
         catch (ArgumentException ex)
         {
@@ -131,7 +135,7 @@ public sealed class CaseFeedService(CaseStore store, ILogger<CaseFeedService> lo
         if (string.IsNullOrEmpty(request.CaseId))
             throw new RpcException(new Status(StatusCode.InvalidArgument, "case_id is required"));
 
-        var bytes = await store.GetEvidenceAsync(request.CaseId, context.CancellationToken).ConfigureAwait(false)
+        var bytes = await evidence.GetEvidenceAsync(request.CaseId, context.CancellationToken).ConfigureAwait(false)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"no evidence for case '{request.CaseId}'"));
         return new Evidence
         {

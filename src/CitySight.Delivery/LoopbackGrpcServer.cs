@@ -43,10 +43,10 @@ public sealed class LoopbackGrpcServer : IAsyncDisposable
     }
 
     /// <summary>The case feed over <paramref name="store"/>, wired the way the host wires delivery (the caller keeps the store).</summary>
-    public static Task<LoopbackGrpcServer> CaseFeedAsync(Cases.CaseStore store, Security.ConsumerAuthOptions? auth = null) =>
+    public static Task<LoopbackGrpcServer> CaseFeedAsync(Cases.ICaseStore store, Security.ConsumerAuthOptions? auth = null) =>
         StartAsync(s =>
         {
-            s.AddSingleton(store);   // an instance: the container does not dispose it
+            s.AddCaseStore(store);   // an instance: the container does not dispose it
             s.AddCitySightDelivery(auth);
         }, app => app.MapCitySightDelivery());
 

@@ -1,9 +1,10 @@
 using CitySight.Cases;
+using CitySight.Cases.Sqlite;
 using CitySight.Delivery.V1;
 using CitySight.Tests;
 using Grpc.Core;
 using Grpc.Net.Client;
-using static CitySight.Delivery.Tests.Samples;
+using static CitySight.Tests.CaseSamples;
 using DomainCase = CitySight.Domain.Case;
 
 namespace CitySight.Delivery.Tests;
@@ -12,11 +13,11 @@ namespace CitySight.Delivery.Tests;
 public sealed class CaseFeedGrpcTests : IAsyncLifetime
 {
     private readonly string _data = TestAssets.TempDir("casefeed");
-    private readonly CaseStore _store;
+    private readonly SqliteCaseStore _store;
     private readonly CancellationTokenSource _cts = new(TestTimeout);
     private LoopbackGrpcServer _server = null!;
 
-    public CaseFeedGrpcTests() => _store = new CaseStore(_data);
+    public CaseFeedGrpcTests() => _store = new SqliteCaseStore(_data);
 
     public async Task InitializeAsync() => _server = await FeedServer.StartAsync(_store);
 

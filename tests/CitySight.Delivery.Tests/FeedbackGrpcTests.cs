@@ -1,9 +1,10 @@
 using CitySight.Cases;
+using CitySight.Cases.Sqlite;
 using CitySight.Delivery.V1;
 using CitySight.Tests;
 using Grpc.Core;
 using Grpc.Net.Client;
-using static CitySight.Delivery.Tests.Samples;
+using static CitySight.Tests.CaseSamples;
 
 namespace CitySight.Delivery.Tests;
 
@@ -11,13 +12,13 @@ namespace CitySight.Delivery.Tests;
 public sealed class FeedbackGrpcTests : IAsyncLifetime
 {
     private readonly string _data = TestAssets.TempDir("feedback");
-    private readonly CaseStore _store;
+    private readonly SqliteCaseStore _store;
     private readonly CancellationTokenSource _cts = new(TestTimeout);
     private LoopbackGrpcServer _server = null!;
     private GrpcChannel _channel = null!;
     private CaseFeed.CaseFeedClient _client = null!;
 
-    public FeedbackGrpcTests() => _store = new CaseStore(_data);
+    public FeedbackGrpcTests() => _store = new SqliteCaseStore(_data);
 
     public async Task InitializeAsync()
     {

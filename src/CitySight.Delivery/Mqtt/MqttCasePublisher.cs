@@ -35,7 +35,7 @@ public sealed class MqttCasePublisher : BackgroundService
         new GaugeConfiguration { LabelNames = ["client_id"] });
 
     private readonly MqttOptions _options;
-    private readonly CaseStore _store;
+    private readonly ICaseFeed _feed;
     private readonly ILogger _log;
     private readonly TimeProvider _time;
     private readonly MqttTopics _topics;
@@ -50,10 +50,10 @@ public sealed class MqttCasePublisher : BackgroundService
     private long _published;
     private long _connectFailures;
 
-    public MqttCasePublisher(MqttOptions options, CaseStore store, ILogger<MqttCasePublisher> log, TimeProvider? time = null)
+    public MqttCasePublisher(MqttOptions options, ICaseFeed feed, ILogger<MqttCasePublisher> log, TimeProvider? time = null)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _feed = feed ?? throw new ArgumentNullException(nameof(feed));
         _log = log;
         _time = time ?? TimeProvider.System;
         _topics = new MqttTopics(options.TopicPrefix);
@@ -81,11 +81,11 @@ public sealed class MqttCasePublisher : BackgroundService
     }
 
     private void UpdateLag() =>
-        Lag.WithLabels(_options.ClientId).Set(Math.Max(0, _store.LastSequence - Interlocked.Read(ref _acked)));
+        Lag.WithLabels(_options.ClientId).Set(Math.Max(0, _feed.LastSequence - Interlocked.Read(ref _acked)));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _acked = await _store.CursorAsync(_options.ConsumerName, stoppingToken).ConfigureAwait(false);
+        _acked = await _feed.CursorAsync(_options.ConsumerName, stoppingToken).ConfigureAwait(false);
         _log.LogInformation("MQTT: publishing to {Broker} as consumer {Consumer} from sequence {Cursor}",
             _options.ToString(), _options.ConsumerName, _acked);
         var attempt = 0;
@@ -208,14 +208,14 @@ public sealed class MqttCasePublisher : BackgroundService
 
     private async Task PublishCasesAsync(IMqttClient client, CancellationToken ct)
     {
-        var cursor = await _store.CursorAsync(_options.ConsumerName, ct).ConfigureAwait(false);
+        var cursor = await _feed.CursorAsync(_options.ConsumerName, ct).ConfigureAwait(false);
         Interlocked.Exchange(ref _acked, cursor);
         // Every event of the case's life (opened, updated, state changed) on its type's topic, in feed order.
-        await foreach (var e in _store.EventsAsync(cursor, includeEvidence: false, ct).ConfigureAwait(false))
+        await foreach (var e in _feed.EventsAsync(cursor, includeEvidence: false, ct).ConfigureAwait(false))
         {
             await PublishAsync(client, _topics.Case(e.Case.CaseType), MqttPayloads.Case(e.Case, e.Kind, e.Sequence), retain: false, ct).ConfigureAwait(false);
             // After the PUBACK, never before: a crash here re-sends this event on restart (at-least-once).
-            var acked = await _store.AckAsync(_options.ConsumerName, e.Sequence, CancellationToken.None).ConfigureAwait(false);
+            var acked = await _feed.AckAsync(_options.ConsumerName, e.Sequence, CancellationToken.None).ConfigureAwait(false);
             Interlocked.Exchange(ref _acked, acked);
             Interlocked.Increment(ref _published);
             PublishedTotal.WithLabels(_options.ClientId, "case").Inc();

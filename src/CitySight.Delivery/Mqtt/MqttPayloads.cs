@@ -75,6 +75,68 @@ public static class MqttPayloads
         return ms.ToArray();
     }
 
+    /// <summary>
+    /// A case event body read back: what <see cref="Case(Domain.Case, Cases.CaseFeedKind, long?)"/> wrote, for consumers
+    /// and tests. The payload carries no pictures, lifecycle times or note: those come back unset.
+    /// </summary>
+    /// <exception cref="JsonException">Not a case event (malformed, or a field missing or of the wrong kind).</exception>
+    public static (Cases.CaseFeedKind Kind, long Sequence, Case Case) ReadCase(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        using var doc = JsonDocument.ParseValue(ref reader);
+        try
+        {
+            var e = doc.RootElement;
+            var kind = e.GetProperty("event").GetString() switch
+            {
+                "opened" => Cases.CaseFeedKind.Opened,
+                "updated" => Cases.CaseFeedKind.Updated,
+                "state_changed" => Cases.CaseFeedKind.StateChanged,
+                var other => throw new JsonException($"unknown case event '{other}'"),
+            };
+            var sequence = e.GetProperty("sequence").GetInt64();
+            var type = e.GetProperty("type");
+            var box = e.GetProperty("box");
+            var image = e.GetProperty("image");
+            var c = new Case
+            {
+                Id = Text(e, "id"),
+                Sequence = sequence,
+                CaseType = Text(type, "id"),
+                CaseTypeCode = Text(type, "code"),
+                CaseTypeNameZh = Text(type, "name_zh"),
+                CaseTypeNameEn = Text(type, "name_en"),
+                CameraId = Text(e, "camera"),
+                GroupId = Text(e, "group"),
+                District = Text(e, "district"),
+                Street = Text(e, "street"),
+                Grid = Text(e, "grid"),
+                ResponsibleUnit = Text(e, "responsible_unit"),
+                Zone = Text(e, "zone"),
+                Latitude = e.GetProperty("lat").GetDouble(),
+                Longitude = e.GetProperty("lon").GetDouble(),
+                FirstSeen = FromIso(Text(e, "first_seen")),
+                LastSeen = FromIso(Text(e, "last_seen")),
+                RaisedAt = e.GetProperty("raised_at").ValueKind == JsonValueKind.Null ? null : FromIso(Text(e, "raised_at")),
+                Confidence = e.GetProperty("confidence").GetSingle(),
+                Box = new Box(box.GetProperty("x1").GetSingle(), box.GetProperty("y1").GetSingle(),
+                    box.GetProperty("x2").GetSingle(), box.GetProperty("y2").GetSingle()),
+                ImageWidth = image.GetProperty("width").GetInt32(),
+                ImageHeight = image.GetProperty("height").GetInt32(),
+                ClassName = Text(e, "class_name"),
+                State = Enum.Parse<CaseState>(Text(e, "state"), ignoreCase: true),
+            };
+            return (kind, sequence, c);
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            throw new JsonException("not a CitySight case event: " + ex.Message, ex);
+        }
+
+        static string Text(JsonElement e, string name) =>
+            e.GetProperty(name).GetString() ?? throw new JsonException($"'{name}' is null");
+    }
+
     public static byte[] CameraStatus(MqttCameraStatus s, DateTimeOffset now)
     {
         using var ms = new MemoryStream();
@@ -92,5 +154,10 @@ public static class MqttPayloads
         return ms.ToArray();
     }
 
-    private static string Iso(DateTimeOffset t) => t.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
+    /// <summary>Milliseconds and the offset the time was taken with: how every time goes out on MQTT.</summary>
+    private const string IsoFormat = "yyyy-MM-dd'T'HH:mm:ss.fffzzz";
+
+    private static string Iso(DateTimeOffset t) => t.ToString(IsoFormat, CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset FromIso(string s) => DateTimeOffset.ParseExact(s, IsoFormat, CultureInfo.InvariantCulture);
 }

@@ -39,7 +39,7 @@ public sealed class DispatchPushClient : BackgroundService
         new GaugeConfiguration { LabelNames = ["consumer"] });
 
     private readonly DispatchPushOptions _options;
-    private readonly CaseStore _store;
+    private readonly ICaseFeed _feed;
     private readonly ILogger _log;
     private readonly TimeProvider _time;
     private long _acked;
@@ -52,10 +52,10 @@ public sealed class DispatchPushClient : BackgroundService
     private long _calls;
     private long _refusals;
 
-    public DispatchPushClient(DispatchPushOptions options, CaseStore store, ILogger<DispatchPushClient> log, TimeProvider? time = null)
+    public DispatchPushClient(DispatchPushOptions options, ICaseFeed feed, ILogger<DispatchPushClient> log, TimeProvider? time = null)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _feed = feed ?? throw new ArgumentNullException(nameof(feed));
         _log = log ?? throw new ArgumentNullException(nameof(log));
         _time = time ?? TimeProvider.System;
         if (options.Endpoint.Scheme is not ("http" or "https"))
@@ -81,11 +81,11 @@ public sealed class DispatchPushClient : BackgroundService
     public long AckedSequence => Interlocked.Read(ref _acked);
 
     private void UpdateLag() =>
-        Lag.WithLabels(_options.Consumer).Set(Math.Max(0, _store.LastSequence - Interlocked.Read(ref _acked)));
+        Lag.WithLabels(_options.Consumer).Set(Math.Max(0, _feed.LastSequence - Interlocked.Read(ref _acked)));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        Interlocked.Exchange(ref _acked, await _store.CursorAsync(_options.Consumer, stoppingToken).ConfigureAwait(false));
+        Interlocked.Exchange(ref _acked, await _feed.CursorAsync(_options.Consumer, stoppingToken).ConfigureAwait(false));
         _log.LogInformation("Push: delivering to {Endpoint} as consumer {Consumer} from sequence {Cursor} ({Auth}, evidence {Evidence})",
             _options.ToString(), _options.Consumer, AckedSequence, _options.ApiKey is { Length: > 0 } ? "with API key" : "no API key",
             _options.IncludeEvidence ? "included" : "not included");
@@ -154,7 +154,7 @@ public sealed class DispatchPushClient : BackgroundService
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var ct = cts.Token;
-        var cursor = await _store.CursorAsync(_options.Consumer, ct).ConfigureAwait(false);
+        var cursor = await _feed.CursorAsync(_options.Consumer, ct).ConfigureAwait(false);
         Interlocked.Exchange(ref _acked, cursor);
         var headers = new Metadata();
         if (_options.ApiKey is { Length: > 0 } key) headers.Add("x-api-key", key);
@@ -253,7 +253,7 @@ public sealed class DispatchPushClient : BackgroundService
 
     private async Task SendAsync(AsyncDuplexStreamingCall<CaseEvent, Receipt> call, Session session, long cursor, CancellationToken ct)
     {
-        await foreach (var e in _store.EventsAsync(cursor, _options.IncludeEvidence, ct).ConfigureAwait(false))
+        await foreach (var e in _feed.EventsAsync(cursor, _options.IncludeEvidence, ct).ConfigureAwait(false))
         {
             await session.Window.WaitAsync(ct).ConfigureAwait(false);
             // Recorded before the write: a receipt can come back before WriteAsync returns.
@@ -291,7 +291,7 @@ public sealed class DispatchPushClient : BackgroundService
             if (advancedTo > AckedSequence)
             {
                 // Durable before anything else happens: a crash after this line re-sends nothing dispatch already has.
-                var acked = await _store.AckAsync(_options.Consumer, advancedTo, CancellationToken.None).ConfigureAwait(false);
+                var acked = await _feed.AckAsync(_options.Consumer, advancedTo, CancellationToken.None).ConfigureAwait(false);
                 Interlocked.Exchange(ref _acked, acked);
             }
         }

@@ -71,7 +71,7 @@ internal sealed class MqttBroker : IDisposable
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _errors.Enqueue(e.Data); };
         _process.BeginErrorReadLine();
         _process.BeginOutputReadLine();
-        var deadline = DateTime.UtcNow + Samples.TestTimeout;
+        var deadline = DateTime.UtcNow + CaseSamples.TestTimeout;
         int[] ports = TlsPort > 0 ? [Port, TlsPort] : [Port];
         foreach (var port in ports)
         {
@@ -156,7 +156,7 @@ internal sealed class MqttCollector : IAsyncDisposable
         var b = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MqttProtocolVersion.V500);
         b = persistentId is null ? b.WithCleanStart(true) : b.WithClientId(persistentId).WithCleanStart(false).WithSessionExpiryInterval(3600);
         if (user is not null) b = b.WithCredentials(user, password);
-        using var t = new CancellationTokenSource(Samples.TestTimeout);
+        using var t = new CancellationTokenSource(CaseSamples.TestTimeout);
         await c._client.ConnectAsync(b.Build(), t.Token);
         await c._client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(f => f.WithTopic(filter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainAsPublished(true)).Build(), t.Token);
@@ -166,7 +166,7 @@ internal sealed class MqttCollector : IAsyncDisposable
     /// <summary>Waits (no sleeps: woken by each arriving message) until the condition holds over what has arrived.</summary>
     public async Task<IReadOnlyList<Received>> WaitForAsync(Func<IReadOnlyList<Received>, bool> done, string what)
     {
-        using var t = new CancellationTokenSource(Samples.TestTimeout);
+        using var t = new CancellationTokenSource(CaseSamples.TestTimeout);
         while (true)
         {
             var now = Messages;
@@ -204,7 +204,7 @@ internal static class Wait
     /// <summary>Polls a condition owned by code with no event to wait on (the publisher's state), until it holds or times out.</summary>
     public static async Task UntilAsync(Func<bool> condition, string what)
     {
-        var deadline = DateTime.UtcNow + Samples.TestTimeout;
+        var deadline = DateTime.UtcNow + CaseSamples.TestTimeout;
         while (!condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting for " + what);

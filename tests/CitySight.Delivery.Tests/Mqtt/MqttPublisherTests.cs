@@ -1,9 +1,10 @@
 using System.Text.Json;
 using CitySight.Cases;
+using CitySight.Cases.Sqlite;
 using CitySight.Delivery.Mqtt;
 using CitySight.Tests;
 using MQTTnet.Protocol;
-using static CitySight.Delivery.Tests.Samples;
+using static CitySight.Tests.CaseSamples;
 
 namespace CitySight.Delivery.Tests.Mqtt;
 
@@ -27,7 +28,7 @@ public sealed class MqttPublisherTests
     public async Task A_case_closed_by_dispatch_follows_on_its_topic_as_a_state_change()
     {
         using var broker = new MqttBroker();
-        using var store = new CaseStore(TestAssets.TempDir("mqtt-state"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("mqtt-state"));
         await using var sub = await MqttCollector.ConnectAsync(broker.Port, "city/test/cases/#");
         using var publisher = new MqttCasePublisher(Options(broker), store, new CapturingLogger<MqttCasePublisher>());
         await publisher.StartAsync(CancellationToken.None);
@@ -50,7 +51,7 @@ public sealed class MqttPublisherTests
     public async Task Committed_cases_arrive_as_qos1_json_and_the_cursor_is_acked()
     {
         using var broker = new MqttBroker();
-        using var store = new CaseStore(TestAssets.TempDir("mqtt-cases"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("mqtt-cases"));
         var stored = new List<CitySight.Domain.Case>();
         for (var i = 1; i <= 3; i++) stored.Add(await store.OpenAsync(Case(i)));   // before start: replayed
         await using var sub = await MqttCollector.ConnectAsync(broker.Port, "city/test/cases/#");
@@ -106,7 +107,7 @@ public sealed class MqttPublisherTests
     public async Task A_broker_outage_loses_no_case()
     {
         using var broker = new MqttBroker(persistence: true);
-        using var store = new CaseStore(TestAssets.TempDir("mqtt-outage"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("mqtt-outage"));
         var subscriberId = "sub-" + Guid.NewGuid().ToString("N")[..8];
         var sub = await MqttCollector.ConnectAsync(broker.Port, "city/test/cases/#", persistentId: subscriberId);
         var publisher = new MqttCasePublisher(Options(broker), store, new CapturingLogger<MqttCasePublisher>());
@@ -144,7 +145,7 @@ public sealed class MqttPublisherTests
         const string password = "Zq7-very-secret-9x";
         const string wrong = "Wr0ng-secret-Kp2";
         using var broker = new MqttBroker(user, password);
-        using var store = new CaseStore(TestAssets.TempDir("mqtt-auth"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("mqtt-auth"));
         await store.OpenAsync(Case(1));
 
         var badLog = new CapturingLogger<MqttCasePublisher>();
@@ -177,7 +178,7 @@ public sealed class MqttPublisherTests
     public async Task Camera_states_and_the_service_status_are_retained()
     {
         using var broker = new MqttBroker();
-        using var store = new CaseStore(TestAssets.TempDir("mqtt-cams"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("mqtt-cams"));
         var publisher = new MqttCasePublisher(Options(broker), store, new CapturingLogger<MqttCasePublisher>());
         var t0 = new DateTimeOffset(2025, 3, 14, 8, 0, 0, TimeSpan.Zero);
         publisher.ReportCameraStatus(new MqttCameraStatus("cam-1", "streaming", null, t0));

@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
 using CitySight.Cases;
+using CitySight.Cases.Sqlite;
 using CitySight.Delivery.Mqtt;
 using CitySight.Tests;
 using MQTTnet.Protocol;
 using Prometheus;
 using Xunit.Abstractions;
-using static CitySight.Delivery.Tests.Samples;
+using static CitySight.Tests.CaseSamples;
 
 namespace CitySight.Delivery.Tests.Mqtt;
 
@@ -49,7 +50,7 @@ public sealed class MqttTlsTests : IDisposable
     public async Task Tls_a_broker_certificate_from_the_configured_ca_connects_and_cases_arrive_qos1_with_the_cursor_acked()
     {
         using var broker = new MqttBroker(tls: _brokerTls);
-        using var store = new CaseStore(TestAssets.TempDir("mqtt-tls-cases"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("mqtt-tls-cases"));
         var ids = new List<string>();
         for (var i = 1; i <= 3; i++) ids.Add((await store.OpenAsync(Case(i))).Id);   // before start: replayed
         await using var sub = await MqttCollector.ConnectAsync(broker.Port, "city/test/cases/#");
@@ -96,7 +97,7 @@ public sealed class MqttTlsTests : IDisposable
     public async Task Tls_a_broker_certificate_the_publisher_does_not_trust_is_refused_and_reported_unless_allow_untrusted()
     {
         using var broker = new MqttBroker(tls: _brokerTls);
-        using var store = new CaseStore(TestAssets.TempDir("mqtt-tls-untrusted"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("mqtt-tls-untrusted"));
         var id = (await store.OpenAsync(Case(1))).Id;
         var otherCa = _certs.Authority("Some other CA");
         var otherCaFile = Path.Combine(_certs.Folder, "other-ca.crt");
@@ -162,7 +163,7 @@ public sealed class MqttTlsTests : IDisposable
         // use_identity_as_username: the certificate's CN is the user, and only that user may publish under city/test.
         const string acl = "topic read city/test/#\n\nuser " + identity + "\ntopic readwrite city/test/#\n";
         using var broker = new MqttBroker(tls: _brokerTls with { RequireCertificate = true }, acl: acl);
-        using var store = new CaseStore(TestAssets.TempDir("mqtt-tls-client-cert"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("mqtt-tls-client-cert"));
         var ids = new List<string>();
         for (var i = 1; i <= 2; i++) ids.Add((await store.OpenAsync(Case(i))).Id);
 

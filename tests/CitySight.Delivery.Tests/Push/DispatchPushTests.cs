@@ -1,15 +1,16 @@
 using CitySight.Cases;
+using CitySight.Cases.Sqlite;
 using CitySight.Delivery.Push;
 using CitySight.Delivery.Tests.Mqtt;
 using CitySight.Delivery.V1;
 using CitySight.Tests;
 using Xunit.Abstractions;
-using static CitySight.Delivery.Tests.Samples;
+using static CitySight.Tests.CaseSamples;
 
 namespace CitySight.Delivery.Tests.Push;
 
 /// <summary>
-/// Push mode end to end: the real <see cref="DispatchPushClient"/>, a real SQLite <see cref="CaseStore"/> as the outbox,
+/// Push mode end to end: the real <see cref="DispatchPushClient"/>, a real SQLite <see cref="SqliteCaseStore"/> as the outbox,
 /// and a real Kestrel (h2c) hosting a DispatchIntake implementation that plays the district's dispatch system.
 /// </summary>
 public sealed class DispatchPushTests(ITestOutputHelper output)
@@ -30,7 +31,7 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
     [Fact]
     public async Task Push_cases_before_and_after_start_arrive_in_order_and_receipts_advance_the_cursor()
     {
-        using var store = new CaseStore(TestAssets.TempDir("push-order"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("push-order"));
         var log = new DispatchLog();
         await using var server = await DispatchServer.StartAsync(log);
         var stored = new List<CitySight.Domain.Case>();
@@ -63,7 +64,7 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
     [Fact]
     public async Task Push_a_dispatch_outage_mid_stream_loses_no_case()
     {
-        using var store = new CaseStore(TestAssets.TempDir("push-outage"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("push-outage"));
         var log = new DispatchLog();
         var server = await DispatchServer.StartAsync(log);
         var port = server.Port;
@@ -113,7 +114,7 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
     [Fact]
     public async Task Push_events_without_a_receipt_stay_in_the_outbox_and_are_sent_again_on_the_next_call()
     {
-        using var store = new CaseStore(TestAssets.TempDir("push-noreceipt"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("push-noreceipt"));
         var log = new DispatchLog { ShouldReceipt = (call, e) => call > 1 || e.Sequence != 3 };
         await using var server = await DispatchServer.StartAsync(log);
         var client = new DispatchPushClient(Options(server.Address), store, new CapturingLogger<DispatchPushClient>());
@@ -144,7 +145,7 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
     [Fact]
     public async Task Push_an_event_dispatch_never_receipts_times_out_and_is_sent_again()
     {
-        using var store = new CaseStore(TestAssets.TempDir("push-receipt-timeout"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("push-receipt-timeout"));
         // Dispatch keeps the call open but silently drops sequence 2 on its first call.
         var log = new DispatchLog { ShouldReceipt = (call, e) => call > 1 || e.Sequence != 2 };
         await using var server = await DispatchServer.StartAsync(log);
@@ -169,7 +170,7 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
     public async Task Push_sends_the_api_key_as_x_api_key()
     {
         const string key = "push-key-7f3a9c2e51d04b8a";
-        using var store = new CaseStore(TestAssets.TempDir("push-key"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("push-key"));
         var log = new DispatchLog { ExpectedKey = key };
         await using var server = await DispatchServer.StartAsync(log);
         var logger = new CapturingLogger<DispatchPushClient>();
@@ -193,7 +194,7 @@ public sealed class DispatchPushTests(ITestOutputHelper output)
     public async Task Push_a_refused_api_key_backs_off_and_is_reported_without_the_key()
     {
         const string wrongKey = "wrong-key-0b9e44d1c6a2";
-        using var store = new CaseStore(TestAssets.TempDir("push-refused"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("push-refused"));
         var log = new DispatchLog { ExpectedKey = "the-right-key" };
         await using var server = await DispatchServer.StartAsync(log);
         var logger = new CapturingLogger<DispatchPushClient>();

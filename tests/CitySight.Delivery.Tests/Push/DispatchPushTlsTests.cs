@@ -1,9 +1,10 @@
 using CitySight.Cases;
+using CitySight.Cases.Sqlite;
 using CitySight.Delivery.Push;
 using CitySight.Delivery.Tests.Mqtt;
 using CitySight.Tests;
 using Xunit.Abstractions;
-using static CitySight.Delivery.Tests.Samples;
+using static CitySight.Tests.CaseSamples;
 
 namespace CitySight.Delivery.Tests.Push;
 
@@ -41,7 +42,7 @@ public sealed class DispatchPushTlsTests : IDisposable
     [Fact]
     public async Task Tls_push_with_the_dispatch_ca_delivers_every_case_and_the_cursor_reaches_the_head()
     {
-        using var store = new CaseStore(TestAssets.TempDir("push-tls-deliver"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("push-tls-deliver"));
         var log = new DispatchLog();
         await using var server = await DispatchServer.StartAsync(log, tls: new DispatchTls(_certs.Issue("localhost", server: true)));
         Assert.Equal($"https://localhost:{server.Port}/", server.Address.ToString());
@@ -78,7 +79,7 @@ public sealed class DispatchPushTlsTests : IDisposable
     {
         const string identity = "citysight-xuhui";
         var clientPem = _certs.WritePem(_certs.Issue(identity, server: false), "client");
-        using var store = new CaseStore(TestAssets.TempDir("push-tls-client-cert"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("push-tls-client-cert"));
         var log = new DispatchLog();
         await using var server = await DispatchServer.StartAsync(log, tls: new DispatchTls(_certs.Issue("localhost", server: true), ClientCa: _certs.Ca));
         var ids = new List<string>();
@@ -140,7 +141,7 @@ public sealed class DispatchPushTlsTests : IDisposable
     [Fact]
     public async Task Tls_push_refuses_a_dispatch_certificate_from_a_ca_it_was_not_given()
     {
-        using var store = new CaseStore(TestAssets.TempDir("push-tls-wrong-ca"));
+        using var store = new SqliteCaseStore(TestAssets.TempDir("push-tls-wrong-ca"));
         await store.OpenAsync(Case(1));
         var log = new DispatchLog();
         await using var server = await DispatchServer.StartAsync(log, tls: new DispatchTls(_certs.Issue("localhost", server: true)));

@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CitySight.Delivery.V1;
+using CitySight.Tests;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -184,7 +185,7 @@ internal static class PushClients
     /// <summary>Stops the client (its call is cancelled) within the test timeout, then disposes it.</summary>
     public static async Task StopAsync(CitySight.Delivery.Push.DispatchPushClient client)
     {
-        using var cts = new CancellationTokenSource(Samples.TestTimeout);
+        using var cts = new CancellationTokenSource(CaseSamples.TestTimeout);
         await client.StopAsync(cts.Token);
         client.Dispose();
     }

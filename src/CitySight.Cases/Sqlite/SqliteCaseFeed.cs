@@ -1,0 +1,247 @@
+using System.Runtime.CompilerServices;
+using CitySight.Domain;
+using Microsoft.Data.Sqlite;
+using Prometheus;
+
+namespace CitySight.Cases.Sqlite;
+
+/// <summary>
+/// The outbox in SQLite: the append-only <c>feed</c> table (every commit that changes a case appends its event in the
+/// same transaction), followers that replay then follow it, and the <c>consumers</c> table of acknowledged positions.
+/// </summary>
+/// <remarks>
+/// Followers are woken by in-process signals, so one process owns a data folder: events written by another process
+/// would only be seen on the next local commit.
+/// </remarks>
+internal sealed class SqliteCaseFeed : ICaseFeed
+{
+    /// <summary>Feed rows read per query; a follower never holds a read transaction open while its consumer is busy.</summary>
+    private const int FeedBatchSize = 256;
+
+    /// <summary>
+    /// With pictures, fewer per query: what one follower holds while its consumer is slow is one batch (plus the
+    /// transport's window), so 16 × a few hundred KB, not 256 ×.
+    /// </summary>
+    private const int EvidenceBatchSize = 16;
+
+    private static int BatchSize(bool includeEvidence) => includeEvidence ? EvidenceBatchSize : FeedBatchSize;
+
+    private const int KindOpened = (int)CaseFeedKind.Opened;
+    private const int KindStateChanged = (int)CaseFeedKind.StateChanged;
+    private const int KindUpdated = (int)CaseFeedKind.Updated;
+
+    private static readonly Gauge FeedFollowers = Metrics.CreateGauge(
+        "citysight_case_feed_followers", "Case feed readers currently following the store.");
+
+    private readonly SqliteDatabase _db;
+    private readonly Func<string, byte[]> _readEvidence;
+    private readonly CancellationTokenSource _closing = new();
+
+    // Broadcast "something was committed": swapped for a fresh one on every commit and the old one completed.
+    // A follower takes the current one BEFORE it queries, so a commit racing with its query still wakes it.
+    private TaskCompletionSource _committed = NewSignal();
+    private long _head;
+
+    public SqliteCaseFeed(SqliteDatabase db, EvidenceFiles evidence)
+    {
+        _db = db;
+        _readEvidence = evidence.ReadOrEmpty;
+        using var conn = db.Connect();
+        _head = SqliteDatabase.Scalar<long>(conn, "SELECT COALESCE(MAX(sequence), 0) FROM feed;");
+    }
+
+    public long LastSequence => Volatile.Read(ref _head);
+
+    /// <summary>Appends one event to the feed inside <paramref name="tx"/>; its sequence. Call <see cref="Published"/> after the commit.</summary>
+    public static long Append(SqliteConnection conn, SqliteTransaction tx, CaseFeedKind kind, string caseId, long nowMs)
+    {
+        using var feed = conn.CreateCommand();
+        feed.Transaction = tx;
+        feed.CommandText = "INSERT INTO feed (kind, case_id, recorded_at_ms) VALUES ($kind, $id, $now) RETURNING sequence;";
+        feed.Parameters.AddWithValue("$kind", (int)kind);
+        feed.Parameters.AddWithValue("$id", caseId);
+        feed.Parameters.AddWithValue("$now", nowMs);
+        return Convert.ToInt64(feed.ExecuteScalar());
+    }
+
+    /// <summary>Runs <paramref name="change"/> and appends its event in one transaction, then wakes the followers.</summary>
+    public long CommitWithEvent(SqliteConnection conn, SqliteCommand change, CaseFeedKind kind, string caseId)
+    {
+        long sequence;
+        using (var tx = conn.BeginTransaction())
+        {
+            change.Transaction = tx;
+            change.ExecuteNonQuery();
+            sequence = Append(conn, tx, kind, caseId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            tx.Commit();
+        }
+        Published(sequence);
+        return sequence;
+    }
+
+    /// <summary>
+    /// After the commit of an event: moves the head and wakes the followers. Called under the write lock, so the head
+    /// has moved before the next writer (an ack's range check) runs.
+    /// </summary>
+    public void Published(long sequence)
+    {
+        Volatile.Write(ref _head, sequence);
+        var previous = Interlocked.Exchange(ref _committed, NewSignal());
+        previous.TrySetResult();
+    }
+
+    // Asynchronous continuations: waking followers never runs their code on the writer's thread.
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public IAsyncEnumerable<Case> FeedAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
+        FollowAsync(afterSequence, BatchSize(includeEvidence), after => ReadFeedBatch(after, includeEvidence), c => c.Sequence, ct);
+
+    public IAsyncEnumerable<Case> FeedAsync(long afterSequence, CancellationToken ct = default) =>
+        FeedAsync(afterSequence, includeEvidence: true, ct);
+
+    public IAsyncEnumerable<CaseFeedEvent> EventsAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
+        FollowAsync(afterSequence, BatchSize(includeEvidence), after => ReadEventBatch(after, includeEvidence), e => e.Sequence, ct);
+
+    private async IAsyncEnumerable<T> FollowAsync<T>(long afterSequence, int batchSize, Func<long, List<T>> read, Func<T, long> sequenceOf,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        _db.ThrowIfDisposed();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _closing.Token);
+        FeedFollowers.Inc();
+        try
+        {
+            var cursor = afterSequence;
+            while (true)
+            {
+                // Order matters: take the signal, then look. A commit after this line completes this very signal.
+                var committed = Volatile.Read(ref _committed).Task;
+                var batch = Volatile.Read(ref _head) > cursor ? read(cursor) : [];
+                foreach (var item in batch)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    yield return item;
+                    cursor = sequenceOf(item);
+                }
+                if (batch.Count < batchSize) await WaitAsync(committed, ct, stop.Token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            FeedFollowers.Dec();
+        }
+    }
+
+    private async Task WaitAsync(Task committed, CancellationToken caller, CancellationToken stop)
+    {
+        try
+        {
+            await committed.WaitAsync(stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!caller.IsCancellationRequested && _closing.IsCancellationRequested)
+        {
+            throw new ObjectDisposedException(nameof(SqliteCaseStore), "the case store was closed while following the feed");
+        }
+    }
+
+    private Func<string, byte[]>? Evidence(bool include) => include ? _readEvidence : null;
+
+    private List<Case> ReadFeedBatch(long afterSequence, bool includeEvidence)
+    {
+        using var conn = _db.Connect();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"""
+            SELECT {CaseRow.Columns} FROM feed f JOIN cases c ON c.id = f.case_id
+            WHERE f.sequence > $after AND f.kind = {KindOpened}
+            ORDER BY f.sequence LIMIT {BatchSize(includeEvidence)};
+            """;
+        cmd.Parameters.AddWithValue("$after", afterSequence);
+        var list = new List<Case>();
+        var evidence = Evidence(includeEvidence);
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add(CaseRow.Read(r, evidence));
+        return list;
+    }
+
+    private List<CaseFeedEvent> ReadEventBatch(long afterSequence, bool includeEvidence)
+    {
+        using var conn = _db.Connect();
+        using var cmd = conn.CreateCommand();
+        // A state event carries the case as it is now (its latest state), which is at least as new as the event.
+        cmd.CommandText = $"""
+            SELECT {CaseRow.Columns}, f.sequence, f.kind FROM feed f JOIN cases c ON c.id = f.case_id
+            WHERE f.sequence > $after AND f.kind IN ({KindOpened}, {KindUpdated}, {KindStateChanged})
+            ORDER BY f.sequence LIMIT {BatchSize(includeEvidence)};
+            """;
+        cmd.Parameters.AddWithValue("$after", afterSequence);
+        var list = new List<CaseFeedEvent>();
+        var evidence = Evidence(includeEvidence);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            var c = CaseRow.Read(r, evidence);
+            list.Add(new CaseFeedEvent(r.GetInt64(CaseRow.ColumnCount), (CaseFeedKind)r.GetInt32(CaseRow.ColumnCount + 1), c));
+        }
+        return list;
+    }
+
+    public async Task<long> AckAsync(string consumer, long sequence, CancellationToken ct = default)
+    {
+        ValidateConsumer(consumer);
+        await _db.WriteLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            // Checked under the write lock: a follower can read a row whose commit has not yet moved the head, and every
+            // commit moves the head before it lets go of this lock.
+            if (sequence < 0 || sequence > LastSequence)
+                throw new ArgumentException($"sequence {sequence} is not in the feed (0..{LastSequence})", nameof(sequence));
+            using var conn = _db.Connect();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = """
+                INSERT INTO consumers (name, acked_sequence, acked_at_ms) VALUES ($name, $seq, $now)
+                ON CONFLICT(name) DO UPDATE SET acked_sequence = MAX(acked_sequence, excluded.acked_sequence),
+                                                acked_at_ms = excluded.acked_at_ms
+                RETURNING acked_sequence;
+                """;
+            cmd.Parameters.AddWithValue("$name", consumer);
+            cmd.Parameters.AddWithValue("$seq", sequence);
+            cmd.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            return Convert.ToInt64(cmd.ExecuteScalar());
+        }
+        finally
+        {
+            _db.WriteLock.Release();
+        }
+    }
+
+    public Task<long> CursorAsync(string consumer, CancellationToken ct = default)
+    {
+        ValidateConsumer(consumer);
+        ct.ThrowIfCancellationRequested();
+        using var conn = _db.Connect();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT acked_sequence FROM consumers WHERE name = $name;";
+        cmd.Parameters.AddWithValue("$name", consumer);
+        return Task.FromResult(cmd.ExecuteScalar() is long v ? v : 0L);
+    }
+
+    public IReadOnlyList<(string Consumer, long Acked, DateTimeOffset AckedAt)> Consumers()
+    {
+        using var conn = _db.Connect();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT name, acked_sequence, acked_at_ms FROM consumers ORDER BY name;";
+        var list = new List<(string, long, DateTimeOffset)>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add((r.GetString(0), r.GetInt64(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2))));
+        return list;
+    }
+
+    private static void ValidateConsumer(string consumer)
+    {
+        if (string.IsNullOrWhiteSpace(consumer) || consumer.Length > 128 || consumer.Any(char.IsControl))
+            throw new ArgumentException("a consumer name is 1 to 128 characters, no control characters", nameof(consumer));
+    }
+
+    /// <summary>Ends every follower with <see cref="ObjectDisposedException"/>.</summary>
+    public void Close() => _closing.Cancel(); // _closing is deliberately not disposed: followers still unwinding read its state
+}

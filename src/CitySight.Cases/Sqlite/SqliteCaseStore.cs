@@ -1,0 +1,143 @@
+using CitySight.Domain;
+
+namespace CitySight.Cases.Sqlite;
+
+/// <summary>
+/// The embedded case store: one SQLite file (<c>&lt;data&gt;/citysight.db</c>, WAL, synchronous=FULL) plus the pictures
+/// under <c>&lt;data&gt;/evidence/</c>. Every new case gets the next <see cref="Case.Sequence"/> from an append-only
+/// feed table; delivery cursors refer to it, so "give me everything after N" keeps its meaning across restarts.
+/// </summary>
+/// <remarks>
+/// Thread-safe: writes are serialised by an in-process lock, reads use their own pooled connections (WAL lets them run
+/// beside the writer). One process owns a data folder: followers are woken by in-process signals, so cases written by
+/// another process would only be seen on the next local commit. The work is split by job: <see cref="SqliteSchema"/>
+/// (tables, migrations), <see cref="CaseRow"/> (the row mapping), <see cref="SqliteCaseRecords"/> (cases),
+/// <see cref="SqliteCaseFeed"/> (outbox and cursors), <see cref="SqliteEvidenceStore"/> and <see cref="EvidenceFiles"/>
+/// (pictures and retention); this class opens them on one folder and answers for them.
+/// </remarks>
+public sealed class SqliteCaseStore : ICaseStore
+{
+    public const string DatabaseFileName = "citysight.db";
+    public const string EvidenceFolderName = EvidenceFiles.FolderName;
+
+    /// <summary>
+    /// Updates (seen later, a better picture) are announced on the feed at most this often per case, on frame time:
+    /// a parked car watched for an hour is 60 updates, not 1,800. A closure is announced at once whatever this says.
+    /// </summary>
+    public static readonly TimeSpan UpdateInterval = TimeSpan.FromMinutes(1);
+
+    private readonly SqliteDatabase _db;
+    private readonly SqliteCaseFeed _feed;
+    private readonly SqliteCaseRecords _records;
+    private readonly SqliteEvidenceStore _evidence;
+
+    public SqliteCaseStore(string dataFolder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataFolder);
+        DataFolder = Path.GetFullPath(dataFolder);
+        DatabasePath = Path.Combine(DataFolder, DatabaseFileName);
+        Directory.CreateDirectory(DataFolder);
+        var files = new EvidenceFiles(DataFolder);
+        EvidenceFolder = files.Folder;
+
+        _db = new SqliteDatabase(DatabasePath);
+        _feed = new SqliteCaseFeed(_db, files);
+        _records = new SqliteCaseRecords(_db, _feed, files);
+        _evidence = new SqliteEvidenceStore(_db, files);
+    }
+
+    public string DataFolder { get; }
+    public string DatabasePath { get; }
+    public string EvidenceFolder { get; }
+
+    // Cases
+
+    /// <inheritdoc/>
+    public event Action<CaseFeedEvent>? StateChanged
+    {
+        add => _records.StateChanged += value;
+        remove => _records.StateChanged -= value;
+    }
+
+    /// <inheritdoc/>
+    public Task<Case> OpenAsync(Case c, CancellationToken ct = default) => _records.OpenAsync(c, ct);
+
+    /// <inheritdoc/>
+    public Task UpdateSightingAsync(string caseId, DateTimeOffset lastSeen, float confidence, byte[]? betterEvidence,
+        CancellationToken ct = default) => _records.UpdateSightingAsync(caseId, lastSeen, confidence, betterEvidence, ct);
+
+    /// <inheritdoc/>
+    public Task UpdateSightingAsync(string caseId, DateTimeOffset lastSeen, float confidence, byte[]? betterEvidence,
+        byte[]? betterCrop, CancellationToken ct = default) =>
+        _records.UpdateSightingAsync(caseId, lastSeen, confidence, betterEvidence, betterCrop, ct);
+
+    /// <inheritdoc/>
+    public Task<bool> CloseGoneAsync(string caseId, DateTimeOffset at, string note, CancellationToken ct = default) =>
+        _records.CloseGoneAsync(caseId, at, note, ct);
+
+    /// <inheritdoc/>
+    public Task<Case> TransitionAsync(string caseId, CaseState to, DateTimeOffset at, string? note = null, CancellationToken ct = default) =>
+        _records.TransitionAsync(caseId, to, at, note, ct);
+
+    /// <inheritdoc/>
+    public Task<Case?> GetAsync(string id, CancellationToken ct = default) => _records.GetAsync(id, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<Case>> OpenSinceAsync(DateTimeOffset lastSeenAfter, CancellationToken ct = default) =>
+        _records.OpenSinceAsync(lastSeenAfter, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<Case>> CasesSinceAsync(DateTimeOffset lastSeenAfter, bool includeFinal, CancellationToken ct = default) =>
+        _records.CasesSinceAsync(lastSeenAfter, includeFinal, ct);
+
+    // Feed and cursors
+
+    /// <inheritdoc/>
+    public long LastSequence => _feed.LastSequence;
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<CaseFeedEvent> EventsAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
+        _feed.EventsAsync(afterSequence, includeEvidence, ct);
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<Case> FeedAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
+        _feed.FeedAsync(afterSequence, includeEvidence, ct);
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<Case> FeedAsync(long afterSequence, CancellationToken ct = default) => _feed.FeedAsync(afterSequence, ct);
+
+    /// <inheritdoc/>
+    public Task<long> AckAsync(string consumer, long sequence, CancellationToken ct = default) => _feed.AckAsync(consumer, sequence, ct);
+
+    /// <inheritdoc/>
+    public Task<long> CursorAsync(string consumer, CancellationToken ct = default) => _feed.CursorAsync(consumer, ct);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<(string Consumer, long Acked, DateTimeOffset AckedAt)> Consumers() => _feed.Consumers();
+
+    // Evidence
+
+    /// <inheritdoc/>
+    public Task<byte[]?> GetEvidenceAsync(string id, CancellationToken ct = default) => _evidence.GetEvidenceAsync(id, ct);
+
+    /// <inheritdoc/>
+    public Task<byte[]?> GetEvidenceAsync(string id, EvidenceView view, CancellationToken ct = default) =>
+        _evidence.GetEvidenceAsync(id, view, ct);
+
+    /// <inheritdoc/>
+    public Task<EvidencePruning> PruneEvidenceAsync(DateTimeOffset closedBefore, long maxBytes, CancellationToken ct = default) =>
+        _evidence.PruneEvidenceAsync(closedBefore, maxBytes, ct);
+
+    public void Dispose()
+    {
+        if (!_db.TryClose()) return;
+        _feed.Close(); // followers end with ObjectDisposedException
+        _db.ReleaseFile();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,77 @@
+using Microsoft.Data.Sqlite;
+
+namespace CitySight.Cases.Sqlite;
+
+/// <summary>
+/// The one SQLite file every part of the store shares: its pooled connections, each set to synchronous=FULL, and the
+/// in-process write lock that serialises writers (WAL lets readers run beside the writer on their own connections).
+/// </summary>
+internal sealed class SqliteDatabase
+{
+    private readonly string _connectionString;
+    private int _disposed;
+
+    /// <summary>Opens (or creates) the file in WAL mode, at the newest schema.</summary>
+    public SqliteDatabase(string path)
+    {
+        Path = path;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            // Microsoft.Data.Sqlite retries SQLITE_BUSY up to this many seconds (e.g. during a WAL checkpoint).
+            DefaultTimeout = 30,
+        }.ToString();
+
+        using var conn = Connect();
+        Execute(conn, "PRAGMA journal_mode=WAL;");
+        SqliteSchema.CreateOrMigrate(conn);
+    }
+
+    public string Path { get; }
+
+    /// <summary>Held by every write: one writer at a time, and a check made under it sees every commit before it.</summary>
+    public SemaphoreSlim WriteLock { get; } = new(1, 1);
+
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    public void ThrowIfDisposed()
+    {
+        if (IsDisposed) throw new ObjectDisposedException(nameof(SqliteCaseStore));
+    }
+
+    public SqliteConnection Connect()
+    {
+        ThrowIfDisposed();
+        var conn = new SqliteConnection(_connectionString);
+        conn.Open();
+        // Per connection, so set on every (possibly pooled) open. FULL: a commit survives power loss, not just a crash.
+        Execute(conn, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        return conn;
+    }
+
+    public static void Execute(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    public static T Scalar<T>(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return (T)Convert.ChangeType(cmd.ExecuteScalar()!, typeof(T));
+    }
+
+    /// <summary>From now on no connection is opened; false when it was closed already.</summary>
+    public bool TryClose() => Interlocked.Exchange(ref _disposed, 1) == 0;
+
+    /// <summary>Closes the pooled handles so the file is released (tests reopen it; an operator may copy it).</summary>
+    public void ReleaseFile()
+    {
+        using var conn = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(conn);
+    }
+}
