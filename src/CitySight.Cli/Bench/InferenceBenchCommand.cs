@@ -3,19 +3,16 @@ using System.Globalization;
 using CitySight.Configuration;
 using CitySight.Domain;
 using CitySight.Inference;
-using Spectre.Console;
+using CitySight.Bench;
 
 namespace CitySight.Cli.Bench;
 
 /// <summary>
 /// `citysight bench`: frames/s of the real detect stage against bare session.Run, per batch size, on the chosen provider.
-/// Table on stdout, progress on stderr, optional JSON and PNG.
+/// Parses and checks the arguments; <see cref="InferenceBenchRunner"/> measures and reports.
 /// </summary>
 internal static class InferenceBenchCommand
 {
-    /// <summary>The goal the issue sets: pipeline frames/s at least this share of bare session.Run.</summary>
-    public const double RatioGoal = 0.9;
-
     public static Command Create()
     {
         var source = new Option<string>("--source")
@@ -98,137 +95,23 @@ internal static class InferenceBenchCommand
 
         var cfg = ConfigPaths.LoadOrReport(ConfigPaths.Resolve(a.Config));
         if (cfg is null) return 2;
-        var manifest = ModelManifest.Load(cfg.Models.Manifest);
-        var run = a.Model is { } named
-            ? cfg.Models.Run.FirstOrDefault(r => r.Model == named) ?? new DetectorSettings { Model = named }
-            : cfg.Models.Run[0];
-        if (!manifest.Models.Any(m => m.Name == run.Model))
-            throw new BenchException($"unknown model '{run.Model}': {manifest.Path} declares {string.Join(", ", manifest.Models.Select(m => m.Name))}");
-        var spec = manifest.Get(run.Model);
-        var modelPath = ModelLocator.Locate(spec, cfg.Models.SearchPaths);
-        var options = CitySight.Service.CitySightHost.OptionsOf(run) with
+        return await InferenceBenchRunner.RunAsync(new InferenceBenchRequest
         {
-            Provider = provider ?? run.Provider,
-            DeviceId = a.Device ?? run.DeviceId,
-            Threads = a.Threads ?? run.Threads,
-            Instances = a.Instances,
-        };
-
-        using var benchSource = await BenchSource.OpenAsync(a.Source, batches.Max(), cfg.Ingest.MaxFrameWidth, cfg.Ingest.MaxFrameHeight, ct);
-        var settings = new BenchSettings
-        {
-            Spec = spec,
-            ModelPath = modelPath,
-            Source = benchSource,
+            Source = a.Source,
             Streams = a.Streams,
-            Options = options,
+            Batches = batches,
+            Provider = provider,
+            Device = a.Device,
+            Model = a.Model,
+            Threads = a.Threads,
+            Instances = a.Instances,
             MaxWait = maxWait,
             Frames = a.Frames,
             Rounds = a.Rounds,
-            MaxFrameWidth = cfg.Ingest.MaxFrameWidth,
-            MaxFrameHeight = cfg.Ingest.MaxFrameHeight,
-        };
-
-        var err = MakeConsole(System.Console.Error, System.Console.IsErrorRedirected);
-        err.MarkupLine($"[grey]bench: {Markup.Escape(spec.Name)} on {Markup.Escape(benchSource.Display)} ({benchSource.Kind.ToString().ToLowerInvariant()}), " +
-                       $"{a.Streams} stream(s), batch {string.Join(",", batches)}, {a.Frames} frames each[/]");
-        var runs = new List<BenchRun>();
-        await err.Progress()
-            .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                new ElapsedTimeColumn(), new SpinnerColumn())
-            .StartAsync(async ctx =>
-            {
-                var display = new SpectreProgress(ctx, batches);
-                foreach (var b in batches)
-                {
-                    var r = await InferenceBench.MeasureAsync(settings, b, display, ct);
-                    display.Finished(r);
-                    runs.Add(r);
-                }
-            });
-
-        var provided = runs[0].Provider;
-        var device = Device(provided, options.DeviceId);
-        var cores = Environment.ProcessorCount;
-        if (provided.FellBack)
-            System.Console.Error.WriteLine($"warning: provider {BenchReport.ConfigName(provided.Requested)} was asked for, but {provided.FallbackReason}");
-
-        var outConsole = MakeConsole(System.Console.Out, System.Console.IsOutputRedirected);
-        outConsole.Write(Table(runs, spec.Name, device, benchSource, a.Streams, options.Threads, cores));
-        var best = runs.MaxBy(r => r.PipelineFps)!;
-        outConsole.MarkupLine($"best: batch {best.Batch} ({best.Sessions} session(s)): {best.PipelineFps:F1} frames/s, bare {best.BareFps:F1}, " +
-                              $"ratio {Ratio(best)} (goal ≥ {RatioGoal:F1})");
-
-        var records = runs.Select(r => BenchReport.Record(r, device, spec.Name, benchSource, a.Streams, options.Threads)).ToList();
-        if (a.Json is { } jsonPath)
-        {
-            Write(jsonPath, () => BenchReport.WriteJson(jsonPath, records));
-            System.Console.Error.WriteLine($"bench: JSON written to {jsonPath}");
-        }
-        if (a.Chart is { } chartPath)
-        {
-            Write(chartPath, () => BenchReport.WriteChart(chartPath, runs, spec.Name, device,
-                Path.GetFileName(benchSource.Display.TrimEnd('/')), a.Streams));
-            System.Console.Error.WriteLine($"bench: chart written to {chartPath}");
-        }
-        return 0;
+            Json = a.Json,
+            Chart = a.Chart,
+        }, cfg, ct);
     }
-
-    private static void Write(string path, Action write)
-    {
-        try
-        {
-            write();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new BenchException($"cannot write {path}: {ex.Message}");
-        }
-    }
-
-    private static IAnsiConsole MakeConsole(TextWriter writer, bool redirected) => BenchConsole.Create(writer, redirected, 200);
-
-    private static Table Table(IReadOnlyList<BenchRun> runs, string model, string device, BenchSource source, int streams, int threads, int cores)
-    {
-        var p = runs[0].Provider;
-        var table = new Table { Border = TableBorder.Rounded };
-        table.Title = new TableTitle(Markup.Escape($"{model} · {device} · {p.OrtName}") +
-            (p.FellBack ? $" [yellow]({Markup.Escape(BenchReport.ConfigName(p.Requested))} requested, fell back)[/]" : ""));
-        // Two-line headers keep the table within a 100-column terminal.
-        foreach (var header in new[] { "batch", "sessions", "frames/s", "bare\nframes/s", "ratio", "p50\nms", "p95\nms", "p99\nms", "mean\nfill", "CPU\n%" })
-            table.AddColumn(new TableColumn(header).RightAligned());
-        foreach (var r in runs)
-        {
-            var ratio = Ratio(r);
-            table.AddRow(
-                r.Batch.ToString(CultureInfo.InvariantCulture),
-                r.DynamicBatch || r.Batch == 1 ? r.Sessions.ToString(CultureInfo.InvariantCulture) : $"{r.Sessions}×1",
-                r.PipelineFps.ToString("F1", CultureInfo.InvariantCulture),
-                r.BareFps.ToString("F1", CultureInfo.InvariantCulture),
-                r.Ratio >= RatioGoal ? $"[green]{ratio}[/]" : $"[yellow]{ratio}[/]",
-                r.Percentile(0.50).ToString("F1", CultureInfo.InvariantCulture),
-                r.Percentile(0.95).ToString("F1", CultureInfo.InvariantCulture),
-                r.Percentile(0.99).ToString("F1", CultureInfo.InvariantCulture),
-                double.IsNaN(r.MeanBatchFill) ? "-" : r.MeanBatchFill.ToString("F2", CultureInfo.InvariantCulture),
-                r.CpuPercent.ToString("F0", CultureInfo.InvariantCulture));
-        }
-        var caption = $"source {source.Display} ({source.Kind.ToString().ToLowerInvariant()}), {streams} stream(s), " +
-                      $"threads {(threads == 0 ? "auto" : threads.ToString(CultureInfo.InvariantCulture))}, {runs[0].Frames} frames per row, " +
-                      $"pipeline and bare alternating in {runs[0].Rounds} round(s); " +
-                      $"latency = hand-over to detections back; CPU % of one core ({cores} cores = {cores * 100} %), this process + its ffmpeg decoders";
-        if (runs.Any(r => !r.DynamicBatch && r.Batch > 1))
-            caption += $"; N×1: {model} has a fixed batch of 1, so batch B runs as B sessions of 1 frame in parallel";
-        var lines = Markup.Escape(caption);
-        if (p.FellBack)
-            lines += $"\n[yellow]provider {Markup.Escape(BenchReport.ConfigName(p.Requested))} requested, running {Markup.Escape(p.OrtName)}: " +
-                     $"{Markup.Escape(p.FallbackReason!)}[/]";
-        table.Caption = new TableTitle(lines);
-        return table;
-    }
-
-    private static string Ratio(BenchRun r) => double.IsNaN(r.Ratio) ? "-" : r.Ratio.ToString("F2", CultureInfo.InvariantCulture);
 
     private static List<int> ParseBatches(string text)
     {
@@ -252,88 +135,4 @@ internal static class InferenceBenchCommand
         _ => throw new BenchException($"--provider {text}: expected cpu, cuda, tensorrt or openvino"),
     };
 
-    /// <summary>"CPU: model name, N cores" on the CPU; else the provider and its device (with the GPU's name when nvidia-smi tells it).</summary>
-    public static string Device(ProviderChoice p, int deviceId) => p.Running switch
-    {
-        ExecutionProvider.Cpu => $"CPU: {CpuModel()}, {Environment.ProcessorCount} cores",
-        ExecutionProvider.OpenVino when deviceId == 0 => $"OpenVINO CPU: {CpuModel()}, {Environment.ProcessorCount} cores",
-        ExecutionProvider.OpenVino => $"OpenVINO GPU.{deviceId - 1}",
-        _ => $"{p.OrtName} device {deviceId}" + (NvidiaName(deviceId) is { } name ? $": {name}" : ""),
-    };
-
-    private static string CpuModel()
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/cpuinfo"))
-                if (line.StartsWith("model name", StringComparison.Ordinal) && line.IndexOf(':') is var c and > 0)
-                    return line[(c + 1)..].Trim();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
-    }
-
-    private static string? NvidiaName(int deviceId)
-    {
-        try
-        {
-            var psi = new System.Diagnostics.ProcessStartInfo("nvidia-smi") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { "--query-gpu=name", "--format=csv,noheader", "-i", deviceId.ToString(CultureInfo.InvariantCulture) })
-                psi.ArgumentList.Add(arg);
-            using var p = System.Diagnostics.Process.Start(psi)!;
-            var name = p.StandardOutput.ReadToEnd().Trim();
-            if (!p.WaitForExit(5000)) p.Kill();
-            return p.ExitCode == 0 && name.Length > 0 ? name : null;
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Two bars per batch size: the pipeline's frames, then the bare run's share of its time.</summary>
-    private sealed class SpectreProgress : IBenchProgress
-    {
-        private readonly Dictionary<int, (ProgressTask Pipeline, ProgressTask Bare)> _tasks = [];
-
-        public SpectreProgress(ProgressContext ctx, IReadOnlyList<int> batches)
-        {
-            foreach (var b in batches)
-                _tasks[b] = (ctx.AddTask($"batch {b}: pipeline", autoStart: false, maxValue: 1),
-                             ctx.AddTask($"batch {b}: bare session.Run", autoStart: false, maxValue: 1));
-        }
-
-        public void Phase(int batch, string what)
-        {
-            var (pipeline, bare) = _tasks[batch];
-            if (what.StartsWith("bare", StringComparison.Ordinal))
-            {
-                bare.Description = Markup.Escape($"batch {batch}: {what}");
-                bare.StartTask();
-                return;
-            }
-            pipeline.Description = Markup.Escape($"batch {batch}: pipeline, {what}");
-            pipeline.StartTask();
-        }
-
-        public void Pipeline(int batch, long done, long total)
-        {
-            var t = _tasks[batch].Pipeline;
-            t.MaxValue = total;
-            t.Value = done;
-        }
-
-        public void Bare(int batch, double fraction) => _tasks[batch].Bare.Value = Math.Clamp(fraction, 0, 1);
-
-        public void Finished(BenchRun r)
-        {
-            var (pipeline, bare) = _tasks[r.Batch];
-            pipeline.Description = Markup.Escape($"batch {r.Batch}: pipeline {r.PipelineFps:F1} frames/s");
-            pipeline.Value = pipeline.MaxValue;
-            pipeline.StopTask();
-            bare.Description = Markup.Escape($"batch {r.Batch}: bare {r.BareFps:F1} frames/s (ratio {Ratio(r)})");
-            bare.Value = bare.MaxValue;
-            bare.StopTask();
-        }
-    }
 }

@@ -1,9 +1,13 @@
 using System.CommandLine;
-using System.Text.Json;
+using System.Globalization;
+using CitySight.Bench;
 
 namespace CitySight.Cli.Bench;
 
-/// <summary>`citysight bench-ingest continuous|patrol`: the ingest benchmarks whose figures the README quotes.</summary>
+/// <summary>
+/// `citysight bench-ingest continuous|patrol`: the ingest benchmarks whose figures the README quotes. Parses the arguments;
+/// <see cref="IngestBenchRunner"/> runs and reports.
+/// </summary>
 internal static class IngestBenchCommand
 {
     public static Command Create()
@@ -30,20 +34,13 @@ internal static class IngestBenchCommand
         { cameras, duration, gop, clip, json, maxWidth };
         cmd.SetAction(async (parse, ct) =>
         {
-            var (source, cache) = await PrepareAsync(parse.GetValue(clip), (int)Math.Round(parse.GetValue(gop) * 30), ct);
-            var results = new List<IngestBench.ContinuousResult>();
-            foreach (var n in parse.GetValue(cameras)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse))
+            if (CameraCounts(parse.GetValue(cameras)!) is not { } counts)
             {
-                var r = await IngestBench.ContinuousAsync(source, n, TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(parse.GetValue(gop)),
-                    parse.GetValue(maxWidth), cache, m => Console.Error.WriteLine($"bench: {m}"), ct);
-                results.Add(r);
-                Console.Error.WriteLine($"bench: {n} camera(s): CitySight {r.CitysightCpuPercent:F1} % CPU vs bare ffmpeg {r.BaselineCpuPercent:F1} % (x{r.Ratio:F2}), max frame age {r.MaxFrameAgeS:F1} s");
+                Console.Error.WriteLine($"bench-ingest: --cameras {parse.GetValue(cameras)}: expected camera counts of 1 or more, comma-separated (e.g. 4,8,16)");
+                return 2;
             }
-            Console.WriteLine("cameras | CitySight CPU % (per cam) | bare ffmpeg CPU % (per cam) | ratio | simulator CPU % | max frame age s (limit) | sustained | frames/s | dropped | RSS MiB/cam (bare)");
-            foreach (var r in results)
-                Console.WriteLine($"{r.Cameras,7} | {r.CitysightCpuPercent,8:F1} ({r.CitysightCpuPerCameraPercent:F2}) | {r.BaselineCpuPercent,8:F1} ({r.BaselineCpuPerCameraPercent:F2}) | {r.Ratio:F2} | {r.SimulatorCpuPercent,6:F1} | {r.MaxFrameAgeS:F1} ({r.AgeLimitS:F0}) | {(r.Sustained ? "yes" : "no")} | {r.FramesPerSecond:F1} | {r.Dropped} | {r.CitysightRssMiBPerCamera:F1} ({r.BaselineRssMiBPerCamera:F1})");
-            await WriteJson(parse.GetValue(json), results, ct);
-            return 0;
+            return await IngestBenchRunner.ContinuousAsync(counts, TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(parse.GetValue(gop)),
+                parse.GetValue(maxWidth), parse.GetValue(clip), parse.GetValue(json), ct);
         });
         return cmd;
     }
@@ -59,41 +56,21 @@ internal static class IngestBenchCommand
         var maxWidth = MaxWidthOption();
         var cmd = new Command("patrol", "A patrol (轮巡) of many simulated 1080p cameras: cycle time, worst gap between two visits of one camera, CPU.")
         { cameras, concurrency, interval, duration, clip, json, maxWidth };
-        cmd.SetAction(async (parse, ct) =>
-        {
-            var (source, cache) = await PrepareAsync(parse.GetValue(clip), 60, ct);
-            var r = await IngestBench.PatrolAsync(source, parse.GetValue(cameras), parse.GetValue(concurrency), TimeSpan.FromSeconds(parse.GetValue(interval)),
-                TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(maxWidth), cache, m => Console.Error.WriteLine($"bench: {m}"), ct);
-            Console.WriteLine("cameras | concurrency | interval s | run s | visits | failures | visits/s | cycle s | worst gap s | median gap s | CitySight CPU % | simulator CPU % | visit p50/p95 ms");
-            Console.WriteLine($"{r.Cameras} | {r.Concurrency} | {r.IntervalS:F0} | {r.DurationS:F0} | {r.Visits} | {r.Failures} | {r.VisitsPerSecond:F2} | {r.CycleTimeS:F0} | {r.WorstGapS:F0} | {r.MedianGapS:F0} | {r.CitysightCpuPercent:F1} | {r.SimulatorCpuPercent:F1} | {r.VisitP50Ms:F0}/{r.VisitP95Ms:F0}");
-            await WriteJson(parse.GetValue(json), r, ct);
-            return 0;
-        });
+        cmd.SetAction((parse, ct) => IngestBenchRunner.PatrolAsync(parse.GetValue(cameras), parse.GetValue(concurrency),
+            TimeSpan.FromSeconds(parse.GetValue(interval)), TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(maxWidth),
+            parse.GetValue(clip), parse.GetValue(json), ct));
         return cmd;
     }
 
-    private static async Task<(string Source, string Cache)> PrepareAsync(string? clip, int gopFrames, CancellationToken ct)
+    /// <summary>"4,8,16" as counts; null when any is not a whole number of 1 or more, or there is none.</summary>
+    internal static List<int>? CameraCounts(string text)
     {
-        clip ??= FindClip();
-        var cache = Path.GetFullPath(Path.Combine("data", "bench-cache"));
-        Console.Error.WriteLine($"bench: preparing the 1080p source from {Path.GetFileName(clip)} (cached in {cache})");
-        return (await IngestBench.Source1080pAsync(clip, cache, gopFrames, ct), cache);
-    }
-
-    private static string FindClip()
-    {
-        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
+        var list = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var c = Path.Combine(d.FullName, "shared", "assets", "media", "highway-traffic-640x360.mp4");
-            if (File.Exists(c)) return c;
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1) return null;
+            list.Add(n);
         }
-        throw new FileNotFoundException("no ../shared/assets/media/highway-traffic-640x360.mp4 found; pass --clip FILE");
-    }
-
-    private static async Task WriteJson<T>(string? path, T value, CancellationToken ct)
-    {
-        if (path is null) return;
-        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(value, IngestBench.Json), ct);
-        Console.Error.WriteLine($"bench: results written to {path}");
+        return list.Count > 0 ? list : null;
     }
 }

@@ -1,6 +1,6 @@
 using CitySight.Domain;
 
-namespace CitySight.Cli.Eval;
+namespace CitySight.Eval;
 
 /// <summary>Precision = matched cases / cases; recall = matched events / events; a second case on a matched event is a duplicate.</summary>
 public sealed record Score(int Cases, int Events, int MatchedCases, int MatchedEvents, int Duplicates, int UnmatchedCases)
@@ -71,9 +71,7 @@ public sealed record Score(int Cases, int Events, int MatchedCases, int MatchedE
                 matched++;
                 if (isDup) dup++;
             }
-            scored.Add(new ScoredCase(c.Id, c.CaseType, c.CameraId, Math.Round(raised.TotalSeconds, 3),
-                Math.Round((c.FirstSeen - anchors.GetValueOrDefault(c.CameraId)).TotalSeconds, 3),
-                [c.Box.X1, c.Box.Y1, c.Box.X2, c.Box.Y2], boxes[i].Select(v => Math.Round(v, 4)).ToArray(), c.Confidence, c.ClassName, hit, isDup));
+            scored.Add(EvalCaseJson.Of(c, raised, anchors.GetValueOrDefault(c.CameraId), boxes[i], hit, isDup));
         }
         // Each event lists its paired case first, then its duplicates in the order they were raised.
         foreach (var (e, i) in caseOf) matchedBy[e].Add(timed[i].Case.Id);

@@ -2,15 +2,17 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace CitySight.Cli.Eval;
+namespace CitySight.Eval;
 
-internal static class Report
+/// <summary>What eval prints per scenario and in total, and the options its JSON is written with.</summary>
+public static class Report
 {
     public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new EvalCaseJson.Converter() },
     };
 
     private static string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using CitySight.Tests;
 
-namespace CitySight.EndToEnd.Tests;
+namespace CitySight.Cli.Tests;
 
 /// <summary>The citysight command as a user runs it: a real process, its exit code, stdout and stderr.</summary>
 public class CliTests

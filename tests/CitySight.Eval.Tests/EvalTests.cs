@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using CitySight.Cli.Eval;
+using CitySight.Eval;
 using CitySight.Configuration;
 using CitySight.Tests;
 
-namespace CitySight.EndToEnd.Tests;
+namespace CitySight.Eval.Tests;
 
 /// <summary>
 /// The scenario suite as CI runs it: scenarios/make-media.sh builds the videos, <c>citysight eval scenarios</c> plays

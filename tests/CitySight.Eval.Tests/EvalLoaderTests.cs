@@ -1,8 +1,8 @@
-using CitySight.Cli.Eval;
+using CitySight.Eval;
 using CitySight.Configuration;
 using CitySight.Tests;
 
-namespace CitySight.EndToEnd.Tests;
+namespace CitySight.Eval.Tests;
 
 /// <summary>
 /// A broken scenario.yaml: <see cref="ScenarioLoader.Load"/> names the file, line, column and field of each mistake,

@@ -4,7 +4,7 @@ using CitySight.Domain;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace CitySight.Cli.Eval;
+namespace CitySight.Eval;
 
 /// <summary>One event of the ground truth.</summary>
 public sealed record ExpectedEvent(int Index, int Line, string Type, IReadOnlyList<string> Cameras, double X, double Y, TimeSpan From, TimeSpan Until)
@@ -207,6 +207,18 @@ public static class ScenarioLoader
             return new(null, errors);
         }
         return new(new Scenario(name, folder, config, expected, tempDir), errors);
+    }
+
+    /// <summary>The folder itself when it is a scenario, else its sub-folders that are, by name; null when none.</summary>
+    public static List<string>? Folders(string root)
+    {
+        if (!Directory.Exists(root)) return null;
+        if (File.Exists(Path.Combine(root, FileName))) return [root];
+        var subs = Directory.EnumerateDirectories(root)
+            .Where(d => File.Exists(Path.Combine(d, FileName)))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return subs.Count > 0 ? subs : null;
     }
 
     private static string? FindVideo(string folder, string? mediaDir, string raw)

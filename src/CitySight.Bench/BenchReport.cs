@@ -5,7 +5,7 @@ using CitySight.Inference;
 using ScottPlot;
 using SkiaSharp;
 
-namespace CitySight.Cli.Bench;
+namespace CitySight.Bench;
 
 /// <summary>Latency percentiles of one run, ms, from hand-over to the detectors until the frame's detections are back.</summary>
 internal sealed record LatencyMs(double P50, double P95, double P99, double Mean, double Max);

@@ -1,6 +1,6 @@
 using Spectre.Console;
 
-namespace CitySight.Cli.Bench;
+namespace CitySight.Bench;
 
 internal static class BenchConsole
 {

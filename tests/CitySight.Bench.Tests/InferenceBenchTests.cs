@@ -3,7 +3,7 @@ using System.Text.Json;
 using CitySight.Tests;
 using OpenCvSharp;
 
-namespace CitySight.EndToEnd.Tests;
+namespace CitySight.Bench.Tests;
 
 /// <summary>
 /// `citysight bench` as a user runs it (a real process, stdout/stderr redirected as in CI): the real pipeline against

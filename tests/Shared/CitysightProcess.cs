@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using CitySight.Tests;
 
-namespace CitySight.EndToEnd.Tests;
+namespace CitySight.Tests;
 
 /// <summary>The citysight command as a user runs it: a real process with stdout and stderr redirected, as in CI.</summary>
 internal static class CitysightProcess

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace CitySight.Cli.Bench;
+namespace CitySight.Bench;
 
 /// <summary>CPU time and resident memory of processes as the kernel accounts them (/proc), for benchmarks on Linux.</summary>
 internal static class ProcessUsage

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace CitySight.Cli.Eval;
+namespace CitySight.Eval;
 
 /// <summary>A case as scored: where and when (video time) it was raised, and which event it matched.</summary>
 public sealed record ScoredCase(string Id, string Type, string Camera, double RaisedAtS, double FirstSeenS, double[] Box, double[] BoxNormalised,

@@ -9,7 +9,7 @@ using CitySight.Service;
 using CitySight.Service.Patrol;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace CitySight.Cli.Bench;
+namespace CitySight.Bench;
 
 /// <summary>
 /// Ingest benchmarks against the project's RTSP simulator (a separate process, measured separately):

@@ -1,9 +1,9 @@
-using CitySight.Cli.Eval;
+using CitySight.Eval;
 using CitySight.Configuration;
 using CitySight.Domain;
 using CitySight.Tests;
 
-namespace CitySight.EndToEnd.Tests;
+namespace CitySight.Eval.Tests;
 
 /// <summary>
 /// <see cref="Score.Match"/> on hand-made cases: which case matches which expected event (type, camera, box within

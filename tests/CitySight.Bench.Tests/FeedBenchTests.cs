@@ -1,7 +1,7 @@
 using System.Text.Json;
 using CitySight.Tests;
 
-namespace CitySight.EndToEnd.Tests;
+namespace CitySight.Bench.Tests;
 
 /// <summary>
 /// `citysight bench-feed` as a user runs it (a real process, stdout/stderr redirected as in CI), kept small: a few hundred

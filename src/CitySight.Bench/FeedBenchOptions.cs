@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Serialization;
+using CitySight.Cases;
+using CitySight.Delivery;
+using CitySight.Delivery.V1;
+using CitySight.Domain;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using DomainCase = CitySight.Domain.Case;
+
+namespace CitySight.Bench;
+
+/// <summary>What `citysight bench-feed` measures with.</summary>
+public sealed record FeedBenchOptions
+{
+    public int Cases { get; init; } = 10_000;
+    public int Consumers { get; init; } = 4;
+    public int AckEvery { get; init; } = 100;
+    public bool IncludeEvidence { get; init; }
+    /// <summary>Cases committed per second; 0 = as fast as the store takes them.</summary>
+    public double Rate { get; init; }
+    public int EvidenceBytes { get; init; } = 20 * 1024;
+    public bool SlowConsumer { get; init; }
+    public TimeSpan SlowDelay { get; init; } = TimeSpan.FromMilliseconds(20);
+    /// <summary>How long to wait, once the last case is committed, for every consumer to have every case.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>Where the stores go (one subfolder per phase); null = a fresh folder under the system temp folder.</summary>
+    public string? DataFolder { get; init; }
+    public bool Keep { get; init; }
+    public bool Replay { get; init; } = true;
+    /// <summary>Write every receipt (case id and sequence, per consumer) and every commit into the JSON.</summary>
+    public bool Receipts { get; init; }
+    /// <summary>
+    /// The live phases (commit only, in-process, gRPC, gRPC + slow) run this many times, in alternating order (forward, then
+    /// reversed, ...), so that load from other processes hits every phase alike instead of whichever ran when the machine was busy.
+    /// </summary>
+    public int Rounds { get; init; } = 3;
+}
