@@ -2,11 +2,11 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using CitySight.CameraSimulator;
-using CitySight.Configuration;
 using CitySight.Domain;
+using CitySight.Inference;
 using CitySight.Ingest;
+using CitySight.Ingest.Patrol;
 using CitySight.Service;
-using CitySight.Service.Patrol;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CitySight.Bench;
@@ -168,14 +168,14 @@ internal static class IngestBench
             StartTimeout = TimeSpan.FromMinutes(2),
         }, ct);
         var simPid = sim.ProcessId ?? 0;
-        var settings = new IngestSettings { PatrolConcurrency = concurrency, MaxFrameWidth = maxWidth };
+        var settings = new IngestOptions { PatrolConcurrency = concurrency, MaxFrameWidth = maxWidth };
         var channels = new PipelineChannels();
         var list = Enumerable.Range(0, cameras).Select(i => new Camera
         {
             Id = $"cam{i:D4}", Name = "bench", GroupId = "bench-patrol", Url = sim.UrlFor($"cam{i:D4}"), SampleInterval = interval, Mode = IngestMode.Patrol,
         }).ToList();
         var visitor = new TimedVisitor(new SnapshotVisitor(settings));
-        var worker = new PatrolWorker(list, visitor, channels, settings, TimeProvider.System, NullLogger<PatrolWorker>.Instance);
+        var worker = new PatrolWorker(list, visitor, channels.Producers, settings, TimeProvider.System, NullLogger<PatrolWorker>.Instance);
         var consumer = Task.Run(async () => { await foreach (var f in channels.Frames.ReadAllAsync(CancellationToken.None)) f.Dispose(); }, CancellationToken.None);
 
         var ffmpegs = new CpuMeter(() => ProcessUsage.Children(ProcessUsage.Self, "ffmpeg"));

@@ -6,8 +6,9 @@ using CitySight.Delivery.Mqtt;
 using CitySight.Delivery.Push;
 using CitySight.Domain;
 using CitySight.Inference;
+using CitySight.Ingest;
+using CitySight.Ingest.Patrol;
 using CitySight.Service.Admin;
-using CitySight.Service.Patrol;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -56,6 +57,8 @@ public static class CitySightHost
 
         var s = builder.Services;
         s.AddSingleton(config);
+        var ingestOptions = IngestOptionsOf(config.Ingest);
+        s.AddSingleton(ingestOptions);
         s.AddSingleton(new PipelineChannels());
         s.AddSingleton<IReadOnlyList<BatchingDetector>>(sp =>
         {
@@ -84,13 +87,15 @@ public static class CitySightHost
         s.AddSingleton(_ => new CaseStore(config.Service.DataDir));
         s.AddCitySightDelivery(GrpcSecurity.AuthOptions(config.Delivery.Grpc));
         s.AddSingleton(TimeProvider.System);
-        s.AddSingleton<IngestWorker>();
+        s.AddSingleton(sp => new IngestWorker(config.Cameras, ingestOptions, sp.GetRequiredService<PipelineChannels>().Producers,
+            sp.GetRequiredService<ILoggerFactory>()));
         s.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
-        s.TryAddSingleton<ICameraVisitor>(_ => new SnapshotVisitor(config.Ingest));
-        s.AddSingleton(sp => new PatrolWorker(IngestWorker.Patrolled(config), sp.GetRequiredService<ICameraVisitor>(),
-            sp.GetRequiredService<PipelineChannels>(), config.Ingest, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PatrolWorker>>()));
+        s.TryAddSingleton<ICameraVisitor>(_ => new SnapshotVisitor(ingestOptions));
+        s.AddSingleton(sp => new PatrolWorker(IngestWorker.Patrolled(config.Cameras, ingestOptions), sp.GetRequiredService<ICameraVisitor>(),
+            sp.GetRequiredService<PipelineChannels>().Producers, ingestOptions, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PatrolWorker>>()));
         s.AddHostedService(sp => sp.GetRequiredService<PatrolWorker>());
-        s.AddHostedService<DetectionWorker>();
+        s.AddHostedService(sp => new DetectionWorker(sp.GetRequiredService<DetectionStage>(), sp.GetRequiredService<PipelineChannels>().Frames,
+            sp.GetRequiredService<PipelineChannels>().Detected.Writer));
         s.AddSingleton<CaseWorker>();
         s.AddHostedService(sp => sp.GetRequiredService<CaseWorker>());
         // Admin API (cameras' states, enable/disable, reload), gRPC health checking and reflection, on the gRPC port.
@@ -207,6 +212,16 @@ public static class CitySightHost
 
     private static MqttCameraStatus CameraStatusOf(CitySight.Ingest.CameraStatus st) =>
         new(st.CameraId, st.State.ToString().ToLowerInvariant(), st.Reason, st.Since);
+
+    /// <summary>ingest as the ingest stage takes it (the one place the settings become its options).</summary>
+    public static IngestOptions IngestOptionsOf(IngestSettings ingest) => new()
+    {
+        MaxStreams = ingest.MaxStreams,
+        PatrolConcurrency = ingest.PatrolConcurrency,
+        SnapshotTimeout = ingest.SnapshotTimeout,
+        MaxFrameWidth = ingest.MaxFrameWidth,
+        MaxFrameHeight = ingest.MaxFrameHeight,
+    };
 
     public static DetectorOptions OptionsOf(DetectorSettings run) => new()
     {

@@ -190,7 +190,7 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.True((await Camera(n1)).FramesDecoded > 0);
     }
 
-    private CitySight.Service.Patrol.PatrolWorker Patrol => _app!.Services.GetRequiredService<CitySight.Service.Patrol.PatrolWorker>();
+    private CitySight.Ingest.Patrol.PatrolWorker Patrol => _app!.Services.GetRequiredService<CitySight.Ingest.Patrol.PatrolWorker>();
 
     private DateTimeOffset? LastVisit(string id) => Patrol.Status().SingleOrDefault(s => s.CameraId == id)?.LastVisit;
 
@@ -247,7 +247,7 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Contains("mode", moved.Fields);
         Assert.Empty(reply.NeedsRestart);
 
-        Assert.DoesNotContain(_app!.Services.GetRequiredService<IngestWorker>().Sources, s => s.Camera.Id == n1);
+        Assert.DoesNotContain(_app!.Services.GetRequiredService<CitySight.Ingest.IngestWorker>().Sources, s => s.Camera.Id == n1);
         Assert.Equal(StatusCode.NotFound, await StatusOf(() => Admin.GetCameraAsync(new GetCameraRequest { CameraId = p2 }).ResponseAsync));
         Assert.DoesNotContain(Patrol.Status(), s => s.CameraId == p2);
         await UntilVisitedAsync(p3, reloadedAt);
@@ -380,7 +380,7 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal([s1], removed.Removed);
         Assert.Equal([n1], removed.Changed.Select(c => c.CameraId));
         Assert.Equal(StatusCode.NotFound, await StatusOf(() => Admin.GetCameraAsync(new GetCameraRequest { CameraId = s1 }).ResponseAsync));
-        Assert.DoesNotContain(_app.Services.GetRequiredService<IngestWorker>().Sources, s => s.Camera.Id == s1);
+        Assert.DoesNotContain(_app.Services.GetRequiredService<CitySight.Ingest.IngestWorker>().Sources, s => s.Camera.Id == s1);
         await UntilStreamingAsync(n1);
         Assert.False((await Camera(n1)).Overridden);
     }

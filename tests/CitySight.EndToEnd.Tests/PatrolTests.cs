@@ -2,8 +2,9 @@ using CitySight.CameraSimulator;
 using CitySight.Configuration;
 using CitySight.Delivery;
 using CitySight.Domain;
+using CitySight.Ingest;
+using CitySight.Ingest.Patrol;
 using CitySight.Service;
-using CitySight.Service.Patrol;
 using CitySight.Tests;
 using Microsoft.Extensions.DependencyInjection;
 

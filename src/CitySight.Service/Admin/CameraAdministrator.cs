@@ -6,7 +6,7 @@ using CitySight.Admin.V1;
 using CitySight.Configuration;
 using CitySight.Domain;
 using CitySight.Ingest;
-using CitySight.Service.Patrol;
+using CitySight.Ingest.Patrol;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 using IngestCameraState = CitySight.Ingest.CameraState;
@@ -25,7 +25,7 @@ public sealed class CameraAdminException(string message) : Exception(message);
 /// One change at a time.
 /// </summary>
 public sealed class CameraAdministrator(
-    CameraDirectory directory, IngestWorker ingest, PatrolWorker patrol, CaseWorker cases, TimeProvider time,
+    CameraDirectory directory, IngestWorker ingest, PatrolWorker patrol, CaseWorker cases, IngestOptions ingestOptions, TimeProvider time,
     ILogger<CameraAdministrator> logger)
 {
     private const string AdminDisabledReason = "disabled with the admin API (until the next reload or restart)";
@@ -112,10 +112,9 @@ public sealed class CameraAdministrator(
             reply.NeedsRestart.AddRange(RestartOnly(old, neu));
 
             // Where each camera runs (a stream of its own, the patrol, or nowhere) is judged on the stream budget in
-            // force: ingest changes need a restart.
-            var neuNow = neu with { Ingest = old.Ingest };
-            var oldPlace = Placements(old);
-            var newPlace = Placements(neuNow);
+            // force (the start-up ingest options): ingest changes need a restart.
+            var oldPlace = Placements(old, ingestOptions);
+            var newPlace = Placements(neu, ingestOptions);
             var oldCams = old.Groups.SelectMany(g => g.Cameras.Select(c => (Camera: c, Group: g))).ToDictionary(p => p.Camera.Id);
             var newCams = neu.Groups.SelectMany(g => g.Cameras.Select(c => (Camera: c, Group: g))).ToDictionary(p => p.Camera.Id);
 
@@ -196,11 +195,11 @@ public sealed class CameraAdministrator(
     private enum Place { Nowhere, Stream, Patrol }
 
     /// <summary>Where each camera of <paramref name="config"/> runs: a stream slot (disabled ones too), the patrol, or nowhere (a disabled patrolled camera).</summary>
-    private static Dictionary<string, Place> Placements(CitySightConfig config)
+    private static Dictionary<string, Place> Placements(CitySightConfig config, IngestOptions ingest)
     {
         var places = config.Cameras.ToDictionary(c => c.Id, _ => Place.Nowhere);
-        foreach (var c in IngestWorker.Split(config).Streamed) places[c.Id] = Place.Stream;
-        foreach (var c in IngestWorker.Patrolled(config)) places[c.Id] = Place.Patrol;
+        foreach (var c in IngestWorker.Split(config.Cameras, ingest).Streamed) places[c.Id] = Place.Stream;
+        foreach (var c in IngestWorker.Patrolled(config.Cameras, ingest)) places[c.Id] = Place.Patrol;
         return places;
     }
 

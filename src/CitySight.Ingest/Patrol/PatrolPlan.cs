@@ -1,6 +1,6 @@
 using CitySight.Domain;
 
-namespace CitySight.Service.Patrol;
+namespace CitySight.Ingest.Patrol;
 
 /// <summary>
 /// Who to visit next in a patrol (轮巡): the camera whose visit is most overdue, so when the budget is short every
@@ -118,19 +118,4 @@ public sealed class PatrolPlan
         e.DueAt = at;
         _due.Enqueue(e, at);
     }
-}
-
-/// <summary>One patrolled camera's standing in the rotation.</summary>
-public sealed class PatrolEntry(Camera camera)
-{
-    public Camera Camera { get; } = camera;
-    public DateTimeOffset DueAt { get; internal set; }
-    public DateTimeOffset? LastVisit { get; internal set; }
-    public TimeSpan? LastGap { get; internal set; }
-    public TimeSpan WorstGap { get; internal set; }
-    public int ConsecutiveFailures { get; internal set; }
-    public string? Reason { get; internal set; }
-    public bool Visiting { get; internal set; }
-    /// <summary>Taken out of the rotation (removed, disabled or replaced at run time).</summary>
-    public bool Removed { get; internal set; }
 }

@@ -1,7 +1,7 @@
 using CitySight.Domain;
-using CitySight.Service.Patrol;
+using CitySight.Ingest.Patrol;
 
-namespace CitySight.Service.Tests;
+namespace CitySight.Ingest.Tests;
 
 public class PatrolPlanTests
 {

@@ -1,15 +1,16 @@
-using CitySight.Configuration;
+using System.Threading.Channels;
+using CitySight.Domain;
 using Microsoft.Extensions.Hosting;
 
-namespace CitySight.Service;
+namespace CitySight.Inference;
 
 /// <summary>Runs the detect stage for the service's lifetime: every camera's frames to the shared models and on to the rules.</summary>
-public sealed class DetectionWorker(DetectionStage stage, PipelineChannels channels) : BackgroundService
+public sealed class DetectionWorker(DetectionStage stage, FrameMailboxes frames, ChannelWriter<DetectedFrame> detected) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Inference is CPU-bound: keep it off the start-up path.
         await Task.Yield();
-        await stage.RunAsync(channels.Frames, channels.Detected.Writer, stoppingToken);
+        await stage.RunAsync(frames, detected, stoppingToken);
     }
 }

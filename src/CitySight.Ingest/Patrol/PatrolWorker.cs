@@ -1,21 +1,13 @@
-using CitySight.Configuration;
 using CitySight.Domain;
-using CitySight.Ingest;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using System.Threading.Channels;
 using Prometheus;
 
-namespace CitySight.Service.Patrol;
-
-/// <summary>Takes one fresh frame from a camera: connect, decode one keyframe, disconnect.</summary>
-public interface ICameraVisitor
-{
-    Task<Frame> VisitAsync(Camera camera, CancellationToken ct);
-}
+namespace CitySight.Ingest.Patrol;
 
 /// <summary>
-/// 轮巡: visits the patrolled cameras in turn, <see cref="IngestSettings.PatrolConcurrency"/> at a time, most overdue
+/// 轮巡: visits the patrolled cameras in turn, <see cref="IngestOptions.PatrolConcurrency"/> at a time, most overdue
 /// first, and hands each fresh frame to the detector like any other camera's.
 /// </summary>
 public sealed class PatrolWorker : BackgroundService
@@ -28,8 +20,8 @@ public sealed class PatrolWorker : BackgroundService
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.05, 2, 10) });
 
     private readonly ICameraVisitor _visitor;
-    private readonly PipelineChannels _channels;
-    private readonly IngestSettings _settings;
+    private readonly FrameProducers _frames;
+    private readonly IngestOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<PatrolWorker> _logger;
     private readonly PatrolPlan _plan;
@@ -42,22 +34,24 @@ public sealed class PatrolWorker : BackgroundService
     private bool _finished;
     private bool _producerStopped;
 
-    public PatrolWorker(IReadOnlyList<Camera> cameras, ICameraVisitor visitor, PipelineChannels channels, IngestSettings settings,
+    /// <param name="cameras">The cameras to visit (see <see cref="IngestWorker.Patrolled"/>).</param>
+    /// <param name="frames">The hand-off to detection; the patrol is one of its producers.</param>
+    public PatrolWorker(IReadOnlyList<Camera> cameras, ICameraVisitor visitor, FrameProducers frames, IngestOptions options,
         TimeProvider time, ILogger<PatrolWorker> logger)
     {
         _visitor = visitor;
-        _channels = channels;
-        _settings = settings;
+        _frames = frames;
+        _options = options;
         _time = time;
         _logger = logger;
         _plan = new PatrolPlan(cameras, time.GetUtcNow());
-        foreach (var c in cameras) _writers[c.Id] = channels.WriterFor(c);
+        foreach (var c in cameras) _writers[c.Id] = frames.WriterFor(c);
         if (cameras.Count == 0)
         {
             // Nothing to visit: the hand-off may complete when the streams end (a file run). Cameras that join later,
             // while the streams still run, take it back.
             _producerStopped = true;
-            channels.ProducerStopped();
+            frames.ProducerStopped();
         }
     }
 
@@ -170,7 +164,7 @@ public sealed class PatrolWorker : BackgroundService
 
     private void ThrowIfFinished()
     {
-        if (_finished || (_producerStopped && _channels.HandOffComplete))
+        if (_finished || (_producerStopped && _frames.HandOffComplete))
             throw new InvalidOperationException("the patrol has stopped (the service is stopping, or every stream ended and detection has finished)");
     }
 
@@ -179,11 +173,11 @@ public sealed class PatrolWorker : BackgroundService
     {
         if (_producerStopped)
         {
-            if (!_channels.TryResumeProducer())
+            if (!_frames.TryResumeProducer())
                 throw new InvalidOperationException("the patrol has stopped (every stream ended and detection has finished)");
             _producerStopped = false;
         }
-        _writers[camera.Id] = _channels.WriterFor(camera);
+        _writers[camera.Id] = _frames.WriterFor(camera);
         _plan.Add(camera, _time.GetUtcNow());
         lock (_health) _health.Remove(camera.Id);
         _wake.Release();
@@ -199,11 +193,11 @@ public sealed class PatrolWorker : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var free = _settings.PatrolConcurrency;
+        var free = _options.PatrolConcurrency;
         lock (_plan)
         {
             if (_plan.Entries.Count > 0)
-                _logger.LogInformation("Patrol of {Count} camera(s), {Concurrency} visit(s) at a time", _plan.Entries.Count, _settings.PatrolConcurrency);
+                _logger.LogInformation("Patrol of {Count} camera(s), {Concurrency} visit(s) at a time", _plan.Entries.Count, _options.PatrolConcurrency);
         }
         try
         {
@@ -253,7 +247,7 @@ public sealed class PatrolWorker : BackgroundService
             _producerStopped = true;
         }
         await Task.WhenAll(running);
-        if (stopProducer) _channels.ProducerStopped();
+        if (stopProducer) _frames.ProducerStopped();
     }
 
     private async Task VisitAsync(PatrolEntry entry, ChannelWriter<Frame> writer, Action release, CancellationToken ct)
@@ -264,7 +258,7 @@ public sealed class PatrolWorker : BackgroundService
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(_settings.SnapshotTimeout);
+            timeout.CancelAfter(_options.SnapshotTimeout);
             Frame frame;
             try
             {
@@ -273,7 +267,7 @@ public sealed class PatrolWorker : BackgroundService
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
                 throw new StreamException(camera.Id, Secrets.RedactUrl(camera.Url), StreamFailureKind.Timeout,
-                    $"no frame within {_settings.SnapshotTimeout.TotalSeconds:F0} s");
+                    $"no frame within {_options.SnapshotTimeout.TotalSeconds:F0} s");
             }
             var visited = _time.GetUtcNow();
             lock (_plan) _plan.Visited(entry, visited);
@@ -331,20 +325,3 @@ public sealed class PatrolWorker : BackgroundService
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
-
-/// <summary>A patrolled camera's health as published (MQTT's retained status).</summary>
-public enum PatrolHealth
-{
-    /// <summary>Its last visit returned a frame.</summary>
-    Patrolled,
-    /// <summary>Its last visit failed (the reason says why).</summary>
-    Offline,
-    /// <summary>Taken out of the rotation with the admin API.</summary>
-    Disabled,
-    /// <summary>Taken out of the rotation by a reload (removed, or now streamed).</summary>
-    Stopped,
-}
-
-public sealed record PatrolCameraStatus(
-    string CameraId, bool Visiting, DateTimeOffset? LastVisit, DateTimeOffset DueAt, TimeSpan? LastGap, TimeSpan WorstGap,
-    int ConsecutiveFailures, string? Reason);

@@ -1,10 +1,8 @@
-using CitySight.Configuration;
 using CitySight.Domain;
-using CitySight.Ingest;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace CitySight.Service;
+namespace CitySight.Ingest;
 
 /// <summary>
 /// Holds one supervised stream per continuous camera, up to the machine's stream budget; each retries on its own, so one
@@ -15,7 +13,7 @@ namespace CitySight.Service;
 /// </summary>
 public sealed class IngestWorker : BackgroundService
 {
-    private readonly PipelineChannels _channels;
+    private readonly FrameProducers _frames;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger<IngestWorker> _logger;
     private readonly IReadOnlyList<Camera> _overBudget;
@@ -29,17 +27,19 @@ public sealed class IngestWorker : BackgroundService
     private readonly bool _constructed;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public IngestWorker(CitySightConfig config, PipelineChannels channels, ILoggerFactory loggers)
+    /// <param name="cameras">Every configured camera; those this worker streams are picked by <see cref="Split"/>.</param>
+    /// <param name="frames">The hand-off to detection; this worker is one of its producers.</param>
+    public IngestWorker(IEnumerable<Camera> cameras, IngestOptions options, FrameProducers frames, ILoggerFactory loggers)
     {
-        _channels = channels;
+        _frames = frames;
         _loggers = loggers;
         _logger = loggers.CreateLogger<IngestWorker>();
-        var (streamed, overBudget) = Split(config);
+        var (streamed, overBudget) = Split(cameras, options);
         _overBudget = overBudget;
         _sourceOptions = new CameraSourceOptions
         {
-            MaxWidth = config.Ingest.MaxFrameWidth,
-            MaxHeight = config.Ingest.MaxFrameHeight,
+            MaxWidth = options.MaxFrameWidth,
+            MaxHeight = options.MaxFrameHeight,
         };
         foreach (var c in streamed) _slots.Add(new Slot(c, NewSource(c)));
         _constructed = true;
@@ -131,13 +131,13 @@ public sealed class IngestWorker : BackgroundService
     }
 
     /// <summary>Continuous cameras that get a stream of their own, and those that do not fit the budget (patrolled instead).</summary>
-    public static (IReadOnlyList<Camera> Streamed, IReadOnlyList<Camera> OverBudget) Split(CitySightConfig config)
+    public static (IReadOnlyList<Camera> Streamed, IReadOnlyList<Camera> OverBudget) Split(IEnumerable<Camera> cameras, IngestOptions options)
     {
         // Disabled cameras keep their place in the list so their state is reported (Disabled), but use no budget.
-        var continuous = config.Cameras.Where(c => c.Mode == IngestMode.Continuous).ToList();
+        var continuous = cameras.Where(c => c.Mode == IngestMode.Continuous).ToList();
         var streamed = new List<Camera>();
         var over = new List<Camera>();
-        var budget = config.Ingest.MaxStreams;
+        var budget = options.MaxStreams;
         foreach (var c in continuous)
         {
             if (!c.Enabled || budget > 0) { streamed.Add(c); if (c.Enabled) budget--; }
@@ -147,8 +147,11 @@ public sealed class IngestWorker : BackgroundService
     }
 
     /// <summary>Every camera the patrol visits: enabled cameras of patrol groups plus continuous ones over the stream budget.</summary>
-    public static IReadOnlyList<Camera> Patrolled(CitySightConfig config) =>
-        [.. config.Cameras.Where(c => c.Mode == IngestMode.Patrol && c.Enabled), .. Split(config).OverBudget];
+    public static IReadOnlyList<Camera> Patrolled(IEnumerable<Camera> cameras, IngestOptions options)
+    {
+        var all = cameras as IReadOnlyCollection<Camera> ?? cameras.ToList();
+        return [.. all.Where(c => c.Mode == IngestMode.Patrol && c.Enabled), .. Split(all, options).OverBudget];
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -196,7 +199,7 @@ public sealed class IngestWorker : BackgroundService
             }
             // Each stream's token is linked to stoppingToken; wait so no ffmpeg outlives the service.
             await Task.WhenAll(all);
-            _channels.ProducerStopped();
+            _frames.ProducerStopped();
         }
     }
 
@@ -225,7 +228,7 @@ public sealed class IngestWorker : BackgroundService
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
         slot.Cts = cts;
         var source = slot.Source;
-        var writer = _channels.WriterFor(source.Camera);
+        var writer = _frames.WriterFor(source.Camera);
         slot.Task = Task.Run(async () =>
         {
             try { await source.RunAsync(writer, cts.Token); }

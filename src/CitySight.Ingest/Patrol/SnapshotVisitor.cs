@@ -1,12 +1,10 @@
 using System.Collections.Concurrent;
-using CitySight.Configuration;
 using CitySight.Domain;
-using CitySight.Ingest;
 
-namespace CitySight.Service.Patrol;
+namespace CitySight.Ingest.Patrol;
 
 /// <summary>A patrol visit through ffmpeg: connect over RTSP/TCP, decode the first keyframe, disconnect.</summary>
-public sealed class SnapshotVisitor(IngestSettings settings) : ICameraVisitor
+public sealed class SnapshotVisitor(IngestOptions options) : ICameraVisitor
 {
     // A patrolled camera keeps counting its frames across visits.
     private readonly ConcurrentDictionary<string, long> _sequences = new();
@@ -14,9 +12,9 @@ public sealed class SnapshotVisitor(IngestSettings settings) : ICameraVisitor
     public Task<Frame> VisitAsync(Camera camera, CancellationToken ct) =>
         VideoReader.SnapshotAsync(camera.Id, camera.Url, SnapshotOptions.For(camera) with
         {
-            Timeout = settings.SnapshotTimeout,
-            MaxWidth = settings.MaxFrameWidth,
-            MaxHeight = settings.MaxFrameHeight,
+            Timeout = options.SnapshotTimeout,
+            MaxWidth = options.MaxFrameWidth,
+            MaxHeight = options.MaxFrameHeight,
             Sequence = _sequences.AddOrUpdate(camera.Id, 0, (_, n) => n + 1),
         }, ct);
 }

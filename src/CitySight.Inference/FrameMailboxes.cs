@@ -2,7 +2,7 @@ using System.Threading.Channels;
 using CitySight.Domain;
 using Prometheus;
 
-namespace CitySight.Service;
+namespace CitySight.Inference;
 
 /// <summary>
 /// The hand-off from every camera to the shared detector: one slot per camera where the newest frame wins.
@@ -11,7 +11,7 @@ namespace CitySight.Service;
 /// their slots filled, so a fast camera cannot starve a slow one. A file played faster than real time is lossless
 /// instead: its writer waits until its slot is empty, because an evaluation replay must see every sampled frame.
 /// </summary>
-public sealed class FrameMailboxes
+public sealed class FrameMailboxes : IFrameHandOff
 {
     private static readonly Counter Dropped = Metrics.CreateCounter(
         "citysight_frames_dropped_total", "Decoded frames replaced by a newer one before detection took them.", "camera", "group");

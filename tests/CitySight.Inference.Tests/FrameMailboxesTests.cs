@@ -1,6 +1,6 @@
 using CitySight.Domain;
 
-namespace CitySight.Service.Tests;
+namespace CitySight.Inference.Tests;
 
 public class FrameMailboxesTests
 {

@@ -3,11 +3,10 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using System.Threading.Tasks.Sources;
 using CitySight.Domain;
-using CitySight.Inference;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace CitySight.Service;
+namespace CitySight.Inference;
 
 /// <summary>
 /// The detect stage: takes frames from every camera's mailbox, hands each to every running model that can raise a case
@@ -19,10 +18,15 @@ public sealed class DetectionStage
     private readonly IReadOnlyList<BatchingDetector> _detectors;
     private readonly Func<string, Camera?> _cameraOf;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, BatchingDetector[]> _routes = new(StringComparer.Ordinal);
+    // Per camera id: the camera as last looked up and its models. A reload replaces a camera's definition (a new
+    // instance), so a route made for an older one is made again: frames follow the camera's case types as they are now.
+    private readonly ConcurrentDictionary<string, CameraRoute> _routes = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<PendingFrame> _pool = new();
 
-    /// <param name="cameraOf">The camera a frame came from, for its case types; null (unknown camera) = every model.</param>
+    /// <param name="cameraOf">
+    /// The camera a frame came from as defined now, for its case types; null (unknown camera) = every model. Asked once
+    /// per frame, so it must be cheap; a reload that redefines a camera returns its new definition from then on.
+    /// </param>
     public DetectionStage(IReadOnlyList<BatchingDetector> detectors, Func<string, Camera?> cameraOf, ILogger? logger = null)
     {
         if (detectors.Count == 0) throw new ArgumentException("at least one detector is needed", nameof(detectors));
@@ -56,7 +60,7 @@ public sealed class DetectionStage
         {
             await foreach (var frame in frames.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                var targets = _routes.GetOrAdd(frame.CameraId, static (id, s) => s.RouteFor(id), this);
+                var targets = TargetsFor(frame.CameraId);
                 if (targets.Length == 0)
                 {
                     frame.Dispose();
@@ -99,15 +103,20 @@ public sealed class DetectionStage
         }
     }
 
-    private BatchingDetector[] RouteFor(string cameraId)
+    /// <summary>The models for a camera's frames; routed again only when its definition has changed since the last frame.</summary>
+    private BatchingDetector[] TargetsFor(string cameraId)
     {
         var camera = _cameraOf(cameraId);
+        if (_routes.TryGetValue(cameraId, out var route) && ReferenceEquals(route.Camera, camera)) return route.Targets;
         var targets = Route(camera, _detectors);
         if (targets.Length == 0)
             _logger.LogWarning("Camera {Camera} asks for {CaseTypes} but no running model raises any of them; its frames are not detected",
                 cameraId, string.Join(", ", camera!.Detectors));
+        _routes[cameraId] = new CameraRoute(camera, targets);
         return targets;
     }
+
+    private sealed record CameraRoute(Camera? Camera, BatchingDetector[] Targets);
 
     private async Task PassOnAsync(ChannelReader<PendingFrame> inFlight, ChannelWriter<DetectedFrame> output, CancellationToken ct)
     {

@@ -1,11 +1,10 @@
 using System.Collections.Concurrent;
-using CitySight.Configuration;
 using CitySight.Domain;
-using CitySight.Service.Patrol;
+using CitySight.Ingest.Patrol;
 using CitySight.Tests;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace CitySight.Service.Tests;
+namespace CitySight.Ingest.Tests;
 
 /// <summary>
 /// The patrol's rotation changed while it runs (what the admin API and a reload do), with real snapshot visits by
@@ -13,7 +12,7 @@ namespace CitySight.Service.Tests;
 /// </summary>
 public sealed class PatrolRotationTests
 {
-    private static readonly IngestSettings Settings = new() { PatrolConcurrency = 2, SnapshotTimeout = TimeSpan.FromSeconds(10) };
+    private static readonly IngestOptions Settings = new() { PatrolConcurrency = 2, SnapshotTimeout = TimeSpan.FromSeconds(10) };
 
     private static Camera Cam(string id, bool enabled = true) => new()
     {
@@ -21,8 +20,15 @@ public sealed class PatrolRotationTests
         SampleInterval = TimeSpan.FromMilliseconds(300), Mode = IngestMode.Patrol, Enabled = enabled,
     };
 
-    private static PatrolWorker Patrol(PipelineChannels channels, params Camera[] cameras) =>
-        new(cameras, new SnapshotVisitor(Settings), channels, Settings, TimeProvider.System, NullLogger<PatrolWorker>.Instance);
+    private static PatrolWorker Patrol(FrameProducers frames, params Camera[] cameras) =>
+        new(cameras, new SnapshotVisitor(Settings), frames, Settings, TimeProvider.System, NullLogger<PatrolWorker>.Instance);
+
+    /// <summary>The hand-off as the service has it: two producers, the streams (played by the test) and the patrol.</summary>
+    private static (DetectorHandOff Detector, FrameProducers Frames) HandOff()
+    {
+        var detector = new DetectorHandOff();
+        return (detector, new FrameProducers(detector, producers: 2));
+    }
 
     private static async Task<DateTimeOffset> VisitedAfterAsync(PatrolWorker patrol, string id, DateTimeOffset after, CancellationToken ct)
     {
@@ -38,13 +44,13 @@ public sealed class PatrolRotationTests
     public async Task A_camera_switched_off_leaves_the_rotation_and_switched_on_is_visited_again()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var channels = new PipelineChannels();
+        var (detector, producers) = HandOff();
         var (a, b) = (Cam("a"), Cam("b"));
-        var patrol = Patrol(channels, a, b);
+        var patrol = Patrol(producers, a, b);
         var health = new ConcurrentQueue<(string Id, PatrolHealth Health)>();
         patrol.HealthChanged += (id, h, _, _) => health.Enqueue((id, h));
         // The detector's side: takes every frame (a file's mailbox waits for it), returning the buffers.
-        var draining = Task.Run(async () => { await foreach (var f in channels.Frames.ReadAllAsync(timeout.Token)) f.Dispose(); });
+        var draining = Task.Run(async () => { await foreach (var f in detector.Frames.ReadAllAsync(timeout.Token)) f.Dispose(); });
         await patrol.StartAsync(timeout.Token);
         try
         {
@@ -85,7 +91,7 @@ public sealed class PatrolRotationTests
         finally
         {
             await patrol.StopAsync(CancellationToken.None);
-            channels.ProducerStopped(); // the streams' share: the hand-off completes and the drain ends
+            producers.ProducerStopped(); // the streams' share: the hand-off completes and the drain ends
             await draining;
         }
     }
@@ -94,13 +100,13 @@ public sealed class PatrolRotationTests
     public async Task An_empty_patrol_takes_the_hand_off_back_when_cameras_join_while_the_streams_still_run()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var channels = new PipelineChannels();
-        var patrol = Patrol(channels);
+        var (detector, producers) = HandOff();
+        var patrol = Patrol(producers);
         await patrol.StartAsync(timeout.Token);
         var frames = new List<Frame>();
         var reading = Task.Run(async () =>
         {
-            await foreach (var f in channels.Frames.ReadAllAsync(timeout.Token))
+            await foreach (var f in detector.Frames.ReadAllAsync(timeout.Token))
             {
                 lock (frames) frames.Add(f);
             }
@@ -120,8 +126,8 @@ public sealed class PatrolRotationTests
             lock (frames) Assert.Equal("late", frames[0].CameraId);
 
             // The streams end: the hand-off stays open while the patrol still visits ...
-            channels.ProducerStopped();
-            Assert.False(channels.HandOffComplete);
+            producers.ProducerStopped();
+            Assert.False(producers.HandOffComplete);
             Assert.False(reading.IsCompleted);
         }
         finally
@@ -129,7 +135,7 @@ public sealed class PatrolRotationTests
             await patrol.StopAsync(CancellationToken.None);
         }
         // ... and completes when the patrol stops.
-        Assert.True(channels.HandOffComplete);
+        Assert.True(producers.HandOffComplete);
         await reading.WaitAsync(timeout.Token);
         lock (frames) foreach (var f in frames) f.Dispose();
     }
@@ -137,13 +143,13 @@ public sealed class PatrolRotationTests
     [Fact]
     public async Task Cameras_cannot_join_once_every_producer_has_stopped_and_detection_was_told_so()
     {
-        var channels = new PipelineChannels();
-        var patrol = Patrol(channels);
+        var (detector, producers) = HandOff();
+        var patrol = Patrol(producers);
         await patrol.StartAsync(CancellationToken.None);
         try
         {
-            channels.ProducerStopped(); // the streams ended (a file run): with the empty patrol, the hand-off completes
-            Assert.True(channels.HandOffComplete);
+            producers.ProducerStopped(); // the streams ended (a file run): with the empty patrol, the hand-off completes
+            Assert.True(producers.HandOffComplete);
             var e = Assert.Throws<InvalidOperationException>(() => patrol.Add([Cam("late")]));
             Assert.Contains("patrol has stopped", e.Message);
             await Assert.ThrowsAsync<InvalidOperationException>(() => patrol.SetEnabledAsync(Cam("late", enabled: false), enabled: true));

@@ -4,7 +4,7 @@ using CitySight.Imaging;
 using CitySight.Inference;
 using CitySight.Tests;
 
-namespace CitySight.Service.Tests;
+namespace CitySight.Inference.Tests;
 
 /// <summary>Several models at once, each camera routed by the case types it asks for, through the real models.</summary>
 public class DetectionStageTests
@@ -95,5 +95,38 @@ public class DetectionStageTests
         foreach (var d in got) d.Frame.Dispose();
         await vehicles.DisposeAsync();
         await vendors.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task After_a_reload_adds_a_case_type_to_a_camera_its_frames_reach_the_model_for_it()
+    {
+        await using var vehicles = Detector("yolox-nano-coco", "vehicles", "illegal_parking", "car", "bus", "truck");
+        await using var vendors = Detector("fastestdet-coco", "vendors", "street_stall", "person");
+        // The cameras in force, as the service's camera directory holds them: a reload replaces a camera's definition.
+        var cameras = new Dictionary<string, Camera> { ["cam-1"] = Cam("cam-1", "illegal_parking") };
+        var stage = new DetectionStage([vehicles, vendors], id => Volatile.Read(ref cameras).GetValueOrDefault(id));
+        var mailboxes = new FrameMailboxes();
+        var output = Channel.CreateUnbounded<DetectedFrame>();
+        var run = stage.RunAsync(mailboxes, output.Writer, CancellationToken.None);
+        var writer = mailboxes.For(cameras["cam-1"], lossless: true);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+
+        await writer.WriteAsync(Bus("cam-1", 1));
+        using (var first = (await output.Reader.ReadAsync(timeout.Token)).Frame)
+            Assert.Equal(1, first.Sequence);
+        Assert.Equal((1L, 0L), (vehicles.Frames, vendors.Frames));
+
+        // The reload: the camera now asks for street stalls too.
+        Volatile.Write(ref cameras, new Dictionary<string, Camera> { ["cam-1"] = Cam("cam-1", "illegal_parking", "street_stall") });
+        await writer.WriteAsync(Bus("cam-1", 2));
+        var second = await output.Reader.ReadAsync(timeout.Token);
+
+        Assert.Equal(2, second.Frame.Sequence);
+        Assert.Equal((2L, 1L), (vehicles.Frames, vendors.Frames));
+        Assert.Contains(second.Detections, d => d.CaseType == "street_stall");
+        Assert.Contains(second.Detections, d => d.CaseType == "illegal_parking");
+        second.Frame.Dispose();
+        mailboxes.Complete();
+        await run.WaitAsync(timeout.Token);
     }
 }

@@ -1,11 +1,10 @@
 using System.Collections.Concurrent;
-using CitySight.Configuration;
 using CitySight.Domain;
-using CitySight.Service.Patrol;
+using CitySight.Ingest.Patrol;
 using CitySight.Tests;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace CitySight.Service.Tests;
+namespace CitySight.Ingest.Tests;
 
 /// <summary>
 /// Patrolled cameras report their health as it changes, not per visit (what MQTT publishes as their retained status):
@@ -24,9 +23,9 @@ public sealed class PatrolHealthTests
         // Nothing listens there: connection refused.
         var dead = good with { Id = "dead", Name = "Dead", Url = $"rtsp://127.0.0.1:{TestPorts.Free()}/none" };
 
-        var settings = new IngestSettings { PatrolConcurrency = 2, SnapshotTimeout = TimeSpan.FromSeconds(5) };
-        var channels = new PipelineChannels();
-        var patrol = new PatrolWorker([good, dead], new SnapshotVisitor(settings), channels, settings, TimeProvider.System,
+        var settings = new IngestOptions { PatrolConcurrency = 2, SnapshotTimeout = TimeSpan.FromSeconds(5) };
+        var frames = new FrameProducers(new DetectorHandOff(), producers: 2);
+        var patrol = new PatrolWorker([good, dead], new SnapshotVisitor(settings), frames, settings, TimeProvider.System,
             NullLogger<PatrolWorker>.Instance);
         var reports = new ConcurrentQueue<(string Id, bool Ok, string? Reason)>();
         patrol.HealthChanged += (id, health, reason, _) => reports.Enqueue((id, health == PatrolHealth.Patrolled, reason));
