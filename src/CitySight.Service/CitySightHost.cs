@@ -6,8 +6,10 @@ using CitySight.Delivery.Mqtt;
 using CitySight.Delivery.Push;
 using CitySight.Domain;
 using CitySight.Inference;
+using CitySight.Rules;
 using CitySight.Service.Admin;
 using CitySight.Service.Patrol;
+using CitySight.Tracking;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -91,8 +93,23 @@ public static class CitySightHost
             sp.GetRequiredService<PipelineChannels>(), config.Ingest, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PatrolWorker>>()));
         s.AddHostedService(sp => sp.GetRequiredService<PatrolWorker>());
         s.AddHostedService<DetectionWorker>();
-        s.AddSingleton<CaseWorker>();
-        s.AddHostedService(sp => sp.GetRequiredService<CaseWorker>());
+        // Detected frames → tracking → tracked frames → case raising → the case store (its sink).
+        var ruleOptions = CaseRaisingOptions.RulesOf(config.Rules);
+        s.AddSingleton(sp => new TrackingStage(config.Cameras, CaseRaisingOptions.TrackerOf(ruleOptions),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<TrackingStage>()));
+        s.AddHostedService(sp => new TrackingWorker(sp.GetRequiredService<TrackingStage>(),
+            sp.GetRequiredService<PipelineChannels>().Detected.Reader, sp.GetRequiredService<PipelineChannels>().Tracked.Writer));
+        s.AddSingleton(sp =>
+        {
+            var store = sp.GetRequiredService<CaseStore>();
+            var raiser = new CaseRaiser(store, ruleOptions, CaseRaisingOptions.DedupOf(config.Dedup), config.Groups, config.CaseTypes,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<CaseRaiser>());
+            // Dispatch's closures and rejections (through delivery) cool the place down.
+            store.StateChanged += e => raiser.OnOutcome(e.Case);
+            return raiser;
+        });
+        s.AddSingleton(sp => new CaseRaisingWorker(sp.GetRequiredService<CaseRaiser>(), sp.GetRequiredService<PipelineChannels>().Tracked.Reader));
+        s.AddHostedService(sp => sp.GetRequiredService<CaseRaisingWorker>());
         // Admin API (cameras' states, enable/disable, reload), gRPC health checking and reflection, on the gRPC port.
         s.AddSingleton<CameraAdministrator>();
         s.AddSingleton<HealthServiceImpl>();

@@ -73,7 +73,7 @@ public sealed class PushEndToEndTests
             try
             {
                 var store = app.Services.GetRequiredService<CaseStore>();
-                var caseStage = app.Services.GetServices<IHostedService>().OfType<CaseWorker>().Single();
+                var caseStage = app.Services.GetServices<IHostedService>().OfType<CitySight.Rules.CaseRaisingWorker>().Single();
 
                 // The file ends, the pipeline drains (the case stage finishes last), and push catches up with the head.
                 string State() =>
