@@ -1,3 +1,4 @@
+using CitySight.Cases.Sqlite;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Serialization;
@@ -26,7 +27,7 @@ internal static partial class FeedBench
         IFeedBenchProgress progress, CancellationToken ct)
     {
         var name = phaseName + tag; // the progress bar's name
-        using var store = new CaseStore(folder);
+        using var store = new SqliteCaseStore(folder);
         var run = new Run(o.Cases, evidence);
         await store.OpenAsync(run.Warmup(), ct); // the same warm-up commit every phase has
         progress.Phase(name, o.Cases);
@@ -55,7 +56,7 @@ internal static partial class FeedBench
         var phaseName = $"{kind} ×{o.Consumers}" + (slow ? " + 1 slow" : "");
         var name = phaseName + tag; // the progress bar's name
         var results = new List<PhaseFigures>();
-        using var store = new CaseStore(folder);
+        using var store = new SqliteCaseStore(folder);
         await using var server = transport == Transport.Grpc ? await LoopbackGrpcServer.CaseFeedAsync(store) : null;
         var run = new Run(o.Cases, evidence);
         var receivers = Enumerable.Range(0, o.Consumers)
@@ -101,7 +102,7 @@ internal static partial class FeedBench
     }
 
     /// <summary>N new consumers read the full store from sequence 0: the delivery path's capacity when commits do not pace it.</summary>
-    private static async Task<PhaseFigures> ReplayAsync(FeedBenchOptions o, Transport transport, string kind, CaseStore store, string? address, Run run,
+    private static async Task<PhaseFigures> ReplayAsync(FeedBenchOptions o, Transport transport, string kind, SqliteCaseStore store, string? address, Run run,
         double commitOnlyRate, IFeedBenchProgress progress, CancellationToken ct)
     {
         var name = $"{kind} replay ×{o.Consumers}";
@@ -157,7 +158,7 @@ internal static partial class FeedBench
         await Task.WhenAll(loops); // the loops swallow their own cancellation and record any other failure
     }
 
-    private static async Task ProduceAsync(CaseStore store, Run run, double rate, long start, Action<int> progress, CancellationToken ct)
+    private static async Task ProduceAsync(SqliteCaseStore store, Run run, double rate, long start, Action<int> progress, CancellationToken ct)
     {
         var freq = (double)Stopwatch.Frequency;
         for (var i = 0; i < run.Cases; i++)
@@ -178,7 +179,7 @@ internal static partial class FeedBench
         }
     }
 
-    private static async Task ConsumeAsync(Receiver r, Transport transport, CaseStore store, string? address, int ackEvery, TimeSpan slowDelay,
+    private static async Task ConsumeAsync(Receiver r, Transport transport, SqliteCaseStore store, string? address, int ackEvery, TimeSpan slowDelay,
         CancellationToken ct)
     {
         try
@@ -244,7 +245,7 @@ internal static partial class FeedBench
         }
     }
 
-    private static PhaseFigures Figures(string name, string kind, bool live, FeedBenchOptions o, Run run, List<Receiver> receivers, CaseStore store,
+    private static PhaseFigures Figures(string name, string kind, bool live, FeedBenchOptions o, Run run, List<Receiver> receivers, SqliteCaseStore store,
         long start, long end, double commitOnlyRate, double cpuPercent, MemorySampler memory, int? slowBacklog)
     {
         var fast = receivers.Where(r => !r.Slow).ToList();

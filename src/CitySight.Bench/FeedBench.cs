@@ -1,3 +1,4 @@
+using CitySight.Cases.Sqlite;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Serialization;
@@ -19,7 +20,7 @@ using DomainCase = CitySight.Domain.Case;
 namespace CitySight.Bench;
 
 /// <summary>
-/// The delivery benchmark of issue 7: a real <see cref="CaseStore"/> (fsync per commit) in a temp folder, served by a real
+/// The delivery benchmark of issue 7: a real <see cref="SqliteCaseStore"/> (fsync per commit) in a temp folder, served by a real
 /// Kestrel gRPC server wired like the service (h2c on 127.0.0.1), N consumers each with its own channel and name, acking
 /// every K events; a producer commits M cases. Baselines measured in the same run: the same commits with no consumer at
 /// all, and the same live delivery through the store's in-process follower (no gRPC).

@@ -31,10 +31,10 @@ public static class ScenarioRunner
         {
             await app.StartAsync(ct);
             // The files end, their sources stop, and the pipeline drains stage by stage: the case stage finishes last.
-            var caseStage = app.Services.GetServices<IHostedService>().OfType<CaseWorker>().Single();
+            var caseStage = app.Services.GetServices<IHostedService>().OfType<CitySight.Rules.CaseRaisingWorker>().Single();
             await caseStage.ExecuteTask!.WaitAsync(ct);
             // Every case raised, closed ones included (a case closed as gone still counts).
-            cases = await app.Services.GetRequiredService<CaseStore>().CasesSinceAsync(DateTimeOffset.MinValue, includeFinal: true, ct);
+            cases = await app.Services.GetRequiredService<ICaseRecords>().CasesSinceAsync(DateTimeOffset.MinValue, includeFinal: true, ct);
             await app.StopAsync(CancellationToken.None);
         }
         // A file's frames are timed from its start (starts_at, else its last-write time): video time = capture time − that.

@@ -1,18 +1,17 @@
 using System.Security.Cryptography;
 using System.Text;
 using CitySight.Domain;
-using CitySight.Tracking;
 using Prometheus;
 
 namespace CitySight.Rules;
 
 /// <summary>
-/// Turns one camera's detected frames into case decisions: detections become tracks (stable across samples), and a
-/// track becomes a case once it has been in a zone that is in force for its type's dwell — stationary for it when the
-/// type asks (a parked car, a pile of garbage), merely present otherwise (a stall). One track is one case however long
+/// Turns one camera's tracked frames into case decisions (the tracking stage has made detections into tracks, stable
+/// across samples): a track becomes a case once it has been in a zone that is in force for its type's dwell —
+/// stationary for it when the type asks (a parked car, a pile of garbage), merely present otherwise (a stall). One track is one case however long
 /// it stays; a new track at the place of a case still open (the object was hidden for a while) is that case again.
 /// Runs on frame time only (never the wall clock), so a file replayed faster than real time gives the same cases.
-/// Not thread-safe: one instance per camera, fed in capture-time order.
+/// Not thread-safe: one instance per camera and per tracker (track ids are the tracker's), fed in capture-time order.
 /// </summary>
 public sealed class CameraRules
 {
@@ -21,21 +20,20 @@ public sealed class CameraRules
 
     private readonly Camera _camera;
     private readonly RuleOptions _options;
-    private readonly CameraTracker _tracker;
     private readonly Dictionary<string, CaseTypeRules> _rules = new(StringComparer.Ordinal);
     private readonly Dictionary<long, DateTimeOffset> _inZoneSince = [];
     private readonly Dictionary<long, OpenCase> _caseOfTrack = [];
     private readonly List<OpenCase> _open = [];
-    private readonly List<Detection> _wanted = [];
     private readonly List<CaseDecision> _decisions = [];
 
     public CameraRules(Camera camera, RuleOptions options)
     {
         _camera = camera;
         _options = options;
-        // What counts as stationary is the case type's own (a parked car, a pile of garbage may sit differently still).
-        _tracker = new CameraTracker(options.Tracker with { StationaryRadiusFor = type => (float)options.RuleFor(type).StationaryRadius });
     }
+
+    /// <summary>The camera's definition these rules apply (its zones).</summary>
+    public Camera Camera => _camera;
 
     /// <summary>Cases still open in memory (for inspection and tests).</summary>
     public int OpenCases => _open.Count;
@@ -44,31 +42,24 @@ public sealed class CameraRules
     public void Remember(Case c) =>
         _open.Add(new OpenCase(c.Id, c.CaseType, c.Box, c.LastSeen, c.Confidence, c.LastSeen));
 
-    /// <summary>Evaluates one frame. The returned list is reused by the next call.</summary>
-    public IReadOnlyList<CaseDecision> Evaluate(DetectedFrame detected)
+    /// <summary>Evaluates one tracked frame of this camera. The returned list is reused by the next call.</summary>
+    public IReadOnlyList<CaseDecision> Evaluate(TrackedFrame tracked)
     {
         _decisions.Clear();
-        var frame = detected.Frame;
+        var frame = tracked.Frame;
         var now = frame.CaptureTime;
-        _open.RemoveAll(c => now - c.LastSeen > _options.DedupWindow);
+        // A loop, not RemoveAll: a lambda capturing now would allocate on every frame.
+        for (var i = _open.Count - 1; i >= 0; i--)
+            if (now - _open[i].LastSeen > _options.DedupWindow) _open.RemoveAt(i);
 
-        _wanted.Clear();
-        foreach (var d in detected.Detections)
+        foreach (var id in tracked.RemovedTrackIds)
         {
-            if (d.CaseType is not { } type) continue;
-            if (_camera.Detectors.Count > 0 && !_camera.Detectors.Contains(type)) continue;
-            _wanted.Add(d);
-        }
-        var tracks = _tracker.Update(now, _wanted, frame.Width, frame.Height);
-
-        var removed = _tracker.Removed;
-        for (var i = 0; i < removed.Count; i++)
-        {
-            _inZoneSince.Remove(removed[i].Id);
-            _caseOfTrack.Remove(removed[i].Id);
+            _inZoneSince.Remove(id);
+            _caseOfTrack.Remove(id);
         }
 
-        for (var i = 0; i < tracks.Count; i++)
+        var tracks = tracked.Tracks;
+        for (var i = 0; i < tracks.Length; i++)
         {
             var t = tracks[i];
             // Only what was seen on this frame can be evidence; a lost track keeps its case and dwell meanwhile.

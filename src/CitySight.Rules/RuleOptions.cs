@@ -1,5 +1,4 @@
 using CitySight.Domain;
-using CitySight.Tracking;
 
 namespace CitySight.Rules;
 
@@ -18,7 +17,6 @@ public sealed record RuleOptions
     public TimeSpan SightingInterval { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Each case type's rule (dwell, stationary, confidence); by default: present, no dwell, <see cref="MinConfidence"/>.</summary>
     public Func<string, CaseTypeRules>? ForType { get; init; }
-    public TrackerOptions Tracker { get; init; } = new();
 
     public CaseTypeRules RuleFor(string caseType) => ForType?.Invoke(caseType) ?? new CaseTypeRules { MinConfidence = MinConfidence };
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CitySight.Cases;
+using CitySight.Cases.Sqlite;
 using CitySight.Configuration;
 using CitySight.Delivery;
 using CitySight.Delivery.Mqtt;
@@ -8,7 +9,9 @@ using CitySight.Domain;
 using CitySight.Inference;
 using CitySight.Ingest;
 using CitySight.Ingest.Patrol;
+using CitySight.Rules;
 using CitySight.Service.Admin;
+using CitySight.Tracking;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -84,7 +87,7 @@ public static class CitySightHost
             return new DetectionStage(sp.GetRequiredService<IReadOnlyList<BatchingDetector>>(), cameras.Find,
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<DetectionStage>());
         });
-        s.AddSingleton(_ => new CaseStore(config.Service.DataDir));
+        s.AddCaseStore(_ => new SqliteCaseStore(config.Service.DataDir));
         s.AddCitySightDelivery(GrpcSecurity.AuthOptions(config.Delivery.Grpc));
         s.AddSingleton(TimeProvider.System);
         s.AddSingleton(sp => new IngestWorker(config.Cameras, ingestOptions, sp.GetRequiredService<PipelineChannels>().Producers,
@@ -96,8 +99,23 @@ public static class CitySightHost
         s.AddHostedService(sp => sp.GetRequiredService<PatrolWorker>());
         s.AddHostedService(sp => new DetectionWorker(sp.GetRequiredService<DetectionStage>(), sp.GetRequiredService<PipelineChannels>().Frames,
             sp.GetRequiredService<PipelineChannels>().Detected.Writer));
-        s.AddSingleton<CaseWorker>();
-        s.AddHostedService(sp => sp.GetRequiredService<CaseWorker>());
+        // Detected frames → tracking → tracked frames → case raising → the case store (its sink).
+        var ruleOptions = CaseRaisingOptions.RulesOf(config.Rules);
+        s.AddSingleton(sp => new TrackingStage(config.Cameras, CaseRaisingOptions.TrackerOf(ruleOptions),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<TrackingStage>()));
+        s.AddHostedService(sp => new TrackingWorker(sp.GetRequiredService<TrackingStage>(),
+            sp.GetRequiredService<PipelineChannels>().Detected.Reader, sp.GetRequiredService<PipelineChannels>().Tracked.Writer));
+        s.AddSingleton(sp =>
+        {
+            var store = sp.GetRequiredService<ICaseRecords>();
+            var raiser = new CaseRaiser(store, ruleOptions, CaseRaisingOptions.DedupOf(config.Dedup), config.Groups, config.CaseTypes,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<CaseRaiser>());
+            // Dispatch's closures and rejections (through delivery) cool the place down.
+            store.StateChanged += e => raiser.OnOutcome(e.Case);
+            return raiser;
+        });
+        s.AddSingleton(sp => new CaseRaisingWorker(sp.GetRequiredService<CaseRaiser>(), sp.GetRequiredService<PipelineChannels>().Tracked.Reader));
+        s.AddHostedService(sp => sp.GetRequiredService<CaseRaisingWorker>());
         // Admin API (cameras' states, enable/disable, reload), gRPC health checking and reflection, on the gRPC port.
         s.AddSingleton<CameraAdministrator>();
         s.AddSingleton<HealthServiceImpl>();
@@ -108,7 +126,7 @@ public static class CitySightHost
             var mqttOptions = MqttOptionsOf(mqtt);
             s.AddSingleton(sp =>
             {
-                var publisher = new MqttCasePublisher(mqttOptions, sp.GetRequiredService<CaseStore>(),
+                var publisher = new MqttCasePublisher(mqttOptions, sp.GetRequiredService<ICaseFeed>(),
                     sp.GetRequiredService<ILogger<MqttCasePublisher>>(), sp.GetRequiredService<TimeProvider>());
                 // Continuous cameras: every state change goes out retained on {prefix}/cameras/{id}/status.
                 var ingest = sp.GetRequiredService<IngestWorker>();
@@ -138,7 +156,7 @@ public static class CitySightHost
                 ClientKey = push.ClientKey, IncludeEvidence = push.IncludeEvidence, MaxBackoff = push.MaxBackoff,
                 MinBackoff = push.MinBackoff, Window = push.Window, ReceiptTimeout = push.ReceiptTimeout, ConnectTimeout = push.ConnectTimeout,
             };
-            s.AddSingleton(sp => new DispatchPushClient(pushOptions, sp.GetRequiredService<CaseStore>(),
+            s.AddSingleton(sp => new DispatchPushClient(pushOptions, sp.GetRequiredService<ICaseFeed>(),
                 sp.GetRequiredService<ILogger<DispatchPushClient>>(), sp.GetRequiredService<TimeProvider>()));
             s.AddHostedService(sp => sp.GetRequiredService<DispatchPushClient>());
         }
@@ -146,7 +164,7 @@ public static class CitySightHost
         var app = builder.Build();
         // Fail now, not on the first frame.
         app.Services.GetRequiredService<DetectionStage>();
-        app.Services.GetRequiredService<CaseStore>();
+        app.Services.GetRequiredService<ICaseStore>();
 
         app.MapCitySightDelivery();
         app.MapGrpcService<CameraAdminService>();

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace CitySight.Service;
 
 /// <summary>Keeps the evidence folder within its retention: at start-up, then every hour.</summary>
-public sealed class EvidenceRetentionWorker(CitySightConfig config, CaseStore store, TimeProvider clock, ILogger<EvidenceRetentionWorker> logger)
+public sealed class EvidenceRetentionWorker(CitySightConfig config, IEvidenceStore store, TimeProvider clock, ILogger<EvidenceRetentionWorker> logger)
     : BackgroundService
 {
     private static readonly TimeSpan Every = TimeSpan.FromHours(1);

@@ -23,4 +23,8 @@ public sealed class PipelineChannels
 
     public Channel<DetectedFrame> Detected { get; } = Channel.CreateBounded<DetectedFrame>(
         new BoundedChannelOptions(8) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
+
+    /// <summary>Tracked frames, tracking → case raising: small, and waits too (the rules are cheap); nothing is dropped between them.</summary>
+    public Channel<TrackedFrame> Tracked { get; } = Channel.CreateBounded<TrackedFrame>(
+        new BoundedChannelOptions(8) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
 }

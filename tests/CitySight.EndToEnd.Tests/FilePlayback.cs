@@ -32,9 +32,9 @@ internal static class FilePlayback
         await using var app = CitySightHost.Build(config);
         await app.StartAsync();
         // The files end, their sources stop, and the pipeline drains stage by stage: the case stage is the last to finish.
-        var caseStage = app.Services.GetServices<IHostedService>().OfType<CaseWorker>().Single();
+        var caseStage = app.Services.GetServices<IHostedService>().OfType<CitySight.Rules.CaseRaisingWorker>().Single();
         await caseStage.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(120));
-        var cases = await app.Services.GetRequiredService<CaseStore>().OpenSinceAsync(DateTimeOffset.MinValue);
+        var cases = await app.Services.GetRequiredService<ICaseRecords>().OpenSinceAsync(DateTimeOffset.MinValue);
         await app.StopAsync();
         return cases;
     }

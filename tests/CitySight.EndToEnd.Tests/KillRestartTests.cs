@@ -1,3 +1,4 @@
+using CitySight.Cases.Sqlite;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
@@ -59,7 +60,7 @@ public sealed class KillRestartTests
 
         // Everything committed up to the last event the consumer saw must have reached it.
         var last = received.Max(e => e.Sequence);
-        using var store = new CaseStore(Path.Combine(dir, "data"));
+        using var store = new SqliteCaseStore(Path.Combine(dir, "data"));
         var committed = new List<CaseFeedEvent>();
         using (var read = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
             await foreach (var e in store.EventsAsync(0, includeEvidence: false, read.Token))

@@ -72,8 +72,8 @@ public sealed class PushEndToEndTests
             var summary = "";
             try
             {
-                var store = app.Services.GetRequiredService<CaseStore>();
-                var caseStage = app.Services.GetServices<IHostedService>().OfType<CaseWorker>().Single();
+                var store = app.Services.GetRequiredService<ICaseStore>();
+                var caseStage = app.Services.GetServices<IHostedService>().OfType<CitySight.Rules.CaseRaisingWorker>().Single();
 
                 // The file ends, the pipeline drains (the case stage finishes last), and push catches up with the head.
                 string State() =>

@@ -23,16 +23,12 @@ public class CameraRulesTests
 
     private static Detection Car(Box box, float conf = 0.7f) => new(2, "car", conf, box, "illegal_parking");
 
-    private static List<CaseDecision> Run(CameraRules rules, DetectedFrame f)
-    {
-        using var _ = f.Frame;
-        return [.. rules.Evaluate(f)];
-    }
+    private static List<CaseDecision> Run(TrackedRules rules, DetectedFrame f) => rules.Evaluate(f);
 
     [Fact]
     public void Object_becomes_a_case_only_after_K_consecutive_samples()
     {
-        var rules = new CameraRules(Cam(), new RuleOptions { ConfirmSamples = 3 });
+        var rules = new TrackedRules(Cam(), new RuleOptions { ConfirmSamples = 3 });
         Assert.Empty(Run(rules, At(0, Car(CarBox))));
         Assert.Empty(Run(rules, At(1, Car(CarBox))));
         var third = Run(rules, At(2, Car(CarBox)));
@@ -45,7 +41,7 @@ public class CameraRulesTests
     [Fact]
     public void A_missed_sample_does_not_start_the_count_again_the_track_carries_on()
     {
-        var rules = new CameraRules(Cam(), new RuleOptions { ConfirmSamples = 3 });
+        var rules = new TrackedRules(Cam(), new RuleOptions { ConfirmSamples = 3 });
         Run(rules, At(0, Car(CarBox)));
         Run(rules, At(1, Car(CarBox)));
         Assert.Empty(Run(rules, At(2)));
@@ -55,7 +51,7 @@ public class CameraRulesTests
     [Fact]
     public void Outside_the_zone_unmapped_classes_and_low_confidence_raise_nothing()
     {
-        var rules = new CameraRules(Cam(LowerHalf), new RuleOptions { ConfirmSamples = 1, MinConfidence = 0.5f });
+        var rules = new TrackedRules(Cam(LowerHalf), new RuleOptions { ConfirmSamples = 1, MinConfidence = 0.5f });
         Assert.Empty(Run(rules, At(0, Car(TopBox))));
         Assert.Empty(Run(rules, At(1, Car(TopBox))));
         // Long enough later that the tracker has let the first car go (it could have driven down into the zone).
@@ -72,7 +68,7 @@ public class CameraRulesTests
     public void A_zone_for_another_case_type_does_not_count()
     {
         var stallZone = LowerHalf with { CaseTypes = ["street_stall"] };
-        var rules = new CameraRules(Cam(stallZone), new RuleOptions { ConfirmSamples = 1 });
+        var rules = new TrackedRules(Cam(stallZone), new RuleOptions { ConfirmSamples = 1 });
         Assert.Empty(Run(rules, At(0, Car(CarBox))));
     }
 
@@ -80,7 +76,7 @@ public class CameraRulesTests
     public void The_same_parked_car_stays_one_case_within_the_window()
     {
         var options = new RuleOptions { ConfirmSamples = 2, DedupWindow = TimeSpan.FromMinutes(5), SightingInterval = TimeSpan.FromSeconds(30) };
-        var rules = new CameraRules(Cam(), options);
+        var rules = new TrackedRules(Cam(), options);
         var opened = new List<string>();
         var sighted = 0;
         for (var s = 0; s < 600; s++)
@@ -98,7 +94,7 @@ public class CameraRulesTests
     [Fact]
     public void After_the_window_passes_the_same_place_raises_a_new_case()
     {
-        var rules = new CameraRules(Cam(), new RuleOptions { ConfirmSamples = 1, DedupWindow = TimeSpan.FromMinutes(1) });
+        var rules = new TrackedRules(Cam(), new RuleOptions { ConfirmSamples = 1, DedupWindow = TimeSpan.FromMinutes(1) });
         Run(rules, At(0, Car(CarBox)));
         var first = Assert.IsType<CaseOpened>(Assert.Single(Run(rules, At(1, Car(CarBox)))));
         Assert.Empty(Run(rules, At(40)));
@@ -117,7 +113,7 @@ public class CameraRulesTests
     [Fact]
     public void Two_separate_cars_are_two_cases()
     {
-        var rules = new CameraRules(Cam(), new RuleOptions { ConfirmSamples = 1 });
+        var rules = new TrackedRules(Cam(), new RuleOptions { ConfirmSamples = 1 });
         var other = new Box(400, 300, 600, 420);
         Run(rules, At(0, Car(CarBox), Car(other)));
         var decisions = Run(rules, At(1, Car(CarBox), Car(other)));
@@ -129,7 +125,7 @@ public class CameraRulesTests
     {
         string Play()
         {
-            var rules = new CameraRules(Cam(), new RuleOptions { ConfirmSamples = 2 });
+            var rules = new TrackedRules(Cam(), new RuleOptions { ConfirmSamples = 2 });
             Run(rules, At(10, Car(CarBox)));
             return Assert.IsType<CaseOpened>(Assert.Single(Run(rules, At(11, Car(CarBox))))).CaseId;
         }
@@ -139,7 +135,7 @@ public class CameraRulesTests
     [Fact]
     public void A_remembered_case_from_before_a_restart_is_not_raised_again()
     {
-        var rules = new CameraRules(Cam(), new RuleOptions { ConfirmSamples = 1 });
+        var rules = new TrackedRules(Cam(), new RuleOptions { ConfirmSamples = 1 });
         rules.Remember(new Case { Id = "cs-old", CaseType = "illegal_parking", CameraId = "cam-1", GroupId = "g", Box = CarBox, LastSeen = T0, Confidence = 0.9f });
         var decisions = Run(rules, At(5, Car(CarBox)));
         Assert.DoesNotContain(decisions, d => d is CaseOpened);

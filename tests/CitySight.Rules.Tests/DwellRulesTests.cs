@@ -24,16 +24,13 @@ public class DwellRulesTests
         ForType = t => t == "street_stall" ? Stall : Parking,
     };
 
-    private static List<CaseDecision> Run(CameraRules rules, double seconds, params Detection[] detections)
-    {
-        using var frame = Frame.Rent("cam-1", (long)seconds, T0.AddSeconds(seconds), 640, 480);
-        return [.. rules.Evaluate(new DetectedFrame(frame, detections, TimeSpan.Zero))];
-    }
+    private static List<CaseDecision> Run(TrackedRules rules, double seconds, params Detection[] detections) =>
+        rules.Evaluate(new DetectedFrame(Frame.Rent("cam-1", (long)seconds, T0.AddSeconds(seconds), 640, 480), detections, TimeSpan.Zero));
 
     private static Detection Car(Box box, float conf = 0.7f) => new(2, "car", conf, box, "illegal_parking");
 
     /// <summary>A parked car with a jittering box, sampled every 5 s: when was its case raised (seconds), and how many?</summary>
-    private static (double? At, int Cases) Park(CameraRules rules, double minutes, Func<double, Box>? move = null)
+    private static (double? At, int Cases) Park(TrackedRules rules, double minutes, Func<double, Box>? move = null)
     {
         double? at = null;
         var cases = 0;
@@ -51,7 +48,7 @@ public class DwellRulesTests
     [Fact]
     public void A_car_parked_for_an_hour_is_one_case_raised_after_the_ten_minute_grace()
     {
-        var (at, cases) = Park(new CameraRules(Cam(), Options()), minutes: 60);
+        var (at, cases) = Park(new TrackedRules(Cam(), Options()), minutes: 60);
 
         Assert.Equal(1, cases);
         // Stationary once it has stood still a short while, then ten minutes of grace.
@@ -61,7 +58,7 @@ public class DwellRulesTests
     [Fact]
     public void A_car_that_stops_shorter_than_the_grace_raises_nothing()
     {
-        var (at, cases) = Park(new CameraRules(Cam(), Options()), minutes: 8);
+        var (at, cases) = Park(new TrackedRules(Cam(), Options()), minutes: 8);
         Assert.Null(at);
         Assert.Equal(0, cases);
     }
@@ -70,7 +67,7 @@ public class DwellRulesTests
     public void Traffic_passing_through_is_never_a_parking_case()
     {
         // Crawling traffic: 30 px (a quarter of the car's height) per 5 s sample for an hour, never still.
-        var (at, _) = Park(new CameraRules(Cam(), Options() with { ForType = _ => Parking with { MinDwell = TimeSpan.Zero } }),
+        var (at, _) = Park(new TrackedRules(Cam(), Options() with { ForType = _ => Parking with { MinDwell = TimeSpan.Zero } }),
             minutes: 60, move: s => CarBox with { X1 = CarBox.X1 + (float)(s * 6 % 300), X2 = CarBox.X2 + (float)(s * 6 % 300) });
         Assert.Null(at);
     }
@@ -78,7 +75,7 @@ public class DwellRulesTests
     [Fact]
     public void A_stall_counts_its_presence_not_its_stillness()
     {
-        var rules = new CameraRules(Cam(), Options());
+        var rules = new TrackedRules(Cam(), Options());
         var stall = (double s) => new Detection(0, "umbrella", 0.8f, new Box(200 + (float)(s % 20) * 4, 300, 300 + (float)(s % 20) * 4, 400), "street_stall");
         double? at = null;
         for (double s = 0; s <= 600; s += 5)
@@ -92,7 +89,7 @@ public class DwellRulesTests
     {
         // The car stands outside the zone for 20 minutes, then inside for 12: the ten minutes start at its entry.
         var zone = new Zone("no-parking", [new(0, 0.5), new(1, 0.5), new(1, 1), new(0, 1)], ["illegal_parking"]);
-        var rules = new CameraRules(Cam(zone), Options());
+        var rules = new TrackedRules(Cam(zone), Options());
         var outside = new Box(100, 100, 300, 220);
         double? at = null;
         for (double s = 0; s <= 32 * 60; s += 5)
@@ -111,12 +108,12 @@ public class DwellRulesTests
         {
             Schedule = ZoneSchedule.Daily("10:00-22:00"),   // T0 is 08:00 local: not yet in force
         };
-        var (at, _) = Park(new CameraRules(Cam(lower), Options() with { ForType = _ => Parking with { MinDwell = TimeSpan.FromMinutes(1) } }), minutes: 30);
+        var (at, _) = Park(new TrackedRules(Cam(lower), Options() with { ForType = _ => Parking with { MinDwell = TimeSpan.FromMinutes(1) } }), minutes: 30);
         Assert.Null(at);
 
         var bay = new Zone("legal-bay", [new(0, 0.5), new(0.6, 0.5), new(0.6, 1), new(0, 1)], ["illegal_parking"]) { Exclude = true };
         var all = lower with { Schedule = null };
-        var (inBay, _) = Park(new CameraRules(Cam(all, bay), Options() with { ForType = _ => Parking with { MinDwell = TimeSpan.FromMinutes(1) } }), minutes: 30);
+        var (inBay, _) = Park(new TrackedRules(Cam(all, bay), Options() with { ForType = _ => Parking with { MinDwell = TimeSpan.FromMinutes(1) } }), minutes: 30);
         Assert.Null(inBay);
     }
 }

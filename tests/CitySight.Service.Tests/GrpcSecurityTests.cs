@@ -1,3 +1,4 @@
+using CitySight.Cases.Sqlite;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -174,16 +175,16 @@ public sealed class GrpcSecurityTests : IDisposable
         Assert.DoesNotContain("justakey", Assert.Throws<InvalidOperationException>(() => GrpcSecurity.AuthOptions(new GrpcSettings { ApiKeysEnv = env })).Message);
     }
 
-    private async Task<(string Address, CaseStore Store)> StartAsync(GrpcSettings grpc, bool https = false,
+    private async Task<(string Address, SqliteCaseStore Store)> StartAsync(GrpcSettings grpc, bool https = false,
         Func<CitySight.Delivery.Security.ConsumerAuthOptions, CitySight.Delivery.Security.ConsumerAuthOptions>? auth = null)
     {
-        var store = new CaseStore(Path.Combine(_dir, "data-" + Guid.NewGuid().ToString("N")[..6]));
+        var store = new SqliteCaseStore(Path.Combine(_dir, "data-" + Guid.NewGuid().ToString("N")[..6]));
         _disposables.Add(store);
         var port = TestPorts.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => GrpcSecurity.Listen(k, port, grpc));
-        builder.Services.AddSingleton(store);
+        builder.Services.AddCaseStore(store);
         var options = GrpcSecurity.AuthOptions(grpc);
         builder.Services.AddCitySightDelivery(auth is null ? options : auth(options));
         var app = builder.Build();

@@ -7,6 +7,8 @@ using CitySight.Configuration;
 using CitySight.Domain;
 using CitySight.Ingest;
 using CitySight.Ingest.Patrol;
+using CitySight.Rules;
+using CitySight.Tracking;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 using IngestCameraState = CitySight.Ingest.CameraState;
@@ -25,7 +27,7 @@ public sealed class CameraAdminException(string message) : Exception(message);
 /// One change at a time.
 /// </summary>
 public sealed class CameraAdministrator(
-    CameraDirectory directory, IngestWorker ingest, PatrolWorker patrol, CaseWorker cases, IngestOptions ingestOptions, TimeProvider time,
+    CameraDirectory directory, IngestWorker ingest, PatrolWorker patrol, TrackingStage tracking, CaseRaiser cases, IngestOptions ingestOptions, TimeProvider time,
     ILogger<CameraAdministrator> logger)
 {
     private const string AdminDisabledReason = "disabled with the admin API (until the next reload or restart)";
@@ -162,13 +164,13 @@ public sealed class CameraAdministrator(
             {
                 if (patrolAdded.Count > 0) patrol.ThrowIfCannotAdd();
                 // Between the old streams and visits stopping and the new ones starting: frames of the new settings
-                // meet the new definitions in the detector routing and the rules stage.
+                // meet the new definitions in the detector routing, the tracking and the case-raising stages.
                 async Task Between()
                 {
                     await patrol.RemoveAsync(patrolRemoved);
                     directory.Set(effective);
-                    foreach (var id in rulesRemoved) cases.RemoveCamera(id);
-                    foreach (var c in rulesReplaced) cases.ReplaceCamera(c, directory.GroupOf(c.Id)!);
+                    foreach (var id in rulesRemoved) { tracking.RemoveCamera(id); cases.RemoveCamera(id); }
+                    foreach (var c in rulesReplaced) { tracking.ReplaceCamera(c); cases.ReplaceCamera(c, directory.GroupOf(c.Id)!); }
                 }
                 if (streamAdded.Count + streamRemoved.Count + streamReplaced.Count > 0)
                     await ingest.ApplyAsync(streamAdded, streamRemoved, streamReplaced, Between);

@@ -1,16 +1,17 @@
+using CitySight.Cases.Sqlite;
+using System.Threading.Channels;
 using CitySight.Cases;
-using CitySight.Configuration;
 using CitySight.Domain;
-using CitySight.Service;
 using CitySight.Tests;
+using CitySight.Tracking;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace CitySight.Service.Tests;
+namespace CitySight.Rules.Tests;
 
 /// <summary>
-/// Dispatch's word reaches the rules: the case worker (real rules, site dedup and SQLite store) hears a rejection
-/// committed to the store and keeps the place quiet for dedup.reject_cooldown, where a case that merely went away
-/// lets a car parking there later become a new case.
+/// Dispatch's word reaches the rules: the tracking and case-raising stages (real tracker, rules, site dedup and SQLite
+/// store as the sink) hear a rejection committed to the store and keep the place quiet for the reject cooldown, where a
+/// case that merely went away lets a car parking there later become a new case.
 /// </summary>
 public sealed class DispatchOutcomeTests
 {
@@ -44,25 +45,25 @@ public sealed class DispatchOutcomeTests
             Id = "cam-1", Name = "Gate", GroupId = "g", Url = "rtsp://192.0.2.1/cam-1",
             Latitude = 31.2, Longitude = 121.4, Detectors = ["illegal_parking"],
         };
-        var config = new CitySightConfig
+        var rules = new RuleOptions
         {
-            SourceFile = "test",
-            Service = new ServiceSettings { DataDir = Path.Combine(dir, "data") },
-            Rules = new RuleSettings
-            {
-                ConfirmSamples = 1,
-                CaseTypes = new Dictionary<string, CaseTypeRuleOverrides>
-                {
-                    ["illegal_parking"] = new() { MinDwell = TimeSpan.Zero, RequireStationary = false },
-                },
-            },
-            Dedup = new DedupSettings { Window = TimeSpan.FromMinutes(2), Cooldown = TimeSpan.FromMinutes(1), RejectCooldown = TimeSpan.FromHours(1) },
-            Groups = [new CameraGroup { Id = "g", Name = "G", Cameras = [camera] }],
+            ConfirmSamples = 1,
+            ForType = _ => new CaseTypeRules { MinDwell = TimeSpan.Zero, RequireStationary = false },
         };
-        using var store = new CaseStore(config.Service.DataDir);
-        var channels = new PipelineChannels();
-        var worker = new CaseWorker(config, channels, store, NullLogger<CaseWorker>.Instance);
+        var dedup = new SiteDedupOptions { Window = TimeSpan.FromMinutes(2), Cooldown = TimeSpan.FromMinutes(1), RejectCooldown = TimeSpan.FromHours(1) };
+        using var store = new SqliteCaseStore(Path.Combine(dir, "data"));
+        // Wired as the host wires them: detected → tracking → tracked → case raising → the store, whose outcomes come back.
+        var detected = Channel.CreateBounded<DetectedFrame>(new BoundedChannelOptions(8) { FullMode = BoundedChannelFullMode.Wait });
+        var trackedFrames = Channel.CreateBounded<TrackedFrame>(new BoundedChannelOptions(8) { FullMode = BoundedChannelFullMode.Wait });
+        var tracking = new TrackingWorker(
+            new TrackingStage([camera], new TrackerOptions { StationaryRadiusFor = t => (float)rules.RuleFor(t).StationaryRadius }),
+            detected.Reader, trackedFrames.Writer);
+        var raiser = new CaseRaiser(store, rules, dedup, [new CameraGroup { Id = "g", Name = "G", Cameras = [camera] }],
+            CaseType.Defaults, NullLogger.Instance);
+        store.StateChanged += e => raiser.OnOutcome(e.Case);
+        var worker = new CaseRaisingWorker(raiser, trackedFrames.Reader);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await tracking.StartAsync(timeout.Token);
         await worker.StartAsync(timeout.Token);
 
         var seq = 0L;
@@ -72,7 +73,7 @@ public sealed class DispatchOutcomeTests
             {
                 var frame = Frame.Rent("cam-1", seq++, T0.AddSeconds(s), 64, 48);
                 Detection[] found = car ? [new Detection(2, "car", 0.8f, Car, "illegal_parking")] : [];
-                await channels.Detected.Writer.WriteAsync(new DetectedFrame(frame, found, TimeSpan.Zero), timeout.Token);
+                await detected.Writer.WriteAsync(new DetectedFrame(frame, found, TimeSpan.Zero), timeout.Token);
             }
         }
 
@@ -89,9 +90,11 @@ public sealed class DispatchOutcomeTests
         await Frames(30, 330, 10, car: false);     // 5 minutes empty: past the window (2 min) and the cooldown (1 min)
         await Frames(330, 360, 2, car: true);      // the car is back: a new case unless the place was rejected
 
-        channels.Detected.Writer.Complete();
+        detected.Writer.Complete();
         await worker.ExecuteTask!.WaitAsync(timeout.Token);
+        await tracking.ExecuteTask!.WaitAsync(timeout.Token);
         await worker.StopAsync(CancellationToken.None);
+        await tracking.StopAsync(CancellationToken.None);
         return await store.CasesSinceAsync(DateTimeOffset.MinValue, includeFinal: true);
     }
 }

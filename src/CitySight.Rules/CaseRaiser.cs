@@ -1,70 +1,65 @@
-using CitySight.Cases;
-using CitySight.Configuration;
+using System.Collections.Concurrent;
+using System.Threading.Channels;
 using CitySight.Domain;
 using CitySight.Imaging;
-using CitySight.Rules;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace CitySight.Service;
+namespace CitySight.Rules;
 
 /// <summary>
-/// Applies each camera's rules to detected frames, then the district-wide dedup (same type, same place on the ground,
-/// whichever camera saw it), and commits what that decides to the case store: a new case, a sighting of an open one
-/// (with the better picture when it is better), or nothing at a place cooling down after a close.
+/// The case-raising stage: applies each camera's rules to tracked frames, then the district-wide dedup (same type, same
+/// place on the ground, whichever camera saw it), and commits what that decides through the case sink: a new case with
+/// its evidence pictures, a sighting of an open one (with the better picture when it is better), or nothing at a place
+/// cooling down after a close. Cases no camera has seen for the dedup window are closed as gone; dispatch's closures
+/// and rejections (<see cref="OnOutcome"/>) cool their places down.
+/// <see cref="RaiseAsync"/> is not thread-safe: one loop calls it (<see cref="RunAsync"/>); camera changes and
+/// outcomes may come from any thread and are applied on that loop, between frames.
 /// </summary>
-public sealed class CaseWorker : BackgroundService
+public sealed class CaseRaiser
 {
-    private readonly PipelineChannels _channels;
-    private readonly CaseStore _store;
-    private readonly ILogger<CaseWorker> _logger;
+    private readonly ICaseSink _sink;
+    private readonly ILogger _logger;
     private readonly RuleOptions _ruleOptions;
-    private readonly Dictionary<string, Camera> _cameras;
-    private readonly Dictionary<string, CameraGroup> _groupOf;
-    private readonly Dictionary<string, CaseType> _caseTypes;
+    private readonly Dictionary<string, Camera> _cameras = [];
+    private readonly Dictionary<string, CameraGroup> _groupOf = [];
+    private readonly Dictionary<string, CaseType> _caseTypes = [];
     private readonly Dictionary<string, CameraRules> _rules = [];
     private readonly Dictionary<string, GroundMapping> _mappings = [];
     private readonly SiteDedup _site;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<CaseFeedEvent> _outcomes = new();
-    private readonly System.Collections.Concurrent.ConcurrentQueue<CameraUpdate> _cameraUpdates = new();
+    private readonly ConcurrentQueue<Case> _outcomes = new();
+    private readonly ConcurrentQueue<CameraUpdate> _cameraUpdates = new();
     private bool _siteSeeded;
 
-    public CaseWorker(CitySightConfig config, PipelineChannels channels, CaseStore store, ILogger<CaseWorker> logger)
+    /// <param name="groups">The camera groups with their cameras (a case carries its group's district, street, grid and unit).</param>
+    /// <param name="caseTypes">Codes and names per case type; a type not listed is named by its id.</param>
+    public CaseRaiser(ICaseSink sink, RuleOptions rules, SiteDedupOptions dedup, IEnumerable<CameraGroup> groups,
+        IEnumerable<CaseType> caseTypes, ILogger logger)
     {
-        _channels = channels;
-        _store = store;
-        _logger = logger;
-        _ruleOptions = new RuleOptions
-        {
-            MinConfidence = config.Rules.MinConfidence,
-            ConfirmSamples = config.Rules.ConfirmSamples,
-            SameObjectIoU = config.Rules.SameObjectIoU,
-            DedupWindow = config.Rules.DedupWindow,
-            ForType = config.Rules.ForType,
-        };
-        _cameras = config.Cameras.ToDictionary(c => c.Id);
-        _groupOf = config.Groups.SelectMany(g => g.Cameras.Select(c => (c.Id, g))).ToDictionary(p => p.Id, p => p.g);
-        _caseTypes = config.CaseTypes.ToDictionary(t => t.Id);
-        _site = new SiteDedup(new SiteDedupOptions
-        {
-            RadiusMetres = config.Dedup.SamePlaceRadiusMetres,
-            Window = config.Dedup.Window,
-            Cooldown = config.Dedup.Cooldown,
-            RejectCooldown = config.Dedup.RejectCooldown,
-        });
-        // Dispatch's closures and rejections (through delivery) cool the place down; applied on this loop, in order.
-        store.StateChanged += e => { if (e.Case.State.IsFinal()) _outcomes.Enqueue(e); };
-        foreach (var camera in _cameras.Values)
-        {
-            var mapping = new GroundMapping(camera);
-            if (camera.Ground.Count > 0 && !mapping.IsMapped)
-                _logger.LogWarning("Camera {Camera}: ground mapping not usable ({Problem}); its cases are placed at the camera", camera.Id, mapping.Problem);
-            _mappings[camera.Id] = mapping;
-        }
+        _sink = sink ?? throw new ArgumentNullException(nameof(sink));
+        _ruleOptions = rules ?? throw new ArgumentNullException(nameof(rules));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        foreach (var g in groups)
+            foreach (var c in g.Cameras)
+            {
+                _cameras.Add(c.Id, c);
+                _groupOf.Add(c.Id, g);
+            }
+        _caseTypes = caseTypes.ToDictionary(t => t.Id);
+        _site = new SiteDedup(dedup);
+        foreach (var camera in _cameras.Values) _mappings[camera.Id] = MappingOf(camera);
     }
 
     /// <summary>The district-wide dedup memory (for inspection and for dispatch feedback).</summary>
     public SiteDedup Site => _site;
+
+    /// <summary>
+    /// A case's state changed in the store. Dispatch's closures and rejections (through delivery) cool the place down,
+    /// applied on this stage's loop, in order; other changes are ignored. The host subscribes the store's StateChanged.
+    /// </summary>
+    public void OnOutcome(Case c)
+    {
+        if (c.State.IsFinal()) _outcomes.Enqueue(c);
+    }
 
     /// <summary>
     /// A camera added or changed at run time (configuration reload), with its group: it gets fresh rules and ground
@@ -76,6 +71,55 @@ public sealed class CaseWorker : BackgroundService
     public void RemoveCamera(string cameraId) => _cameraUpdates.Enqueue(new CameraUpdate(cameraId, null, null));
 
     private sealed record CameraUpdate(string Id, Camera? Camera, CameraGroup? Group);
+
+    /// <summary>
+    /// Raises cases from every tracked frame of <paramref name="input"/> until it completes or <paramref name="ct"/> is
+    /// cancelled, disposing each frame once done with it. A frame that fails is logged and skipped.
+    /// </summary>
+    public async Task RunAsync(ChannelReader<TrackedFrame> input, CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var tracked in input.ReadAllAsync(ct))
+            {
+                using (tracked)
+                {
+                    try
+                    {
+                        await RaiseAsync(tracked, ct);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        _logger.LogError(ex, "Rules failed on a frame from camera {Camera}", tracked.Frame.CameraId);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+    }
+
+    /// <summary>One tracked frame: rules, dedup, and what that decides committed through the sink. The caller keeps (and disposes) the frame.</summary>
+    public async Task RaiseAsync(TrackedFrame tracked, CancellationToken ct)
+    {
+        var frame = tracked.Frame;
+        ApplyCameraUpdates();
+        // A frame of a camera removed at run time, still in flight when it stopped.
+        if (!_cameras.ContainsKey(frame.CameraId)) return;
+        var rules = await RulesForAsync(tracked, ct);
+        foreach (var decision in rules.Evaluate(tracked))
+            await ApplyAsync(decision, frame, ct);
+        ApplyOutcomes();
+        _site.Advance(frame.CaptureTime);
+        await CloseGoneAsync(ct);
+    }
+
+    private GroundMapping MappingOf(Camera camera)
+    {
+        var mapping = new GroundMapping(camera);
+        if (camera.Ground.Count > 0 && !mapping.IsMapped)
+            _logger.LogWarning("Camera {Camera}: ground mapping not usable ({Problem}); its cases are placed at the camera", camera.Id, mapping.Problem);
+        return mapping;
+    }
 
     private void ApplyCameraUpdates()
     {
@@ -91,44 +135,13 @@ public sealed class CaseWorker : BackgroundService
             }
             _cameras[u.Id] = u.Camera;
             _groupOf[u.Id] = u.Group;
-            var mapping = new GroundMapping(u.Camera);
-            if (u.Camera.Ground.Count > 0 && !mapping.IsMapped)
-                _logger.LogWarning("Camera {Camera}: ground mapping not usable ({Problem}); its cases are placed at the camera", u.Id, mapping.Problem);
-            _mappings[u.Id] = mapping;
+            _mappings[u.Id] = MappingOf(u.Camera);
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private async Task<CameraRules> RulesForAsync(TrackedFrame tracked, CancellationToken ct)
     {
-        await Task.Yield();
-        try
-        {
-            await foreach (var detected in _channels.Detected.Reader.ReadAllAsync(stoppingToken))
-            {
-                using var frame = detected.Frame;
-                try
-                {
-                    ApplyCameraUpdates();
-                    // A frame of a camera removed at run time, still in flight when it stopped.
-                    if (!_cameras.ContainsKey(frame.CameraId)) continue;
-                    var rules = await RulesForAsync(frame, stoppingToken);
-                    foreach (var decision in rules.Evaluate(detected))
-                        await ApplyAsync(decision, frame, stoppingToken);
-                    ApplyOutcomes();
-                    _site.Advance(frame.CaptureTime);
-                    await CloseGoneAsync(stoppingToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    _logger.LogError(ex, "Rules failed on a frame from camera {Camera}", frame.CameraId);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
-    }
-
-    private async Task<CameraRules> RulesForAsync(Frame frame, CancellationToken ct)
-    {
+        var frame = tracked.Frame;
         if (!_siteSeeded)
         {
             // Cases raised before a restart keep their places (open ones suppress, closed ones cool down).
@@ -137,17 +150,18 @@ public sealed class CaseWorker : BackgroundService
             var cooldown = o.RejectCooldown > o.Cooldown ? o.RejectCooldown : o.Cooldown;
             var reach = o.Window > TimeSpan.MaxValue - cooldown ? TimeSpan.MaxValue : o.Window + cooldown;
             var since = reach >= frame.CaptureTime - DateTimeOffset.MinValue ? DateTimeOffset.MinValue : frame.CaptureTime - reach;
-            foreach (var c in await _store.CasesSinceAsync(since, includeFinal: true, ct))
+            foreach (var c in await _sink.CasesSinceAsync(since, includeFinal: true, ct))
             {
                 if (c.State.IsFinal() && c.ClosedAt is null) continue;
                 var atCamera = _cameras.TryGetValue(c.CameraId, out var cam) && cam.Latitude == c.Latitude && cam.Longitude == c.Longitude;
                 _site.Remember(c, new GeoPoint(c.Latitude, c.Longitude), atCamera ? PlaceKind.Camera : PlaceKind.Ground);
             }
         }
-        if (_rules.TryGetValue(frame.CameraId, out var rules)) return rules;
-        rules = new CameraRules(_cameras[frame.CameraId], _ruleOptions);
+        // Track ids are the tracker's: the rules start again with it (the camera tracked under a new definition).
+        if (_rules.TryGetValue(frame.CameraId, out var rules) && ReferenceEquals(rules.Camera, tracked.Camera)) return rules;
+        rules = new CameraRules(tracked.Camera, _ruleOptions);
         // Remember cases raised before a restart, judged on this camera's own clock, so they are not raised twice.
-        foreach (var c in await _store.OpenSinceAsync(frame.CaptureTime - _ruleOptions.DedupWindow, ct))
+        foreach (var c in await _sink.CasesSinceAsync(frame.CaptureTime - _ruleOptions.DedupWindow, includeFinal: false, ct))
             if (c.CameraId == frame.CameraId) rules.Remember(c);
         _rules[frame.CameraId] = rules;
         return rules;
@@ -161,19 +175,19 @@ public sealed class CaseWorker : BackgroundService
         {
             // Reported once: still there keeps its case open and its last seen current, and raises nothing.
             if (_site.KeepAlive(sighting) is { } kept)
-                await _store.UpdateSightingAsync(kept, hit.SeenAt, 0, null, ct);
+                await _sink.UpdateSightingAsync(kept, hit.SeenAt, 0, null, null, ct);
             return;
         }
         // The camera's rules say "seen"; the site says which case that is, across cameras.
         switch (_site.Decide(sighting))
         {
             case NewSiteCase created:
-                var stored = await _store.OpenAsync(NewCase(created.CaseId, hit, frame, sighting), ct);
+                var stored = await _sink.OpenAsync(NewCase(created.CaseId, hit, frame, sighting), ct);
                 _logger.LogInformation("Case {Case} opened: {Type} on camera {Camera} (confidence {Confidence:F2})",
                     stored.Id, hit.CaseType, hit.CameraId, hit.Confidence);
                 break;
             case SameSiteCase same:
-                await _store.UpdateSightingAsync(same.CaseId, hit.SeenAt, hit.Confidence,
+                await _sink.UpdateSightingAsync(same.CaseId, hit.SeenAt, hit.Confidence,
                     same.BetterEvidence ? Evidence(hit, frame) : null, same.BetterEvidence ? Crop(hit, frame) : null, ct);
                 break;
             case SiteCooldown cooling:
@@ -186,25 +200,22 @@ public sealed class CaseWorker : BackgroundService
     /// <summary>Closed or rejected by dispatch: the place cools down from now on the frame clock (a rejection for longer).</summary>
     private void ApplyOutcomes()
     {
-        while (_outcomes.TryDequeue(out var e))
-            if (_site.Close(e.Case.Id, _site.Now, rejected: e.Case.State == CaseState.Rejected))
-                _logger.LogInformation("Case {Case} {State} by dispatch: its place cools down", e.Case.Id, e.Case.State);
+        while (_outcomes.TryDequeue(out var c))
+            if (_site.Close(c.Id, _site.Now, rejected: c.State == CaseState.Rejected))
+                _logger.LogInformation("Case {Case} {State} by dispatch: its place cools down", c.Id, c.State);
     }
 
-    /// <summary>Records in the store the cases whose object no camera has seen for the dedup window.</summary>
+    /// <summary>Records through the sink the cases whose object no camera has seen for the dedup window.</summary>
     private async Task CloseGoneAsync(CancellationToken ct)
     {
         foreach (var gone in _site.TakeGone())
         {
             try
             {
-                await _store.TransitionAsync(gone.CaseId, CaseState.Closed, gone.At,
-                    $"gone: no camera has seen it since {gone.LastSeen:yyyy-MM-dd HH:mm:ss zzz}; closed by CitySight", ct);
-                _logger.LogInformation("Case {Case} closed: not seen since {LastSeen:O}", gone.CaseId, gone.LastSeen);
-            }
-            catch (InvalidCaseTransitionException)
-            {
-                // Dispatch closed or rejected it first: its word stands.
+                // False: dispatch closed or rejected it first, and its word stands.
+                if (await _sink.CloseGoneAsync(gone.CaseId, gone.At,
+                        $"gone: no camera has seen it since {gone.LastSeen:yyyy-MM-dd HH:mm:ss zzz}; closed by CitySight", ct))
+                    _logger.LogInformation("Case {Case} closed: not seen since {LastSeen:O}", gone.CaseId, gone.LastSeen);
             }
             catch (KeyNotFoundException)
             {
