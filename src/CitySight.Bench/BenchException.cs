@@ -1,13 +1,3 @@
-using System.Diagnostics;
-using System.Threading.Channels;
-using CitySight.Domain;
-using CitySight.Imaging;
-using CitySight.Inference;
-using CitySight.Ingest;
-using CitySight.Service;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace CitySight.Bench;
 
 /// <summary>A bench input that cannot be used, or a model that cannot run: one line for the user, exit code 2.</summary>

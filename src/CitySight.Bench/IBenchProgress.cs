@@ -1,13 +1,3 @@
-using System.Diagnostics;
-using System.Threading.Channels;
-using CitySight.Domain;
-using CitySight.Imaging;
-using CitySight.Inference;
-using CitySight.Ingest;
-using CitySight.Service;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace CitySight.Bench;
 
 /// <summary>Progress of a bench, called from its own tasks (not per frame: a few times a second at most).</summary>
