@@ -77,7 +77,7 @@ public static partial class ConfigKeys
         yield return caseTypes.Key("case_types[].major_class", Text, all, "Major class (大类).", "样例类", hasDefault: false);
 
         var top = new KeysOf<CitySightConfig>(M, null!, c => c);
-        yield return top.Key("cameras", ConfigKeyKind.Path, c => c.CamerasDir, "Folder of camera group files.", "elsewhere", hasDefault: false)
+        yield return top.Key("cameras", ConfigKeyKind.Path, c => System.IO.Path.GetFileName(c.CamerasDir), "Folder of camera group files.", "elsewhere", hasDefault: false)
             with { Default = () => ConfigLoader.DefaultCamerasFolder };
 
         foreach (var key in DeliveryKeys()) yield return key;
