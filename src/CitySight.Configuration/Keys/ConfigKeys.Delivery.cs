@@ -12,7 +12,7 @@ public static partial class ConfigKeys
         yield return Container(M, "delivery.mqtt", Mapping, "Publish cases and camera states to an MQTT broker.");
         var mqtt = new KeysOf<MqttSettings>(M, new() { Host = "" }, c => c.Delivery.Mqtt ?? new() { Host = "" });
         yield return mqtt.Key("delivery.mqtt.host", Text, m => m.Host, "The broker's host name or address.", "broker2.example", required: true);
-        yield return mqtt.Key("delivery.mqtt.port", Int, m => m.Port, "Broker port; the default is 8883 with tls.", "1884", min: 1, max: 65535);
+        yield return mqtt.Key("delivery.mqtt.port", Int, m => m.Port, "Broker port; with tls the default is MqttSettings.DefaultTlsPort.", "1884", min: 1, max: 65535);
         yield return mqtt.Key("delivery.mqtt.client_id", Text, m => m.ClientId, "MQTT client id: 1 to 64 of letters, digits, '.', '_', '-'.", "citysight-sample");
         yield return mqtt.Key("delivery.mqtt.topic_prefix", Text, m => m.TopicPrefix, "Topic levels before cases/..., cameras/... and service/...", "city/v2");
         yield return mqtt.Key("delivery.mqtt.username", Text, m => m.Username, "User name at the broker.", "someone");

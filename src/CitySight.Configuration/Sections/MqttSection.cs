@@ -5,9 +5,6 @@ namespace CitySight.Configuration;
 /// <summary>delivery.mqtt: the broker cases and camera states are published to; null when not configured.</summary>
 internal static partial class MqttSection
 {
-    /// <summary>The broker port when TLS is on and no port is set (MQTT over TLS, IANA).</summary>
-    private const int TlsPort = 8883;
-
     /// <summary>MQTT client ids and topic levels: printable, no wildcards, no NUL.</summary>
     [GeneratedRegex("^[A-Za-z0-9._-]+$", RegexOptions.CultureInvariant)]
     private static partial Regex MqttClientIdPattern();
@@ -71,7 +68,7 @@ internal static partial class MqttSection
         var mqtt = new MqttSettings { Host = host };
         return mqtt with
         {
-            Port = port ?? (tls.Enabled ? TlsPort : mqtt.Port),
+            Port = port ?? (tls.Enabled ? MqttSettings.DefaultTlsPort : mqtt.Port),
             ClientId = clientId ?? mqtt.ClientId,
             TopicPrefix = prefix ?? mqtt.TopicPrefix,
             Username = username,
