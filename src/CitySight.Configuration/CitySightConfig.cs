@@ -116,7 +116,7 @@ public sealed record RuleSettings
     }
 
     /// <summary>
-    /// Built-in defaults per case type (min_confidence here is the global default, 0.35):
+    /// Built-in defaults per case type (min_confidence here is the global default, <see cref="MinConfidence"/>):
     /// illegal_parking: stationary 10 minutes (districts' ten-minute grace, 十分钟违停免罚);
     /// street_stall: present 5 minutes, moving about allowed; garbage: stationary 10 minutes;
     /// billboard: a static object, no dwell, reported once; any other type: no dwell beyond confirm_samples.
@@ -236,9 +236,11 @@ public sealed record PushSettings
 public sealed record MqttSettings
 {
     public const string DefaultTopicPrefix = "citysight/v1";
+    /// <summary>The broker port when TLS is on and no port is set (MQTT over TLS).</summary>
+    public const int DefaultTlsPort = 8883;
 
     public required string Host { get; init; }
-    /// <summary>1883, or 8883 with TLS, unless set.</summary>
+    /// <summary>Without TLS, unless set; with TLS the default is <see cref="DefaultTlsPort"/>.</summary>
     public int Port { get; init; } = 1883;
     public string ClientId { get; init; } = DefaultClientId();
     public string TopicPrefix { get; init; } = DefaultTopicPrefix;

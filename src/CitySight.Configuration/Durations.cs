@@ -73,4 +73,11 @@ public static partial class Durations
             ? d
             : throw new OverflowException();
     }
+
+    /// <summary>Whole hours, minutes and seconds as written in the YAML: 18h12m15s, 24h, 30s.</summary>
+    public static string Format(TimeSpan d)
+    {
+        var text = (d.Days * 24 + d.Hours > 0 ? $"{d.Days * 24 + d.Hours}h" : "") + (d.Minutes > 0 ? $"{d.Minutes}m" : "") + (d.Seconds > 0 ? $"{d.Seconds}s" : "");
+        return text.Length > 0 ? text : "0s";
+    }
 }

@@ -6,7 +6,7 @@ using YamlDotNet.RepresentationModel;
 namespace CitySight.Configuration;
 
 /// <summary>One YAML file being read: where it is, how to name it in errors, and the shared error list.</summary>
-internal sealed partial class YamlSource(string display, string fullPath, List<ConfigError> errors)
+internal sealed partial class YamlSource(string display, string fullPath, ConfigFile file, List<ConfigError> errors)
 {
     public static readonly Mark FileStart = new(0, 1, 1);
 
@@ -14,6 +14,8 @@ internal sealed partial class YamlSource(string display, string fullPath, List<C
     public string Display { get; } = display;
     public string FullPath { get; } = fullPath;
     public string Folder => Path.GetDirectoryName(FullPath)!;
+    /// <summary>Which file's keys (<see cref="ConfigKeys"/>) apply here.</summary>
+    public ConfigFile File { get; } = file;
 
     public void Error(Mark at, string field, string message) =>
         errors.Add(new ConfigError(Display, (int)at.Line, (int)at.Column, field, RedactUrls(message)));
@@ -34,7 +36,7 @@ internal sealed partial class YamlSource(string display, string fullPath, List<C
         string text;
         try
         {
-            text = File.ReadAllText(FullPath);
+            text = System.IO.File.ReadAllText(FullPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -124,34 +126,39 @@ internal sealed partial class YamlSource(string display, string fullPath, List<C
 }
 
 /// <summary>
-/// A YAML mapping with a fixed set of allowed keys. Unknown keys are reported when the section is opened, so a typo
-/// never silently falls back to a default. Getters return null for "absent" and for "present but invalid" (the
-/// error is already recorded), so callers just apply defaults and carry on collecting errors.
+/// A YAML mapping whose allowed keys are those declared under its <see cref="Schema"/> in <see cref="ConfigKeys"/>.
+/// Unknown keys are reported when the section is opened, so a typo never silently falls back to a default. Getters
+/// take the key's range from its declaration and return null for "absent" and for "present but invalid" (the error is
+/// already recorded), so callers just apply defaults and carry on collecting errors.
 /// </summary>
 internal sealed class Section
 {
     private readonly Dictionary<string, (YamlScalarNode Key, YamlNode Value)> _entries = new(StringComparer.Ordinal);
 
-    private Section(YamlSource src, string path, Mark anchor)
+    private Section(YamlSource src, string path, string schema, Mark anchor)
     {
         Src = src;
         Path = path;
+        Schema = schema;
         Anchor = anchor;
     }
 
     public YamlSource Src { get; }
-    /// <summary>Dotted field path of this mapping, "" for a file's top level.</summary>
+    /// <summary>Dotted field path of this mapping as errors show it ("cameras[2].zones[0]"), "" for a file's top level.</summary>
     public string Path { get; }
+    /// <summary>Where its keys are declared in <see cref="ConfigKeys"/> ("cameras[].zones[]").</summary>
+    public string Schema { get; }
     /// <summary>Where "required" errors point: the key that introduced this mapping, or the list item.</summary>
     public Mark Anchor { get; }
 
     /// <summary>
-    /// Opens <paramref name="node"/> as a mapping. A null node gives an empty section (everything at its default);
-    /// anything other than a mapping is an error and gives null.
+    /// Opens <paramref name="node"/> as a mapping of the keys declared under <paramref name="schema"/>. A null node gives
+    /// an empty section (everything at its default); anything other than a mapping is an error and gives null.
     /// </summary>
-    public static Section? Open(YamlSource src, YamlNode? node, string path, Mark anchor, IReadOnlyList<string> allowed)
+    public static Section? Open(YamlSource src, YamlNode? node, string path, Mark anchor, string schema)
     {
-        var section = new Section(src, path, anchor);
+        var allowed = ConfigKeys.NamesUnder(src.File, schema);
+        var section = new Section(src, path, schema, anchor);
         if (node is null || YamlSource.IsNull(node)) return section;
         if (node is not YamlMappingNode map)
         {
@@ -176,13 +183,22 @@ internal sealed class Section
         return section;
     }
 
+    /// <summary>The declaration of one of this section's keys.</summary>
+    public ConfigKey Key(string key) => ConfigKeys.Get(Src.File, SchemaOf(key));
+
+    private string SchemaOf(string key) => Schema.Length == 0 ? key : $"{Schema}.{key}";
+
     public string Field(string key) => Path.Length == 0 ? key : $"{Path}.{key}";
 
     /// <summary>True when the key is written with a value (not absent, not null).</summary>
     public bool Has(string key) => Value(key) is not null;
 
-    public YamlNode? Value(string key) =>
-        _entries.TryGetValue(key, out var e) && !YamlSource.IsNull(e.Value) ? e.Value : null;
+    /// <summary>The value written for a declared key (reading an undeclared one is a bug and throws).</summary>
+    public YamlNode? Value(string key)
+    {
+        _ = Key(key);
+        return _entries.TryGetValue(key, out var e) && !YamlSource.IsNull(e.Value) ? e.Value : null;
+    }
 
     /// <summary>Where the key itself is written (for errors about the whole entry); the section anchor when absent.</summary>
     public Mark KeyMark(string key) => _entries.TryGetValue(key, out var e) ? e.Key.Start : Anchor;
@@ -190,7 +206,7 @@ internal sealed class Section
     public void Required(string key, string? hint = null) =>
         Src.Error(Anchor, Field(key), hint is null ? "is required" : $"is required ({hint})");
 
-    public Section? Child(string key, IReadOnlyList<string> allowed) => Open(Src, Value(key), Field(key), KeyMark(key), allowed);
+    public Section? Child(string key) => Open(Src, Value(key), Field(key), KeyMark(key), SchemaOf(key));
 
     public string? Text(string key, bool required = false)
     {
@@ -209,8 +225,14 @@ internal sealed class Section
         return text;
     }
 
-    public int? Int(string key, int min, int max) => Value(key) is { } n ? Scalars.Int(Src, n, Field(key), min, max) : null;
+    public int? Int(string key)
+    {
+        if (Value(key) is not { } n) return null;
+        var k = Key(key);
+        return Scalars.Int(Src, n, Field(key), (int)(k.Min ?? int.MinValue), k.Max is { } max ? (int)max : int.MaxValue);
+    }
 
+    /// <summary>A number within its declared range.</summary>
     public double? Number(string key, bool required = false)
     {
         var node = Value(key);
@@ -219,12 +241,22 @@ internal sealed class Section
             if (required) Required(key);
             return null;
         }
-        return Scalars.Number(Src, node, Field(key));
+        var k = Key(key);
+        return k.Min is null && k.Max is null
+            ? Scalars.Number(Src, node, Field(key))
+            : Scalars.Range(Src, node, Field(key), k.Min ?? double.MinValue, k.Max ?? double.MaxValue, k.MinExclusive);
     }
 
     public bool? Bool(string key) => Value(key) is { } n ? Scalars.Bool(Src, n, Field(key)) : null;
 
-    public TimeSpan? Duration(string key) => Value(key) is { } n ? Scalars.Duration(Src, n, Field(key)) : null;
+    /// <summary>A duration; one declared "greater than 0" must be (its upper bound, where declared, the reader checks).</summary>
+    public TimeSpan? Duration(string key)
+    {
+        if (Value(key) is not { } n || Scalars.Duration(Src, n, Field(key)) is not { } d) return null;
+        if (d > TimeSpan.Zero || !Key(key).MinExclusive) return d;
+        Src.Error(n.Start, Field(key), $"must be greater than 0 (got {(n is YamlScalarNode s ? s.Value : d.ToString())})");
+        return null;
+    }
 
     /// <summary>A list of text items, each with its node (for per-item errors).</summary>
     public List<(string Value, YamlNode Node, string Field)>? TextList(string key) =>

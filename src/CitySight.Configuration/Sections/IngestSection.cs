@@ -1,0 +1,19 @@
+namespace CitySight.Configuration;
+
+/// <summary>ingest: how many streams and patrol visits this machine holds, and the largest frame it decodes.</summary>
+internal static class IngestSection
+{
+    public static IngestSettings Read(Section top)
+    {
+        var i = new IngestSettings();
+        if (top.Child("ingest") is not { } sec) return i;
+        return i with
+        {
+            MaxStreams = sec.Int("max_streams") ?? i.MaxStreams,
+            PatrolConcurrency = sec.Int("patrol_concurrency") ?? i.PatrolConcurrency,
+            SnapshotTimeout = sec.Duration("snapshot_timeout") ?? i.SnapshotTimeout,
+            MaxFrameWidth = sec.Int("max_frame_width") ?? i.MaxFrameWidth,
+            MaxFrameHeight = sec.Int("max_frame_height") ?? i.MaxFrameHeight,
+        };
+    }
+}
