@@ -43,7 +43,7 @@ public class ShippedConfigTests
         Assert.Equal(0.35f, parkingRules.MinConfidence);
         Assert.Equal(TimeSpan.FromMinutes(10), RuleOptions.BuiltIn("illegal_parking").MinDwell);
         foreach (var type in new[] { "street_stall", "garbage", "billboard" })
-            Assert.Equal(RuleOptions.BuiltIn(type) with { MinConfidence = 0.35f }, c.Rules.ForType(type));
+            Assert.Equal(RuleOptions.BuiltIn(type) with { MinConfidence = 0.35f }, c.Rules.RuleFor(type));
         Assert.Equal(new SiteDedupOptions { SamePlaceRadiusMetres = 15, Window = TimeSpan.FromMinutes(30), Cooldown = TimeSpan.FromMinutes(30) }, c.Dedup);
         Assert.Equal(Path.Combine(TestAssets.RepoRoot, "configs", "cameras"), c.CamerasDir);
 
