@@ -109,8 +109,8 @@ internal sealed class BenchSource : IDisposable
             Loop = !live,
             Decode = DecodeMode.AllFrames,
             DecoderThreads = 1,
-            MaxWidth = maxWidth,
-            MaxHeight = maxHeight,
+            MaxFrameWidth = maxWidth,
+            MaxFrameHeight = maxHeight,
         };
         try
         {

@@ -313,8 +313,8 @@ internal static partial class InferenceBench
             var cameraSource = new CameraSource(camera, log, new CameraSourceOptions
             {
                 DecoderThreads = 1, // many streams on few cores, as the ingest bench runs them
-                MaxWidth = s.MaxFrameWidth,
-                MaxHeight = s.MaxFrameHeight,
+                MaxFrameWidth = s.MaxFrameWidth,
+                MaxFrameHeight = s.MaxFrameHeight,
             });
             await cameraSource.RunAsync(writer, ct).ConfigureAwait(false);
         }

@@ -19,17 +19,17 @@ public static class InferenceBenchRunner
     {
         var manifest = ModelManifest.Load(cfg.Models.Manifest);
         var run = r.Model is { } named
-            ? cfg.Models.Run.FirstOrDefault(d => d.Model == named) ?? new DetectorSettings { Model = named }
+            ? cfg.Models.Run.FirstOrDefault(d => d.Model == named) ?? new ModelRun { Model = named }
             : cfg.Models.Run[0];
         if (!manifest.Models.Any(m => m.Name == run.Model))
             throw new BenchException($"unknown model '{run.Model}': {manifest.Path} declares {string.Join(", ", manifest.Models.Select(m => m.Name))}");
         var spec = manifest.Get(run.Model);
         var modelPath = ModelLocator.Locate(spec, cfg.Models.SearchPaths);
-        var options = CitySight.Service.CitySightHost.OptionsOf(run) with
+        var options = run.Detector with
         {
-            Provider = r.Provider ?? run.Provider,
-            DeviceId = r.Device ?? run.DeviceId,
-            Threads = r.Threads ?? run.Threads,
+            Provider = r.Provider ?? run.Detector.Provider,
+            DeviceId = r.Device ?? run.Detector.DeviceId,
+            Threads = r.Threads ?? run.Detector.Threads,
             Instances = r.Instances,
         };
 

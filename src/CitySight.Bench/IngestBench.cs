@@ -79,7 +79,7 @@ internal static class IngestBench
         var sources = Enumerable.Range(0, cameras).Select(i => new CameraSource(
             new Camera { Id = $"cam{i:D4}", Name = "bench", GroupId = "bench", Url = sim.UrlFor($"cam{i:D4}"), SampleInterval = gop },
             NullLogger.Instance,
-            new CameraSourceOptions { Decode = DecodeMode.KeyframesOnly, DecoderThreads = 1, MaxWidth = maxWidth })).ToList();
+            new CameraSourceOptions { Decode = DecodeMode.KeyframesOnly, DecoderThreads = 1, MaxFrameWidth = maxWidth })).ToList();
         var running = sources.Select(s => s.RunAsync(mailboxes.For(s.Camera, lossless: false), stop.Token)).ToList();
 
         var warm = Stopwatch.StartNew();

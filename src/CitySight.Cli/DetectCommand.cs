@@ -38,11 +38,11 @@ internal static class DetectCommand
             {
                 var manifest = ModelManifest.Load(cfg.Models.Manifest);
                 var run = parse.GetValue(model) is { } named
-                    ? cfg.Models.Run.FirstOrDefault(r => r.Model == named) ?? new DetectorSettings { Model = named }
+                    ? cfg.Models.Run.FirstOrDefault(r => r.Model == named) ?? new ModelRun { Model = named }
                     : cfg.Models.Run[0];
                 var spec = manifest.Get(run.Model);
                 using var detector = new OnnxDetector(spec, ModelLocator.Locate(spec, cfg.Models.SearchPaths),
-                    CitySight.Service.CitySightHost.OptionsOf(run) with { MaxBatch = 1, Instances = 1 });
+                    run.Detector with { MaxBatch = 1, Instances = 1 });
                 if (detector.Provider.FellBack) Console.Error.WriteLine($"warning: model {spec.Name}: {detector.Provider.FallbackReason}");
                 var output = parse.GetValue(outDir);
                 if (output is not null) Directory.CreateDirectory(output);

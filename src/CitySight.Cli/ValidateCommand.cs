@@ -13,7 +13,7 @@ internal static class ValidateCommand
             var file = ConfigPaths.Resolve(parse.GetValue(path));
             var cfg = ConfigPaths.LoadOrReport(file);
             if (cfg is null) return 2;
-            Console.WriteLine($"{file}: valid: {cfg.Groups.Count} camera group(s), {cfg.Cameras.Count()} camera(s), model(s) {string.Join(", ", cfg.Models.Run.Select(r => $"{r.Model} on {r.Provider.ToString().ToLowerInvariant()}"))}");
+            Console.WriteLine($"{file}: valid: {cfg.Groups.Count} camera group(s), {cfg.Cameras.Count()} camera(s), model(s) {string.Join(", ", cfg.Models.Run.Select(r => $"{r.Model} on {r.Detector.Provider.ToString().ToLowerInvariant()}"))}");
             return 0;
         });
         return cmd;

@@ -32,11 +32,11 @@ public sealed record CameraSourceOptions
     /// <inheritdoc cref="VideoReadOptions.DecoderDevice"/>
     public string? DecoderDevice { get; init; }
 
-    /// <inheritdoc cref="VideoReadOptions.MaxWidth"/>
-    public int MaxWidth { get; init; }
+    /// <inheritdoc cref="VideoReadOptions.MaxFrameWidth"/>
+    public int MaxFrameWidth { get; init; }
 
-    /// <inheritdoc cref="VideoReadOptions.MaxWidth"/>
-    public int MaxHeight { get; init; }
+    /// <inheritdoc cref="VideoReadOptions.MaxFrameWidth"/>
+    public int MaxFrameHeight { get; init; }
 
     /// <summary>The group label of this camera's metrics; null: the camera's own GroupId.</summary>
     public string? GroupId { get; init; }
@@ -219,8 +219,8 @@ public sealed class CameraSource
             StallTimeout = _options.StallTimeout,
             DecoderThreads = _options.DecoderThreads,
             DecoderDevice = _options.DecoderDevice,
-            MaxWidth = _options.MaxWidth,
-            MaxHeight = _options.MaxHeight,
+            MaxFrameWidth = _options.MaxFrameWidth,
+            MaxFrameHeight = _options.MaxFrameHeight,
             GroupId = _group,
             FfmpegPath = _options.FfmpegPath,
             FirstSequence = _nextSequence,

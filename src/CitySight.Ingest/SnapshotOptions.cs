@@ -6,7 +6,7 @@ namespace CitySight.Ingest;
 public sealed record SnapshotOptions
 {
     /// <summary>From start to frame in hand; beyond it the snapshot fails with <see cref="StreamFailureKind.Timeout"/>.</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Timeout { get; init; } = IngestOptions.Defaults.SnapshotTimeout;
 
     public DecoderKind Decoder { get; init; } = DecoderKind.Cpu;
 
@@ -22,11 +22,11 @@ public sealed record SnapshotOptions
     /// </summary>
     public int DecoderThreads { get; init; } = 1;
 
-    /// <inheritdoc cref="VideoReadOptions.MaxWidth"/>
-    public int MaxWidth { get; init; }
+    /// <inheritdoc cref="VideoReadOptions.MaxFrameWidth"/>
+    public int MaxFrameWidth { get; init; }
 
-    /// <inheritdoc cref="VideoReadOptions.MaxWidth"/>
-    public int MaxHeight { get; init; }
+    /// <inheritdoc cref="VideoReadOptions.MaxFrameWidth"/>
+    public int MaxFrameHeight { get; init; }
 
     /// <summary>The Sequence given to the frame (a patrolled camera keeps counting across visits).</summary>
     public long Sequence { get; init; }

@@ -21,7 +21,7 @@ public enum DecodeMode
 /// <summary>
 /// What the reader found when it opened a stream, and how it decided to decode it. Width, Height, Codec and FrameRate are
 /// the source's, as ffmpeg described it on opening (no ffprobe: FrameRate may be 0 when the opening was kept short);
-/// delivered frames may be smaller (<see cref="VideoReadOptions.MaxWidth"/>) or change size with the stream.
+/// delivered frames may be smaller (<see cref="VideoReadOptions.MaxFrameWidth"/>) or change size with the stream.
 /// </summary>
 public sealed record StreamInfo(
     int Width,
@@ -88,10 +88,10 @@ public sealed record VideoReadOptions
     /// pipe carries only what the pipeline needs (e.g. 1280 for a 640 detector, with evidence still legible). Never scales
     /// up. 0: no limit. Applies to each frame's own size, so it holds across a resolution change too.
     /// </summary>
-    public int MaxWidth { get; init; }
+    public int MaxFrameWidth { get; init; }
 
-    /// <inheritdoc cref="MaxWidth"/>
-    public int MaxHeight { get; init; }
+    /// <inheritdoc cref="MaxFrameWidth"/>
+    public int MaxFrameHeight { get; init; }
 
     /// <summary>The camera's group, for metric labels.</summary>
     public string GroupId { get; init; } = "";

@@ -269,7 +269,7 @@ public static class VideoReader
     }
 
     /// <summary>
-    /// The scale filter for a size limit, or null for none: fits the frame into MaxWidth × MaxHeight keeping its aspect
+    /// The scale filter for a size limit, or null for none: fits the frame into MaxFrameWidth × MaxFrameHeight keeping its aspect
     /// ratio, never enlarging (the box is clamped to the input size). Re-evaluated when the input size changes.
     /// </summary>
     internal static string? ScaleFilter(int maxWidth, int maxHeight)
@@ -331,7 +331,7 @@ public static class VideoReader
             filters.Add($"select='isnan(prev_selected_t)+gte(t-prev_selected_t,{seconds})'");
         }
         // After select: only the sampled frames are scaled.
-        if (ScaleFilter(o.MaxWidth, o.MaxHeight) is { } scale) filters.Add(scale);
+        if (ScaleFilter(o.MaxFrameWidth, o.MaxFrameHeight) is { } scale) filters.Add(scale);
         filters.Add("format=bgr24");
         // Last, so that its s:WxH is the size of the bytes on the pipe.
         filters.Add("showinfo@out=checksum=0");
@@ -354,7 +354,7 @@ public static class VideoReader
         // Only keyframes are decoded: the first one is a complete picture, with no reference frames to wait for.
         a.AddRange(["-skip_frame", "nokey", "-i", url, "-map", "0:v:0", "-an", "-sn", "-dn"]);
         var filters = new List<string>();
-        if (ScaleFilter(o.MaxWidth, o.MaxHeight) is { } scale) filters.Add(scale);
+        if (ScaleFilter(o.MaxFrameWidth, o.MaxFrameHeight) is { } scale) filters.Add(scale);
         filters.Add("format=bgr24");
         filters.Add("showinfo@out=checksum=0");
         a.AddRange(["-vf", string.Join(",", filters), "-frames:v", "1"]);

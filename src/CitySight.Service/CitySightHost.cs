@@ -60,8 +60,7 @@ public static class CitySightHost
 
         var s = builder.Services;
         s.AddSingleton(config);
-        var ingestOptions = IngestOptionsOf(config.Ingest);
-        s.AddSingleton(ingestOptions);
+        s.AddSingleton(config.Ingest);
         s.AddSingleton(new PipelineChannels());
         s.AddSingleton<IReadOnlyList<BatchingDetector>>(sp =>
         {
@@ -88,27 +87,28 @@ public static class CitySightHost
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<DetectionStage>());
         });
         s.AddCaseStore(_ => new SqliteCaseStore(config.Service.DataDir));
-        s.AddCitySightDelivery(GrpcSecurity.AuthOptions(config.Delivery.Grpc));
+        s.AddCitySightDelivery(config.Delivery.Grpc.AuthOptions());
         s.AddSingleton(TimeProvider.System);
-        s.AddSingleton(sp => new IngestWorker(config.Cameras, ingestOptions, sp.GetRequiredService<PipelineChannels>().Producers,
+        s.AddSingleton(sp => new IngestWorker(config.Cameras, config.Ingest, sp.GetRequiredService<PipelineChannels>().Producers,
             sp.GetRequiredService<ILoggerFactory>()));
         s.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
-        s.TryAddSingleton<ICameraVisitor>(_ => new SnapshotVisitor(ingestOptions));
-        s.AddSingleton(sp => new PatrolWorker(IngestWorker.Patrolled(config.Cameras, ingestOptions), sp.GetRequiredService<ICameraVisitor>(),
-            sp.GetRequiredService<PipelineChannels>().Producers, ingestOptions, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PatrolWorker>>()));
+        s.TryAddSingleton<ICameraVisitor>(_ => new SnapshotVisitor(config.Ingest));
+        s.AddSingleton(sp => new PatrolWorker(IngestWorker.Patrolled(config.Cameras, config.Ingest), sp.GetRequiredService<ICameraVisitor>(),
+            sp.GetRequiredService<PipelineChannels>().Producers, config.Ingest, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PatrolWorker>>()));
         s.AddHostedService(sp => sp.GetRequiredService<PatrolWorker>());
         s.AddHostedService(sp => new DetectionWorker(sp.GetRequiredService<DetectionStage>(), sp.GetRequiredService<PipelineChannels>().Frames,
             sp.GetRequiredService<PipelineChannels>().Detected.Writer));
         // Detected frames → tracking → tracked frames → case raising → the case store (its sink).
-        var ruleOptions = CaseRaisingOptions.RulesOf(config.Rules);
-        s.AddSingleton(sp => new TrackingStage(config.Cameras, CaseRaisingOptions.TrackerOf(ruleOptions),
+        // What counts as stationary is each case type's own (rules.case_types.TYPE.stationary_radius): the tracker asks the rules.
+        var trackerOptions = new TrackerOptions { StationaryRadiusFor = type => (float)config.Rules.RuleFor(type).StationaryRadius };
+        s.AddSingleton(sp => new TrackingStage(config.Cameras, trackerOptions,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<TrackingStage>()));
         s.AddHostedService(sp => new TrackingWorker(sp.GetRequiredService<TrackingStage>(),
             sp.GetRequiredService<PipelineChannels>().Detected.Reader, sp.GetRequiredService<PipelineChannels>().Tracked.Writer));
         s.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<ICaseRecords>();
-            var raiser = new CaseRaiser(store, ruleOptions, CaseRaisingOptions.DedupOf(config.Dedup), config.Groups, config.CaseTypes,
+            var raiser = new CaseRaiser(store, config.Rules, config.Dedup, config.Groups, config.CaseTypes,
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<CaseRaiser>());
             // Dispatch's closures and rejections (through delivery) cool the place down.
             store.StateChanged += e => raiser.OnOutcome(e.Case);
@@ -120,10 +120,12 @@ public static class CitySightHost
         s.AddSingleton<CameraAdministrator>();
         s.AddSingleton<HealthServiceImpl>();
         s.AddGrpcReflection();
+        s.AddSingleton(config.Service.EvidenceRetention);
         s.AddHostedService<EvidenceRetentionWorker>();
         if (config.Delivery.Mqtt is { } mqtt)
         {
-            var mqttOptions = MqttOptionsOf(mqtt);
+            // The password is read now (named by its variable, never logged).
+            var mqttOptions = mqtt.WithPasswordFromEnvironment();
             s.AddSingleton(sp =>
             {
                 var publisher = new MqttCasePublisher(mqttOptions, sp.GetRequiredService<ICaseFeed>(),
@@ -148,14 +150,7 @@ public static class CitySightHost
         if (config.Delivery.Push is { } push)
         {
             // The key is read now (named by its variable, never logged); dispatch receipts move the outbox cursor.
-            var pushKey = push.ApiKeyEnv is { } keyEnv ? Environment.GetEnvironmentVariable(keyEnv)
-                ?? throw new InvalidOperationException($"delivery.push.api_key_env: environment variable {keyEnv} is not set") : null;
-            var pushOptions = new DispatchPushOptions
-            {
-                Endpoint = push.Endpoint, Consumer = push.Consumer, ApiKey = pushKey, CaFile = push.CaFile, ClientCert = push.ClientCert,
-                ClientKey = push.ClientKey, IncludeEvidence = push.IncludeEvidence, MaxBackoff = push.MaxBackoff,
-                MinBackoff = push.MinBackoff, Window = push.Window, ReceiptTimeout = push.ReceiptTimeout, ConnectTimeout = push.ConnectTimeout,
-            };
+            var pushOptions = push.WithApiKeyFromEnvironment();
             s.AddSingleton(sp => new DispatchPushClient(pushOptions, sp.GetRequiredService<ICaseFeed>(),
                 sp.GetRequiredService<ILogger<DispatchPushClient>>(), sp.GetRequiredService<TimeProvider>()));
             s.AddHostedService(sp => sp.GetRequiredService<DispatchPushClient>());
@@ -179,45 +174,17 @@ public static class CitySightHost
     }
 
     /// <summary>Loads one model as configured and says where it really runs; a provider that is not there falls back to CPU, loudly.</summary>
-    public static BatchingDetector StartDetector(DetectorSettings run, ModelSpec spec, string path, ILogger log)
+    public static BatchingDetector StartDetector(ModelRun run, ModelSpec spec, string path, ILogger log)
     {
-        var detector = new BatchingDetector(spec, path, OptionsOf(run), log);
+        var detector = new BatchingDetector(spec, path, run.Detector, log);
         if (detector.Provider.FellBack)
             log.LogWarning("Model {Model}: provider {Requested} was asked for, but {Reason}", spec.Name,
-                run.Provider.ToString().ToLowerInvariant(), detector.Provider.FallbackReason);
+                run.Detector.Provider.ToString().ToLowerInvariant(), detector.Provider.FallbackReason);
         log.LogInformation(
             "Model {Model} ({Layout}) loaded from {Path}: runs on {Provider}, {Batch} frame(s) per run ({BatchKind} batch), {Instances} session(s), {Threads} thread(s)",
             spec.Name, detector.OutputLayout, Path.GetFileName(path), detector.Provider.OrtName, detector.BatchCapacity,
-            detector.DynamicBatch ? "dynamic" : "fixed", detector.Instances, run.Threads == 0 ? "auto" : run.Threads.ToString());
+            detector.DynamicBatch ? "dynamic" : "fixed", detector.Instances, run.Detector.Threads == 0 ? "auto" : run.Detector.Threads.ToString());
         return detector;
-    }
-
-    /// <summary>delivery.mqtt as the publisher takes it, with the password read from its environment variable now.</summary>
-    public static MqttOptions MqttOptionsOf(MqttSettings m)
-    {
-        string? password = null;
-        if (m.PasswordEnv is { } env)
-            // Name the variable, never its value.
-            password = Environment.GetEnvironmentVariable(env)
-                ?? throw new InvalidOperationException($"delivery.mqtt.password_env: environment variable {env} is not set");
-        return new MqttOptions
-        {
-            Host = m.Host,
-            Port = m.Port,
-            ClientId = m.ClientId,
-            TopicPrefix = m.TopicPrefix,
-            Username = m.Username,
-            Password = password,
-            KeepAlive = m.KeepAlive,
-            Tls = new MqttTlsOptions
-            {
-                Enabled = m.Tls.Enabled,
-                CaFile = m.Tls.CaFile,
-                ClientCert = m.Tls.ClientCert,
-                ClientKey = m.Tls.ClientKey,
-                AllowUntrusted = m.Tls.AllowUntrusted,
-            },
-        };
     }
 
     /// <summary>The services grpc.health.v1 reports on: the server as a whole ("") and each CitySight service.</summary>
@@ -230,26 +197,6 @@ public static class CitySightHost
 
     private static MqttCameraStatus CameraStatusOf(CitySight.Ingest.CameraStatus st) =>
         new(st.CameraId, st.State.ToString().ToLowerInvariant(), st.Reason, st.Since);
-
-    /// <summary>ingest as the ingest stage takes it (the one place the settings become its options).</summary>
-    public static IngestOptions IngestOptionsOf(IngestSettings ingest) => new()
-    {
-        MaxStreams = ingest.MaxStreams,
-        PatrolConcurrency = ingest.PatrolConcurrency,
-        SnapshotTimeout = ingest.SnapshotTimeout,
-        MaxFrameWidth = ingest.MaxFrameWidth,
-        MaxFrameHeight = ingest.MaxFrameHeight,
-    };
-
-    public static DetectorOptions OptionsOf(DetectorSettings run) => new()
-    {
-        Provider = run.Provider,
-        DeviceId = run.DeviceId,
-        Threads = run.Threads,
-        MaxBatch = run.MaxBatch,
-        MaxWait = run.MaxWait,
-        Instances = run.Instances,
-    };
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 

@@ -1,3 +1,5 @@
+using CitySight.Domain;
+
 namespace CitySight.Tracking;
 
 /// <summary>Settings of a <see cref="CameraTracker"/>. Sizes are in box sizes (the larger side of a box) or box
@@ -45,7 +47,7 @@ public sealed record TrackerOptions
     public int MinLostSamples { get; init; } = 2;
 
     /// <summary>Still while the bottom centre stays within this many box heights of where the still period began.</summary>
-    public float StationaryRadius { get; init; } = 0.25f;
+    public float StationaryRadius { get; init; } = CaseTypeRules.DefaultStationaryRadius;
 
     /// <summary>
     /// The radius for a case type (rules.case_types.TYPE.stationary_radius), read once per type; null or no answer:

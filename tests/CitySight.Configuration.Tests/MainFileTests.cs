@@ -1,5 +1,7 @@
 using CitySight.Configuration;
 using CitySight.Domain;
+using CitySight.Inference;
+using CitySight.Rules;
 
 namespace CitySight.Configuration.Tests;
 
@@ -16,10 +18,10 @@ public class MainFileTests
         Assert.Equal(d.Service.GrpcPort, c.Service.GrpcPort);
         Assert.Equal(d.Rules, c.Rules);
         Assert.Equal(d.Dedup, c.Dedup);
-        Assert.Equal(new DedupSettings { SamePlaceRadiusMetres = 15, Window = TimeSpan.FromMinutes(30), Cooldown = TimeSpan.FromMinutes(30) }, c.Dedup);
+        Assert.Equal(new SiteDedupOptions { SamePlaceRadiusMetres = 15, Window = TimeSpan.FromMinutes(30), Cooldown = TimeSpan.FromMinutes(30) }, c.Dedup);
         Assert.Equal("Asia/Shanghai", c.Service.TimeZone.Id);
         Assert.Equal(d.Models.Run, c.Models.Run);
-        Assert.Equal(new DetectorSettings { Model = "yolov8n-coco-int8" }, Assert.Single(c.Models.Run));
+        Assert.Equal(new ModelRun { Model = "yolov8n-coco-int8" }, Assert.Single(c.Models.Run));
         Assert.Equal(CaseType.Defaults, c.CaseTypes);
         Assert.Empty(c.Groups);
         // The default cameras folder sits beside the main file; missing is fine.
@@ -66,9 +68,9 @@ public class MainFileTests
         Assert.Equal(Path.Combine(t.Dir, "m", "manifest.yaml"), c.Models.Manifest);
         Assert.Equal([Path.Combine(t.Dir, "a"), "/opt/models"], c.Models.SearchPaths);
         // detector/threads is the shorthand for one model on the CPU.
-        Assert.Equal(new DetectorSettings { Model = "yolox-nano-coco", Threads = 4 }, Assert.Single(c.Models.Run));
+        Assert.Equal(new ModelRun { Model = "yolox-nano-coco", Detector = new() { Threads = 4 } }, Assert.Single(c.Models.Run));
         Assert.Equal("Europe/London", c.Service.TimeZone.Id);
-        Assert.Equal(new RuleSettings
+        Assert.Equal(new RuleOptions
         {
             MinConfidence = 0.5f, ConfirmSamples = 5, SameObjectIoU = 1, DedupWindow = TimeSpan.FromMinutes(90),
             CaseTypes = new Dictionary<string, CaseTypeRuleOverrides>
@@ -80,22 +82,22 @@ public class MainFileTests
         }, c.Rules);
         Assert.Equal(
             new CaseTypeRules { MinConfidence = 0.6f, MinDwell = TimeSpan.FromMinutes(15), RequireStationary = true, StationaryRadius = 0.1 },
-            c.Rules.ForType("illegal_parking"));
+            c.Rules.RuleFor("illegal_parking"));
         // Unset fields keep the type's built-in defaults; min_confidence falls back to rules.min_confidence.
         Assert.Equal(
             new CaseTypeRules { MinConfidence = 0.5f, MinDwell = TimeSpan.FromMinutes(5), RequireStationary = true, ReportOnce = true },
-            c.Rules.ForType("street_stall"));
-        Assert.Equal(RuleSettings.BuiltIn("garbage") with { MinConfidence = 0.5f }, c.Rules.ForType("garbage"));
-        Assert.Equal(new DedupSettings { SamePlaceRadiusMetres = 25.5, Window = TimeSpan.FromHours(1), Cooldown = TimeSpan.Zero, RejectCooldown = TimeSpan.FromDays(7) }, c.Dedup);
+            c.Rules.RuleFor("street_stall"));
+        Assert.Equal(RuleOptions.BuiltIn("garbage") with { MinConfidence = 0.5f }, c.Rules.RuleFor("garbage"));
+        Assert.Equal(new SiteDedupOptions { SamePlaceRadiusMetres = 25.5, Window = TimeSpan.FromHours(1), Cooldown = TimeSpan.Zero, RejectCooldown = TimeSpan.FromDays(7) }, c.Dedup);
         Assert.Equal(Path.Combine(t.Dir, "cams"), c.CamerasDir);
     }
 
     [Fact]
     public void Evidence_retention_is_read_with_its_defaults()
     {
-        var d = new TestConfig("service:\n  grpc_port: 6000\n").Load().Config!.Service;
+        var d = new TestConfig("service:\n  grpc_port: 6000\n").Load().Config!.Service.EvidenceRetention;
         Assert.Equal((90, 50.0), (d.EvidenceRetentionDays, d.EvidenceMaxGigabytes));
-        var s = new TestConfig("service:\n  evidence_retention_days: 30\n  evidence_max_gb: 2.5\n").Load().Config!.Service;
+        var s = new TestConfig("service:\n  evidence_retention_days: 30\n  evidence_max_gb: 2.5\n").Load().Config!.Service.EvidenceRetention;
         Assert.Equal((30, 2.5), (s.EvidenceRetentionDays, s.EvidenceMaxGigabytes));
     }
 
@@ -117,11 +119,14 @@ public class MainFileTests
         Assert.True(r.Success, TestConfig.AllErrors(r));
         Assert.Equal(
             [
-                new DetectorSettings { Model = "yolov8n-coco-int8" },
-                new DetectorSettings
+                new ModelRun { Model = "yolov8n-coco-int8" },
+                new ModelRun
                 {
-                    Model = "yolox-nano-coco-dynbatch", Provider = ExecutionProvider.Cuda, DeviceId = 1, Threads = 2,
-                    MaxBatch = 8, MaxWait = TimeSpan.FromMilliseconds(20), Instances = 2,
+                    Model = "yolox-nano-coco-dynbatch",
+                    Detector = new DetectorOptions
+                    {
+                        Provider = ExecutionProvider.Cuda, DeviceId = 1, Threads = 2, MaxBatch = 8, MaxWait = TimeSpan.FromMilliseconds(20), Instances = 2,
+                    },
                 },
             ],
             r.Config!.Models.Run);
@@ -211,17 +216,17 @@ public class MainFileTests
         var rules = new TestConfig().Load().Config!.Rules;
         // Districts' ten-minute grace for parking (DOMAIN.md); stalls 5 minutes' presence; garbage 10 stationary minutes.
         Assert.Equal(new CaseTypeRules { MinConfidence = 0.35f, MinDwell = TimeSpan.FromMinutes(10), RequireStationary = true, StationaryRadius = 0.25 },
-            rules.ForType("illegal_parking"));
+            rules.RuleFor("illegal_parking"));
         Assert.Equal(new CaseTypeRules { MinConfidence = 0.35f, MinDwell = TimeSpan.FromMinutes(5), RequireStationary = false },
-            rules.ForType("street_stall"));
+            rules.RuleFor("street_stall"));
         Assert.Equal(new CaseTypeRules { MinConfidence = 0.35f, MinDwell = TimeSpan.FromMinutes(10), RequireStationary = true },
-            rules.ForType("garbage"));
+            rules.RuleFor("garbage"));
         Assert.Equal(new CaseTypeRules { MinConfidence = 0.35f, MinDwell = TimeSpan.Zero, RequireStationary = true, ReportOnce = true },
-            rules.ForType("billboard"));
+            rules.RuleFor("billboard"));
         // Any other type: raised once confirmed, as before.
-        Assert.Equal(new CaseTypeRules { MinConfidence = 0.35f }, rules.ForType("night_market"));
+        Assert.Equal(new CaseTypeRules { MinConfidence = 0.35f }, rules.RuleFor("night_market"));
         // The global confidence is every type's default, also when set in code.
-        Assert.Equal(0.6f, new RuleSettings { MinConfidence = 0.6f }.ForType("garbage").MinConfidence);
+        Assert.Equal(0.6f, new RuleOptions { MinConfidence = 0.6f, CaseTypes = new Dictionary<string, CaseTypeRuleOverrides>() }.RuleFor("garbage").MinConfidence);
     }
 
     [Fact]
@@ -237,19 +242,19 @@ public class MainFileTests
         var r = t.Load();
         Assert.True(r.Success, TestConfig.AllErrors(r));
         Assert.Equal(new CaseTypeRules { MinConfidence = 0.35f, MinDwell = TimeSpan.FromMinutes(1), RequireStationary = true },
-            r.Config!.Rules.ForType("night_market"));
+            r.Config!.Rules.RuleFor("night_market"));
     }
 
     [Fact]
     public void Rule_settings_compare_by_value_including_case_types()
     {
-        RuleSettings Make() => new()
+        RuleOptions Make() => new()
         {
             CaseTypes = new Dictionary<string, CaseTypeRuleOverrides> { ["garbage"] = new() { MinDwell = TimeSpan.FromMinutes(3) } },
         };
         Assert.Equal(Make(), Make());
         Assert.Equal(Make().GetHashCode(), Make().GetHashCode());
-        Assert.NotEqual(Make(), new RuleSettings());
+        Assert.NotEqual(Make(), new RuleOptions());
         Assert.NotEqual(Make(), Make() with { CaseTypes = new Dictionary<string, CaseTypeRuleOverrides> { ["garbage"] = new() } });
     }
 

@@ -23,7 +23,7 @@ public class MqttConfigTests
         Assert.True(result.Success, TestConfig.AllErrors(result));
         var m = result.Config!.Delivery.Mqtt!;
         Assert.Equal("broker.city.local", m.Host);
-        Assert.Equal(8883, m.Port);
+        Assert.Equal(8883, m.EffectivePort);
         Assert.Equal("cs-01", m.ClientId);
         Assert.Equal("xuhui/citysight", m.TopicPrefix);
         Assert.Equal(env, m.PasswordEnv);
@@ -37,7 +37,7 @@ public class MqttConfigTests
     {
         var result = new TestConfig("delivery:\n  mqtt:\n    host: 127.0.0.1\n").Load();
         Assert.True(result.Success, TestConfig.AllErrors(result));
-        Assert.Equal(1883, result.Config!.Delivery.Mqtt!.Port);
+        Assert.Equal(1883, result.Config!.Delivery.Mqtt!.EffectivePort);
         Assert.Equal("citysight/v1", result.Config.Delivery.Mqtt.TopicPrefix);
         Assert.StartsWith("citysight-", result.Config.Delivery.Mqtt.ClientId);
     }

@@ -1,4 +1,5 @@
 using CitySight.Configuration;
+using CitySight.Rules;
 using CitySight.Domain;
 using CitySight.Tests;
 
@@ -34,16 +35,16 @@ public class ShippedConfigTests
 
         // The shipped file is the demo's: parking needs only a short dwell so the demo shows a case within a minute;
         // the built-in default stays the districts' ten minutes.
-        var parkingRules = c.Rules.ForType("illegal_parking");
+        var parkingRules = c.Rules.RuleFor("illegal_parking");
         Assert.Equal(TimeSpan.FromSeconds(2), parkingRules.MinDwell);
         // The demo clip is a time-lapse: its cars are never still for long, so presence counts there.
         Assert.False(parkingRules.RequireStationary);
-        Assert.True(RuleSettings.BuiltIn("illegal_parking").RequireStationary);
+        Assert.True(RuleOptions.BuiltIn("illegal_parking").RequireStationary);
         Assert.Equal(0.35f, parkingRules.MinConfidence);
-        Assert.Equal(TimeSpan.FromMinutes(10), RuleSettings.BuiltIn("illegal_parking").MinDwell);
+        Assert.Equal(TimeSpan.FromMinutes(10), RuleOptions.BuiltIn("illegal_parking").MinDwell);
         foreach (var type in new[] { "street_stall", "garbage", "billboard" })
-            Assert.Equal(RuleSettings.BuiltIn(type) with { MinConfidence = 0.35f }, c.Rules.ForType(type));
-        Assert.Equal(new DedupSettings { SamePlaceRadiusMetres = 15, Window = TimeSpan.FromMinutes(30), Cooldown = TimeSpan.FromMinutes(30) }, c.Dedup);
+            Assert.Equal(RuleOptions.BuiltIn(type) with { MinConfidence = 0.35f }, c.Rules.RuleFor(type));
+        Assert.Equal(new SiteDedupOptions { SamePlaceRadiusMetres = 15, Window = TimeSpan.FromMinutes(30), Cooldown = TimeSpan.FromMinutes(30) }, c.Dedup);
         Assert.Equal(Path.Combine(TestAssets.RepoRoot, "configs", "cameras"), c.CamerasDir);
 
         var parking = c.FindCaseType("illegal_parking")!;

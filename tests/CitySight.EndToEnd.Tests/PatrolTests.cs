@@ -34,7 +34,7 @@ public class PatrolTests
             Service = new ServiceSettings { GrpcPort = Wait.FreeTcpPort(), HttpPort = Wait.FreeTcpPort(), DataDir = Path.Combine(dir, "data") },
             Models = new ModelSettings { Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"), SearchPaths = [Path.Combine(TestAssets.Root, "models")] },
             Rules = TestRules.Quick,
-            Ingest = new IngestSettings { PatrolConcurrency = 2, SnapshotTimeout = TimeSpan.FromSeconds(10) },
+            Ingest = new IngestOptions { PatrolConcurrency = 2, SnapshotTimeout = TimeSpan.FromSeconds(10) },
             Groups = [new CameraGroup { Id = "patrol-street", Name = "Patrol street", Cameras = [Cam("p-a", "lot-a"), Cam("p-b", "lot-b"), Cam("p-broken", "no-such-mount")] }],
         };
 

@@ -1,3 +1,4 @@
+using CitySight.Delivery.Push;
 using System.Collections.Concurrent;
 using CitySight.Cases;
 using CitySight.Configuration;
@@ -56,7 +57,7 @@ public sealed class PushEndToEndTests
             Groups = [new CameraGroup { Id = "push", Name = "push", Cameras = [camera] }],
             Delivery = new DeliverySettings
             {
-                Push = new PushSettings { Endpoint = new Uri(dispatch.Address), Consumer = "dispatch-push", ApiKeyEnv = keyEnv },
+                Push = new DispatchPushOptions { Endpoint = new Uri(dispatch.Address), Consumer = "dispatch-push", ApiKeyEnv = keyEnv },
             },
         };
 

@@ -1,4 +1,5 @@
 using CitySight.Configuration;
+using CitySight.Rules;
 
 namespace CitySight.EndToEnd.Tests;
 
@@ -6,7 +7,7 @@ namespace CitySight.EndToEnd.Tests;
 internal static class TestRules
 {
     /// <summary>A vehicle present on 2 samples is a case: no dwell, no stillness asked.</summary>
-    public static RuleSettings Quick => new()
+    public static RuleOptions Quick => new()
     {
         ConfirmSamples = 2,
         MinConfidence = 0.3f,

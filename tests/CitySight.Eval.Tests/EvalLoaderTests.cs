@@ -74,7 +74,7 @@ public class EvalLoaderTests
         Assert.Equal(Path.GetFullPath(Path.Combine(dir, "clip.mp4")), cam.Url);
         Assert.False(cam.RealTime);
         Assert.False(cam.Loop);
-        Assert.Equal(TimeSpan.FromSeconds(10), s.Config.Rules.ForType("illegal_parking").MinDwell);
+        Assert.Equal(TimeSpan.FromSeconds(10), s.Config.Rules.RuleFor("illegal_parking").MinDwell);
         var e = Assert.Single(s.Expected);
         Assert.Equal(new ExpectedEvent(0, 14, "illegal_parking", e.Cameras, 0.5, 0.7, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20))
         {

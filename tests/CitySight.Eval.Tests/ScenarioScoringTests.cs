@@ -1,4 +1,5 @@
 using CitySight.Eval;
+using CitySight.Rules;
 using CitySight.Configuration;
 using CitySight.Domain;
 using CitySight.Tests;
@@ -57,7 +58,7 @@ public class ScenarioScoringTests
         var config = new CitySightConfig
         {
             SourceFile = "scenario.yaml",
-            Rules = new RuleSettings
+            Rules = new RuleOptions
             {
                 CaseTypes = new Dictionary<string, CaseTypeRuleOverrides>
                 {

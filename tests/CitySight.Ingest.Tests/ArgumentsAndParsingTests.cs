@@ -55,7 +55,7 @@ public sealed class ArgumentsAndParsingTests
     [Fact]
     public void ReaderArguments_PutTheDecoderBeforeTheInput_AndKeepEachFramesSize()
     {
-        var options = new VideoReadOptions { Decoder = DecoderKind.Vaapi, MaxWidth = 1280, SampleInterval = TimeSpan.FromSeconds(1) };
+        var options = new VideoReadOptions { Decoder = DecoderKind.Vaapi, MaxFrameWidth = 1280, SampleInterval = TimeSpan.FromSeconds(1) };
         var a = VideoReader.BuildArguments("rtsp://cam/x", live: true, keyframesOnly: true, options).ToList();
         var input = a.IndexOf("-i");
         Assert.True(a.IndexOf("-hwaccel") is >= 0 and var h && h < input, "decoder options must precede -i");
@@ -76,7 +76,7 @@ public sealed class ArgumentsAndParsingTests
     public void SnapshotArguments_MinimalProbe_KeyframesOnly_OneFrame()
     {
         var a = VideoReader.BuildSnapshotArguments("rtsp://cam/x", live: true,
-            new SnapshotOptions { Decoder = DecoderKind.Qsv, Codec = "hevc", MaxHeight = 720 }).ToList();
+            new SnapshotOptions { Decoder = DecoderKind.Qsv, Codec = "hevc", MaxFrameHeight = 720 }).ToList();
         var input = a.IndexOf("-i");
         Assert.Equal("32768", a[a.IndexOf("-probesize") + 1]);
         Assert.Equal("0", a[a.IndexOf("-analyzeduration") + 1]);

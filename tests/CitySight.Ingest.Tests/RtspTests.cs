@@ -217,7 +217,7 @@ public sealed class RtspTests(SimulatorFixture fixture, ITestOutputHelper output
     [Fact]
     public async Task Snapshot_ScaledDown_KeepsTheAspectRatio()
     {
-        using var frame = await VideoReader.SnapshotAsync("snap-cam", fixture.Simulator.UrlFor("snap5"), new SnapshotOptions { MaxWidth = 320 });
+        using var frame = await VideoReader.SnapshotAsync("snap-cam", fixture.Simulator.UrlFor("snap5"), new SnapshotOptions { MaxFrameWidth = 320 });
         Assert.Equal((320, 240), (frame.Width, frame.Height));
     }
 

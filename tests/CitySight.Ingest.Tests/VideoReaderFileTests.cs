@@ -275,7 +275,7 @@ public sealed class VideoReaderFileTests(ITestOutputHelper output)
     public async Task ResolutionChange_WithAMaxSize_ScalesTheLargePartOnly()
     {
         var path = await ResolutionChangeClip.PathAsync();
-        var options = new VideoReadOptions { SampleInterval = TimeSpan.FromSeconds(1), RealTime = false, MaxWidth = 400, MaxHeight = 400 };
+        var options = new VideoReadOptions { SampleInterval = TimeSpan.FromSeconds(1), RealTime = false, MaxFrameWidth = 400, MaxFrameHeight = 400 };
         var sizes = new List<(int W, int H)>();
         await foreach (var f in VideoReader.ReadAsync("reschange-cam", path, options))
         {
@@ -291,7 +291,7 @@ public sealed class VideoReaderFileTests(ITestOutputHelper output)
     [InlineData(1280, 1000, 640, 480)] // never up
     public async Task MaxSize_ScalesInTheDecoder_KeepingTheAspectRatio(int maxW, int maxH, int w, int h)
     {
-        var options = new VideoReadOptions { SampleInterval = TimeSpan.FromSeconds(2), RealTime = false, MaxWidth = maxW, MaxHeight = maxH };
+        var options = new VideoReadOptions { SampleInterval = TimeSpan.FromSeconds(2), RealTime = false, MaxFrameWidth = maxW, MaxFrameHeight = maxH };
         var count = 0;
         await foreach (var f in VideoReader.ReadAsync("scaled-cam", TestAssets.Media(Clip), options))
         {

@@ -63,7 +63,7 @@ public class SiteDedupTests
     [Fact]
     public void The_radius_is_the_boundary()
     {
-        var site = new SiteDedup(new SiteDedupOptions { RadiusMetres = 15 });
+        var site = new SiteDedup(new SiteDedupOptions { SamePlaceRadiusMetres = 15 });
         site.Decide(Stall(Near(0, 0), Min(0)));
         Assert.IsType<SameSiteCase>(site.Decide(Stall(Near(0, 14.5), Min(1), "cam-b")));
         Assert.IsType<NewSiteCase>(site.Decide(Stall(Near(0, -15.5), Min(1), "cam-c")));

@@ -1,4 +1,5 @@
 using CitySight.Cases.Sqlite;
+using CitySight.Delivery.Security;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -42,7 +43,7 @@ public sealed class GrpcSecurityTests : IDisposable
         const string minhangKey = "mh-0a1b2c3d4e5f60718293";
         var env = "CITYSIGHT_TEST_KEYS_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
         Environment.SetEnvironmentVariable(env, $"xuhui={xuhuiKey}, minhang={minhangKey}");
-        var (address, store) = await StartAsync(new GrpcSettings { ApiKeysEnv = env });
+        var (address, store) = await StartAsync(new GrpcEndpointOptions { ApiKeysEnv = env });
         await store.OpenAsync(Sample(1));
         await store.OpenAsync(Sample(2));
         using var channel = GrpcChannel.ForAddress(address);
@@ -78,7 +79,7 @@ public sealed class GrpcSecurityTests : IDisposable
         var env = "CITYSIGHT_TEST_KEYS_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
         Environment.SetEnvironmentVariable(env, $"ops={opsKey},xuhui={xuhuiKey}");
         // The admin rule, tried on a CaseFeed method standing in for the CameraAdmin service (same interceptor path).
-        var (address, _) = await StartAsync(new GrpcSettings { ApiKeysEnv = env, AdminConsumers = ["ops"] },
+        var (address, _) = await StartAsync(new GrpcEndpointOptions { ApiKeysEnv = env, AdminConsumers = ["ops"] },
             auth: o => o with { AdminServicePrefix = "/citysight.v1.CaseFeed/ReportOutcome" });
         using var channel = GrpcChannel.ForAddress(address);
         var client = new CaseFeed.CaseFeedClient(channel);
@@ -110,7 +111,7 @@ public sealed class GrpcSecurityTests : IDisposable
     public async Task Without_authentication_the_admin_service_answers_this_machine_only()
     {
         // The admin rule, tried on a CaseFeed method standing in for the CameraAdmin service (same interceptor path).
-        var (address, _) = await StartAsync(new GrpcSettings(), auth: o => o with { AdminServicePrefix = "/citysight.v1.CaseFeed/ReportOutcome" });
+        var (address, _) = await StartAsync(new GrpcEndpointOptions(), auth: o => o with { AdminServicePrefix = "/citysight.v1.CaseFeed/ReportOutcome" });
         var request = new OutcomeRequest { CaseId = "cs-unknown", Outcome = CitySight.Delivery.V1.CaseState.Closed };
         using (var local = GrpcChannel.ForAddress(address.Replace("localhost", "127.0.0.1")))
         {
@@ -143,7 +144,7 @@ public sealed class GrpcSecurityTests : IDisposable
         var strangerClient = certs.Issue("xuhui-dispatch", server: false, issuer: stranger);
         var (certFile, keyFile) = certs.WritePem(server, "server");
 
-        var (address, store) = await StartAsync(new GrpcSettings { TlsCert = certFile, TlsKey = keyFile, ClientCa = certs.CaFile }, https: true);
+        var (address, store) = await StartAsync(new GrpcEndpointOptions { TlsCert = certFile, TlsKey = keyFile, ClientCa = certs.CaFile }, https: true);
         await store.OpenAsync(Sample(1));
 
         // The consumer is the certificate's CN.
@@ -167,15 +168,15 @@ public sealed class GrpcSecurityTests : IDisposable
     {
         var env = "CITYSIGHT_TEST_KEYS_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
         Environment.SetEnvironmentVariable(env, "xuhui=short-secret");
-        var ex = Assert.Throws<InvalidOperationException>(() => GrpcSecurity.AuthOptions(new GrpcSettings { ApiKeysEnv = env }));
+        var ex = Assert.Throws<InvalidOperationException>(() => (new GrpcEndpointOptions { ApiKeysEnv = env }).AuthOptions());
         Assert.Contains(env, ex.Message);
         Assert.Contains("'xuhui'", ex.Message);
         Assert.DoesNotContain("short-secret", ex.Message);
         Environment.SetEnvironmentVariable(env, "justakeywithoutaname1234");
-        Assert.DoesNotContain("justakey", Assert.Throws<InvalidOperationException>(() => GrpcSecurity.AuthOptions(new GrpcSettings { ApiKeysEnv = env })).Message);
+        Assert.DoesNotContain("justakey", Assert.Throws<InvalidOperationException>(() => (new GrpcEndpointOptions { ApiKeysEnv = env }).AuthOptions()).Message);
     }
 
-    private async Task<(string Address, SqliteCaseStore Store)> StartAsync(GrpcSettings grpc, bool https = false,
+    private async Task<(string Address, SqliteCaseStore Store)> StartAsync(GrpcEndpointOptions grpc, bool https = false,
         Func<CitySight.Delivery.Security.ConsumerAuthOptions, CitySight.Delivery.Security.ConsumerAuthOptions>? auth = null)
     {
         var store = new SqliteCaseStore(Path.Combine(_dir, "data-" + Guid.NewGuid().ToString("N")[..6]));
@@ -185,7 +186,7 @@ public sealed class GrpcSecurityTests : IDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => GrpcSecurity.Listen(k, port, grpc));
         builder.Services.AddCaseStore(store);
-        var options = GrpcSecurity.AuthOptions(grpc);
+        var options = grpc.AuthOptions();
         builder.Services.AddCitySightDelivery(auth is null ? options : auth(options));
         var app = builder.Build();
         app.MapCitySightDelivery();

@@ -1,3 +1,6 @@
+using CitySight.Delivery.Mqtt;
+using CitySight.Delivery.Push;
+using CitySight.Delivery.Security;
 using static CitySight.Configuration.ConfigKeyKind;
 
 namespace CitySight.Configuration;
@@ -10,15 +13,15 @@ public static partial class ConfigKeys
         yield return Container(M, "delivery", Mapping, "Channels that deliver cases beside the gRPC case feed.");
 
         yield return Container(M, "delivery.mqtt", Mapping, "Publish cases and camera states to an MQTT broker.");
-        var mqtt = new KeysOf<MqttSettings>(M, new() { Host = "" }, c => c.Delivery.Mqtt ?? new() { Host = "" });
+        var mqtt = new KeysOf<MqttOptions>(M, new() { Host = "" }, c => c.Delivery.Mqtt ?? new() { Host = "" });
         yield return mqtt.Key("delivery.mqtt.host", Text, m => m.Host, "The broker's host name or address.", "broker2.example", required: true);
-        yield return mqtt.Key("delivery.mqtt.port", Int, m => m.Port, "Broker port; with tls the default is MqttSettings.DefaultTlsPort.", "1884", min: 1, max: 65535);
+        yield return mqtt.Key("delivery.mqtt.port", Int, m => m.EffectivePort, "Broker port; with tls the default is MqttOptions.DefaultTlsPort (8883).", "1884", min: 1, max: 65535);
         yield return mqtt.Key("delivery.mqtt.client_id", Text, m => m.ClientId, "MQTT client id: 1 to 64 of letters, digits, '.', '_', '-'.", "citysight-sample");
         yield return mqtt.Key("delivery.mqtt.topic_prefix", Text, m => m.TopicPrefix, "Topic levels before cases/..., cameras/... and service/...", "city/v2");
         yield return mqtt.Key("delivery.mqtt.username", Text, m => m.Username, "User name at the broker.", "someone");
         yield return mqtt.Key("delivery.mqtt.password_env", EnvName, m => m.PasswordEnv, "NAME of the environment variable with the password.", SampleSecretEnv);
         yield return Container(M, "delivery.mqtt.tls", Mapping, "TLS to the broker; on once the section is given.");
-        var mqttTls = new KeysOf<MqttTlsSettings>(M, new(), c => (c.Delivery.Mqtt ?? new() { Host = "" }).Tls);
+        var mqttTls = new KeysOf<MqttTlsOptions>(M, new(), c => (c.Delivery.Mqtt ?? new() { Host = "" }).Tls);
         yield return mqttTls.Key("delivery.mqtt.tls.enabled", Bool, t => t.Enabled, "TLS on (true once a tls section is given).", "false", hasDefault: false);
         yield return mqttTls.Key("delivery.mqtt.tls.ca_file", ConfigKeyKind.File, t => t.CaFile, "PEM CA(s) the broker's certificate must chain to; default: system trust.", SampleFile);
         yield return mqttTls.Key("delivery.mqtt.tls.client_cert", ConfigKeyKind.File, t => t.ClientCert, "PEM client certificate (with client_key).", SampleFile);
@@ -27,7 +30,7 @@ public static partial class ConfigKeys
         yield return mqtt.Key("delivery.mqtt.keep_alive", Duration, m => m.KeepAlive, "MQTT keep-alive.", "45s", min: 0, max: 65535, minExclusive: true);
 
         yield return Container(M, "delivery.grpc", Mapping, "TLS and consumer authentication of the gRPC port.");
-        var grpc = new KeysOf<GrpcSettings>(M, new(), c => c.Delivery.Grpc);
+        var grpc = new KeysOf<GrpcEndpointOptions>(M, new(), c => c.Delivery.Grpc);
         yield return Container(M, "delivery.grpc.tls", Mapping, "Server certificate: the gRPC port then speaks TLS only.");
         yield return grpc.Key("delivery.grpc.tls.cert", ConfigKeyKind.File, g => g.TlsCert, "PEM server certificate.", SampleFile, required: true);
         yield return grpc.Key("delivery.grpc.tls.key", ConfigKeyKind.File, g => g.TlsKey, "PEM private key of the server certificate.", SampleFile, required: true);
@@ -36,7 +39,7 @@ public static partial class ConfigKeys
         yield return grpc.Key("delivery.grpc.admin_consumers", TextList, g => string.Join(";", g.AdminConsumers), "Consumers that may call the admin API once authentication is on.", "[ops]");
 
         yield return Container(M, "delivery.push", Mapping, "Stream cases to the district's DispatchIntake endpoint.");
-        var push = new KeysOf<PushSettings>(M, PushSettings.Defaults, c => c.Delivery.Push ?? PushSettings.Defaults);
+        var push = new KeysOf<DispatchPushOptions>(M, new() { Endpoint = PushSection.NoEndpoint }, c => c.Delivery.Push ?? new() { Endpoint = PushSection.NoEndpoint });
         yield return push.Key("delivery.push.endpoint", Text, p => p.Endpoint, "http:// or https:// address of the dispatch intake.", "https://dispatch2.example:8443", required: true);
         yield return push.Key("delivery.push.consumer", Text, p => p.Consumer, "The outbox cursor's name.", "dispatch-2");
         yield return push.Key("delivery.push.api_key_env", EnvName, p => p.ApiKeyEnv, "NAME of the environment variable with the API key.", SampleSecretEnv);

@@ -1,4 +1,8 @@
+using CitySight.Cases;
 using CitySight.Domain;
+using CitySight.Inference;
+using CitySight.Ingest;
+using CitySight.Rules;
 using static CitySight.Configuration.ConfigKeyKind;
 
 namespace CitySight.Configuration;
@@ -16,9 +20,10 @@ public static partial class ConfigKeys
         yield return service.Key("service.http_port", Int, s => s.HttpPort, "/metrics and /healthz port (HTTP/1).", "8081", min: 1, max: 65535);
         yield return service.Key("service.data_dir", ConfigKeyKind.Path, s => s.DataDir, "Folder of the SQLite case store and the evidence images.", "elsewhere");
         yield return service.Key("service.timezone", Text, s => s.TimeZone.Id, "Local time (IANA id) for zone schedules of groups that set none.", "Asia/Urumqi");
-        yield return service.Key("service.evidence_retention_days", Int, s => s.EvidenceRetentionDays,
+        var evidence = new KeysOf<EvidenceRetentionOptions>(M, new(), c => c.Service.EvidenceRetention);
+        yield return evidence.Key("service.evidence_retention_days", Int, s => s.EvidenceRetentionDays,
             "Pictures of cases closed or rejected longer ago than this are deleted.", "30", min: 1, max: 36500);
-        yield return service.Key("service.evidence_max_gb", Number, s => s.EvidenceMaxGigabytes,
+        yield return evidence.Key("service.evidence_max_gb", Number, s => s.EvidenceMaxGigabytes,
             "Above this the evidence folder sheds the oldest closed cases' pictures first.", "20", min: 0, max: 1_000_000, minExclusive: true);
 
         yield return Container(M, "models", Mapping, "Which models run, and where their files are.");
@@ -26,10 +31,11 @@ public static partial class ConfigKeys
         yield return models.Key("models.manifest", ConfigKeyKind.Path, m => m.Manifest, "The model manifest (models/manifest.yaml).", "other/manifest.yaml");
         yield return models.Key("models.detector", Text, m => m.Run[0].Model, "Shorthand for one model on the CPU; not with run.", "other-model");
         yield return models.Key("models.search_paths", TextList, m => string.Join(";", m.SearchPaths), "Folders searched in order for the model file.", "[weights]");
-        yield return models.Key("models.threads", Int, m => m.Run[0].Threads, "Threads of the detector shorthand; not with run.", "2", min: 0, max: 1024);
+        yield return models.Key("models.threads", Int, m => m.Run[0].Detector.Threads, "Threads of the detector shorthand; not with run.", "2", min: 0, max: 1024);
         yield return Container(M, "models.run", List, "The models run at once, each with its provider and batching.");
-        var run = new KeysOf<DetectorSettings>(M, new() { Model = "" }, c => c.Models.Run[0]);
-        yield return run.Key("models.run[].model", Text, d => d.Model, "Name of the manifest entry; listed at most once.", "other-model", required: true);
+        var runModel = new KeysOf<ModelRun>(M, new() { Model = "" }, c => c.Models.Run[0]);
+        yield return runModel.Key("models.run[].model", Text, d => d.Model, "Name of the manifest entry; listed at most once.", "other-model", required: true);
+        var run = new KeysOf<DetectorOptions>(M, new(), c => c.Models.Run[0].Detector);
         yield return run.Choice("models.run[].provider", d => d.Provider, "Execution provider; an unavailable one falls back to the CPU.", "cuda");
         yield return run.Key("models.run[].device_id", Int, d => d.DeviceId, "GPU index (openvino: 0 = CPU, N = GPU.(N-1)).", "1", min: 0, max: 64);
         yield return run.Key("models.run[].threads", Int, d => d.Threads, "ONNX Runtime intra-op threads per session; 0 lets it choose.", "2", min: 0, max: 1024);
@@ -38,13 +44,13 @@ public static partial class ConfigKeys
         yield return run.Key("models.run[].instances", Int, d => d.Instances, "Sessions of this model running side by side.", "2", min: 1, max: 64);
 
         yield return Container(M, "rules", Mapping, "When detections become cases.");
-        var rules = new KeysOf<RuleSettings>(M, new(), c => c.Rules);
+        var rules = new KeysOf<RuleOptions>(M, new(), c => c.Rules);
         yield return rules.Key("rules.min_confidence", Number, r => r.MinConfidence, "Detections below this confidence are ignored.", "0.5", min: 0, max: 1);
         yield return rules.Key("rules.confirm_samples", Int, r => r.ConfirmSamples, "Consecutive samples an object is seen on before a case is raised.", "5", min: 1);
         yield return rules.Key("rules.same_object_iou", Number, r => r.SameObjectIoU, "Boxes overlapping at least this much (IoU) are the same object.", "0.5", min: 0, max: 1, minExclusive: true);
         yield return rules.Key("rules.dedup_window", Duration, r => r.DedupWindow, "Same camera: a sighting this soon after a case's last updates it; 0 turns it off.", "5m", min: 0);
         yield return Container(M, "rules.case_types", MapById, "Per case type id: what it overrides of that type's built-in rules.");
-        var typeRules = new KeysOf<CaseTypeRuleOverrides>(M, new(), c => c.Rules.CaseTypes.GetValueOrDefault("illegal_parking") ?? new());
+        var typeRules = new KeysOf<CaseTypeRuleOverrides>(M, new(), c => c.Rules.CaseTypes?.GetValueOrDefault("illegal_parking") ?? new());
         yield return typeRules.Key("rules.case_types.TYPE.min_confidence", Number, o => o.MinConfidence, "This type's confidence threshold.", "0.6", min: 0, max: 1, hasDefault: false);
         yield return typeRules.Key("rules.case_types.TYPE.min_dwell", Duration, o => o.MinDwell, "How long the object must be there before a case is raised.", "2m", min: 0, max: TimeSpan.FromDays(1).TotalSeconds, hasDefault: false);
         yield return typeRules.Key("rules.case_types.TYPE.stationary", Bool, o => o.RequireStationary, "The dwell counts only while the object stays put.", "false", hasDefault: false);
@@ -53,14 +59,14 @@ public static partial class ConfigKeys
         yield return typeRules.Key("rules.case_types.TYPE.report_once", Bool, o => o.ReportOnce, "A static object is reported once while it stays.", "true", hasDefault: false);
 
         yield return Container(M, "dedup", Mapping, "One case per real event across cameras.");
-        var dedup = new KeysOf<DedupSettings>(M, new(), c => c.Dedup);
+        var dedup = new KeysOf<SiteDedupOptions>(M, new(), c => c.Dedup);
         yield return dedup.Key("dedup.same_place_radius_m", Number, d => d.SamePlaceRadiusMetres, "Hits of a type this close on the ground (metres) are one place.", "25", min: 0, max: 1000, minExclusive: true);
         yield return dedup.Key("dedup.window", Duration, d => d.Window, "A hit at the same place this soon after the case's last sighting is that case.", "1h", min: 0);
         yield return dedup.Key("dedup.cooldown", Duration, d => d.Cooldown, "After a case is closed, how long before the place raises that type again.", "1h", min: 0);
         yield return dedup.Key("dedup.reject_cooldown", Duration, d => d.RejectCooldown, "After dispatch rejects a case, how long the place raises nothing of that type.", "48h", min: 0);
 
         yield return Container(M, "ingest", Mapping, "How many streams and patrol visits this machine holds.");
-        var ingest = new KeysOf<IngestSettings>(M, new(), c => c.Ingest);
+        var ingest = new KeysOf<IngestOptions>(M, new(), c => c.Ingest);
         yield return ingest.Key("ingest.max_streams", Int, i => i.MaxStreams, "Continuous streams held open at once; cameras beyond are patrolled.", "16", min: 0, max: 100_000);
         yield return ingest.Key("ingest.patrol_concurrency", Int, i => i.PatrolConcurrency, "Patrol visits in flight at once.", "4", min: 1, max: 1024);
         yield return ingest.Key("ingest.snapshot_timeout", Duration, i => i.SnapshotTimeout, "A patrol visit without a frame this long is a failure.", "5s", min: 0, minExclusive: true);

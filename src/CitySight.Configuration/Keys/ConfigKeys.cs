@@ -3,8 +3,10 @@ using System.Collections.Frozen;
 namespace CitySight.Configuration;
 
 // How to add a setting
-// 1. Give it a property with its default (the initialiser) on the record its stage reads (today the *Settings records
-//    in CitySightConfig.cs; Camera/CameraGroup in CitySight.Domain for camera files). Write the default nowhere else.
+// 1. Give it a property with its default (the initialiser) on the options record of the stage that reads it
+//    (IngestOptions, DetectorOptions, RuleOptions, SiteDedupOptions, MqttOptions, DispatchPushOptions, ...; host-level
+//    ServiceSettings/ModelSettings in CitySightConfig.cs; Camera/CameraGroup in CitySight.Domain for camera files).
+//    CitySightConfig holds those records as they are. Write the default nowhere else.
 // 2. Declare the key once, in ConfigKeys.Main.cs or ConfigKeys.Cameras.cs, in the order the allowed-key list in errors
 //    should show it: path, kind, range/choices, one line of description, a sample value (valid, not the default) and
 //    the property it lands on. The loader accepts no key that is not declared here.

@@ -1,11 +1,13 @@
+using CitySight.Rules;
+
 namespace CitySight.Configuration;
 
 /// <summary>dedup: one case per real event across cameras, by place on the ground.</summary>
 internal static class DedupSection
 {
-    public static DedupSettings Read(Section top)
+    public static SiteDedupOptions Read(Section top)
     {
-        var d = new DedupSettings();
+        var d = new SiteDedupOptions();
         if (top.Child("dedup") is not { } sec) return d;
         return d with
         {

@@ -1,11 +1,13 @@
+using CitySight.Delivery.Security;
+
 namespace CitySight.Configuration;
 
 /// <summary>delivery.grpc: TLS for the gRPC endpoint and consumer authentication.</summary>
 internal static class GrpcSection
 {
-    public static GrpcSettings Read(Section delivery)
+    public static GrpcEndpointOptions Read(Section delivery)
     {
-        var g = new GrpcSettings();
+        var g = new GrpcEndpointOptions();
         if (!delivery.Has("grpc") || delivery.Child("grpc") is not { } sec) return g;
         if (sec.Has("tls") && sec.Child("tls") is { } t)
         {

@@ -1,11 +1,13 @@
+using CitySight.Ingest;
+
 namespace CitySight.Configuration;
 
 /// <summary>ingest: how many streams and patrol visits this machine holds, and the largest frame it decodes.</summary>
 internal static class IngestSection
 {
-    public static IngestSettings Read(Section top)
+    public static IngestOptions Read(Section top)
     {
-        var i = new IngestSettings();
+        var i = new IngestOptions();
         if (top.Child("ingest") is not { } sec) return i;
         return i with
         {

@@ -1,4 +1,5 @@
 using CitySight.Domain;
+using CitySight.Inference;
 using YamlDotNet.Core;
 
 namespace CitySight.Configuration;
@@ -23,8 +24,8 @@ internal static class ModelsSection
         var threads = sec.Int("threads");
         if (!sec.Has("run"))
         {
-            var one = new DetectorSettings { Model = detector ?? m.Run[0].Model };
-            return m with { Run = [one with { Threads = threads ?? one.Threads }] };
+            var one = new ModelRun { Model = detector ?? m.Run[0].Model };
+            return m with { Run = [one with { Detector = one.Detector with { Threads = threads ?? one.Detector.Threads } }] };
         }
 
         foreach (var key in new[] { "detector", "threads" })
@@ -37,7 +38,7 @@ internal static class ModelsSection
             sec.Src.Error(sec.KeyMark("run"), sec.Field("run"), "the list is empty: name at least one model to run");
             return m;
         }
-        var run = new List<DetectorSettings>();
+        var run = new List<ModelRun>();
         var firstAt = new Dictionary<string, Mark>(StringComparer.Ordinal);
         var i = 0;
         foreach (var item in seq.Children)
@@ -51,8 +52,8 @@ internal static class ModelsSection
                 continue;
             }
             firstAt[model] = r.Value("model")!.Start;
-            var d = new DetectorSettings { Model = model };
-            run.Add(d with
+            var d = new DetectorOptions();
+            run.Add(new ModelRun { Model = model, Detector = d with
             {
                 Provider = r.Choice<ExecutionProvider>("provider") ?? d.Provider,
                 DeviceId = r.Int("device_id") ?? d.DeviceId,
@@ -60,7 +61,7 @@ internal static class ModelsSection
                 MaxBatch = r.Int("max_batch") ?? d.MaxBatch,
                 MaxWait = r.Duration("max_wait") ?? d.MaxWait,
                 Instances = r.Int("instances") ?? d.Instances,
-            });
+            } });
         }
         return run.Count > 0 ? m with { Run = run } : m;
     }

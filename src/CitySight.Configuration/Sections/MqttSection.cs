@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using CitySight.Delivery.Mqtt;
 
 namespace CitySight.Configuration;
 
@@ -9,7 +10,7 @@ internal static partial class MqttSection
     [GeneratedRegex("^[A-Za-z0-9._-]+$", RegexOptions.CultureInvariant)]
     private static partial Regex MqttClientIdPattern();
 
-    public static MqttSettings? Read(Section delivery)
+    public static MqttOptions? Read(Section delivery)
     {
         if (!delivery.Has("mqtt")) return null;
         if (delivery.Child("mqtt") is not { } m) return null;
@@ -43,10 +44,10 @@ internal static partial class MqttSection
                 src.Error(m.KeyMark("password_env"), m.Field("username"), "is required when password_env is set");
         }
 
-        var tls = new MqttTlsSettings();
+        var tls = new MqttTlsOptions();
         if (m.Has("tls") && m.Child("tls") is { } t)
         {
-            tls = new MqttTlsSettings
+            tls = new MqttTlsOptions
             {
                 // Writing a tls section turns TLS on unless it says otherwise.
                 Enabled = t.Bool("enabled") ?? true,
@@ -65,10 +66,11 @@ internal static partial class MqttSection
 
         var port = m.Int("port");
         if (host is not { Length: > 0 }) return null;
-        var mqtt = new MqttSettings { Host = host };
+        var mqtt = new MqttOptions { Host = host };
         return mqtt with
         {
-            Port = port ?? (tls.Enabled ? MqttSettings.DefaultTlsPort : mqtt.Port),
+            // Unset: the options' own default, 1883 or 8883 with TLS (see EffectivePort).
+            Port = port ?? mqtt.Port,
             ClientId = clientId ?? mqtt.ClientId,
             TopicPrefix = prefix ?? mqtt.TopicPrefix,
             Username = username,

@@ -1,3 +1,4 @@
+using CitySight.Delivery.Push;
 using CitySight.Domain;
 
 namespace CitySight.Configuration;
@@ -5,7 +6,10 @@ namespace CitySight.Configuration;
 /// <summary>delivery.push: CitySight as the client of the district's DispatchIntake endpoint; null when not configured.</summary>
 internal static class PushSection
 {
-    public static PushSettings? Read(Section delivery)
+    /// <summary>Stands in for an endpoint not given (or not valid): the section then reads as null.</summary>
+    public static readonly Uri NoEndpoint = new("http://invalid");
+
+    public static DispatchPushOptions? Read(Section delivery)
     {
         if (!delivery.Has("push") || delivery.Child("push") is not { } sec) return null;
         var src = sec.Src;
@@ -24,14 +28,14 @@ internal static class PushSection
                 endpoint = null;
             }
         }
-        var d = PushSettings.Defaults;
+        var d = new DispatchPushOptions { Endpoint = NoEndpoint };
         var consumer = sec.Text("consumer") ?? d.Consumer;
         if (consumer.Length is 0 or > 128 || consumer.Any(char.IsControl))
             src.Error(sec.Value("consumer")!.Start, sec.Field("consumer"), "a consumer name is 1 to 128 characters");
         sec.BothOrNeither("client_cert", "client_key");
         var settings = d with
         {
-            Endpoint = endpoint ?? new Uri("http://invalid"),
+            Endpoint = endpoint ?? NoEndpoint,
             Consumer = consumer,
             ApiKeyEnv = sec.EnvName("api_key_env", "the API key dispatch gave CitySight"),
             CaFile = sec.ExistingFile("ca_file"),

@@ -1,4 +1,5 @@
 using CitySight.Domain;
+using CitySight.Rules;
 using YamlDotNet.RepresentationModel;
 
 namespace CitySight.Configuration;
@@ -6,9 +7,10 @@ namespace CitySight.Configuration;
 /// <summary>rules: when detections become cases, globally and per case type (rules.case_types).</summary>
 internal static class RulesSection
 {
-    public static RuleSettings Read(Section top, IReadOnlyList<CaseType> caseTypes)
+    public static RuleOptions Read(Section top, IReadOnlyList<CaseType> caseTypes)
     {
-        var r = new RuleSettings();
+        // A loaded config always has per-type rules: the built-in ones, overridden by rules.case_types.
+        var r = new RuleOptions { CaseTypes = new Dictionary<string, CaseTypeRuleOverrides>() };
         if (top.Child("rules") is not { } sec) return r;
         return r with
         {

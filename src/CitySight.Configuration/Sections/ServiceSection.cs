@@ -15,8 +15,11 @@ internal static class ServiceSection
             HttpPort = http ?? s.HttpPort,
             DataDir = sec.Text("data_dir") is { Length: > 0 } d ? sec.Src.Resolve(d) : s.DataDir,
             TimeZone = sec.TimeZone("timezone") ?? s.TimeZone,
-            EvidenceRetentionDays = sec.Int("evidence_retention_days") ?? s.EvidenceRetentionDays,
-            EvidenceMaxGigabytes = sec.Number("evidence_max_gb") ?? s.EvidenceMaxGigabytes,
+            EvidenceRetention = s.EvidenceRetention with
+            {
+                EvidenceRetentionDays = sec.Int("evidence_retention_days") ?? s.EvidenceRetention.EvidenceRetentionDays,
+                EvidenceMaxGigabytes = sec.Number("evidence_max_gb") ?? s.EvidenceRetention.EvidenceMaxGigabytes,
+            },
         };
         if (s.GrpcPort == s.HttpPort && (grpc is not null || http is not null))
             sec.Src.Error(sec.KeyMark(http is not null ? "http_port" : "grpc_port"), sec.Field(http is not null ? "http_port" : "grpc_port"),

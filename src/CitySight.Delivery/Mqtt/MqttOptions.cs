@@ -1,11 +1,11 @@
 namespace CitySight.Delivery.Mqtt;
 
 /// <summary>
-/// How the MQTT publisher reaches its broker. Built by the host from <c>delivery.mqtt</c> in configs/citysight.yaml;
-/// <see cref="Password"/> is the value of the environment variable the config names and is never logged:
-/// <see cref="ToString"/> leaves it out.
+/// How the MQTT publisher reaches its broker: <c>delivery.mqtt</c> in configs/citysight.yaml, read into this record.
+/// The configuration holds only <see cref="PasswordEnv"/>, the NAME of the variable; <see cref="WithPasswordFromEnvironment"/>
+/// reads <see cref="Password"/> at start-up, which is never logged: <see cref="ToString"/> leaves it out.
 /// </summary>
-public sealed class MqttOptions
+public sealed record MqttOptions
 {
     public const string DefaultTopicPrefix = "citysight/v1";
 
@@ -15,6 +15,8 @@ public sealed class MqttOptions
     public string ClientId { get; init; } = DefaultClientId();
     public string TopicPrefix { get; init; } = DefaultTopicPrefix;
     public string? Username { get; init; }
+    /// <summary>The environment variable holding the password (delivery.mqtt.password_env), checked to be set when the config is loaded.</summary>
+    public string? PasswordEnv { get; init; }
     /// <summary>Secret: never logged, never put in an exception message.</summary>
     public string? Password { get; init; }
     public MqttTlsOptions Tls { get; init; } = new();
@@ -25,7 +27,22 @@ public sealed class MqttOptions
     public TimeSpan MinBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 
-    public int EffectivePort => Port > 0 ? Port : Tls.Enabled ? 8883 : 1883;
+    /// <summary>The broker port when TLS is on and no port is set (MQTT over TLS).</summary>
+    public const int DefaultTlsPort = 8883;
+    /// <summary>The broker port without TLS when no port is set.</summary>
+    public const int DefaultPort = 1883;
+
+    public int EffectivePort => Port > 0 ? Port : Tls.Enabled ? DefaultTlsPort : DefaultPort;
+
+    /// <summary>These options with <see cref="Password"/> read from <see cref="PasswordEnv"/> now (start-up).</summary>
+    /// <exception cref="InvalidOperationException">The variable is not set; the message names it, never a value.</exception>
+    public MqttOptions WithPasswordFromEnvironment()
+    {
+        if (PasswordEnv is not { } env) return this;
+        var password = Environment.GetEnvironmentVariable(env)
+            ?? throw new InvalidOperationException($"delivery.mqtt.password_env: environment variable {env} is not set");
+        return this with { Password = password };
+    }
 
     /// <summary>The case store consumer whose cursor this publisher advances.</summary>
     public string ConsumerName => "mqtt:" + ClientId;

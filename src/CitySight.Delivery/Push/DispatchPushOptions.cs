@@ -1,10 +1,11 @@
 namespace CitySight.Delivery.Push;
 
 /// <summary>
-/// How <see cref="DispatchPushClient"/> reaches the district's DispatchIntake endpoint (delivery.push, with the API key
-/// already read from its environment variable). <see cref="ToString"/> never shows the key.
+/// How <see cref="DispatchPushClient"/> reaches the district's DispatchIntake endpoint: delivery.push, read into this record.
+/// The configuration holds only <see cref="ApiKeyEnv"/>; <see cref="WithApiKeyFromEnvironment"/> reads the key at start-up.
+/// <see cref="ToString"/> never shows the key.
 /// </summary>
-public sealed class DispatchPushOptions
+public sealed record DispatchPushOptions
 {
     /// <summary>http:// (h2c) or https:// address of the DispatchIntake service.</summary>
     public required Uri Endpoint { get; init; }
@@ -12,6 +13,8 @@ public sealed class DispatchPushOptions
     public string Consumer { get; init; } = "dispatch-push";
     /// <summary>Sent as <c>x-api-key</c> metadata on every call when set. A secret: never logged.</summary>
     public string? ApiKey { get; init; }
+    /// <summary>The environment variable holding <see cref="ApiKey"/> (delivery.push.api_key_env), checked to be set when the config is loaded.</summary>
+    public string? ApiKeyEnv { get; init; }
     /// <summary>PEM file with the CA(s) that signed dispatch's certificate; null: the system trust store.</summary>
     public string? CaFile { get; init; }
     /// <summary>PEM client certificate and key presented to dispatch (both or neither).</summary>
@@ -28,6 +31,16 @@ public sealed class DispatchPushOptions
     /// <summary>HTTP/2 keep-alive ping interval, so a silently dropped connection is noticed on an idle stream.</summary>
     public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>These options with <see cref="ApiKey"/> read from <see cref="ApiKeyEnv"/> now (start-up; never logged).</summary>
+    /// <exception cref="InvalidOperationException">The variable is not set; the message names it, never a value.</exception>
+    public DispatchPushOptions WithApiKeyFromEnvironment()
+    {
+        if (ApiKeyEnv is not { } env) return this;
+        var key = Environment.GetEnvironmentVariable(env)
+            ?? throw new InvalidOperationException($"delivery.push.api_key_env: environment variable {env} is not set");
+        return this with { ApiKey = key };
+    }
 
     public override string ToString() => Endpoint.GetLeftPart(UriPartial.Path);
 }

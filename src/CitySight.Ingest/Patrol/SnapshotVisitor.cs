@@ -10,11 +10,8 @@ public sealed class SnapshotVisitor(IngestOptions options) : ICameraVisitor
     private readonly ConcurrentDictionary<string, long> _sequences = new();
 
     public Task<Frame> VisitAsync(Camera camera, CancellationToken ct) =>
-        VideoReader.SnapshotAsync(camera.Id, camera.Url, SnapshotOptions.For(camera) with
+        VideoReader.SnapshotAsync(camera.Id, camera.Url, options.SnapshotOptionsFor(camera) with
         {
-            Timeout = options.SnapshotTimeout,
-            MaxWidth = options.MaxFrameWidth,
-            MaxHeight = options.MaxFrameHeight,
             Sequence = _sequences.AddOrUpdate(camera.Id, 0, (_, n) => n + 1),
         }, ct);
 }

@@ -36,11 +36,7 @@ public sealed class IngestWorker : BackgroundService
         _logger = loggers.CreateLogger<IngestWorker>();
         var (streamed, overBudget) = Split(cameras, options);
         _overBudget = overBudget;
-        _sourceOptions = new CameraSourceOptions
-        {
-            MaxWidth = options.MaxFrameWidth,
-            MaxHeight = options.MaxFrameHeight,
-        };
+        _sourceOptions = options.SourceOptions();
         foreach (var c in streamed) _slots.Add(new Slot(c, NewSource(c)));
         _constructed = true;
     }

@@ -340,7 +340,14 @@ public sealed class CameraAdministrator(
                     .Select(p => $"{section}.{SnakeCase(p.Name)}")
                     .ToList()
                 : [];
-            found.AddRange((inner.Count > 0 ? inner : [section]).Select(s => $"{s}: changed, needs a restart (left as it is)"));
+            // Named by the keys declared for the section where they tell the change apart (nested records included).
+            var keys = ConfigKeys.All
+                .Where(k => k.File == ConfigFile.Main && k.IsLeaf && k.Loaded is { } && k.Path.StartsWith(section + ".", StringComparison.Ordinal)
+                            && !k.Path.Contains("[]", StringComparison.Ordinal) && !k.Path.Contains(".TYPE.", StringComparison.Ordinal)
+                            && !Same(k.Loaded!(old), k.Loaded!(neu)))
+                .Select(k => k.Path)
+                .ToList();
+            found.AddRange((keys.Count > 0 ? keys : inner.Count > 0 ? inner : [section]).Select(s => $"{s}: changed, needs a restart (left as it is)"));
         }
         return found;
     }

@@ -1,12 +1,10 @@
-using CitySight.Cases;
-using CitySight.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace CitySight.Service;
+namespace CitySight.Cases;
 
 /// <summary>Keeps the evidence folder within its retention: at start-up, then every hour.</summary>
-public sealed class EvidenceRetentionWorker(CitySightConfig config, IEvidenceStore store, TimeProvider clock, ILogger<EvidenceRetentionWorker> logger)
+public sealed class EvidenceRetentionWorker(EvidenceRetentionOptions options, IEvidenceStore store, TimeProvider clock, ILogger<EvidenceRetentionWorker> logger)
     : BackgroundService
 {
     private static readonly TimeSpan Every = TimeSpan.FromHours(1);
@@ -14,13 +12,13 @@ public sealed class EvidenceRetentionWorker(CitySightConfig config, IEvidenceSto
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        var maxBytes = (long)(config.Service.EvidenceMaxGigabytes * 1024 * 1024 * 1024);
+        var maxBytes = (long)(options.EvidenceMaxGigabytes * 1024 * 1024 * 1024);
         using var timer = new PeriodicTimer(Every, clock);
         do
         {
             try
             {
-                var cutoff = clock.GetUtcNow() - TimeSpan.FromDays(config.Service.EvidenceRetentionDays);
+                var cutoff = clock.GetUtcNow() - TimeSpan.FromDays(options.EvidenceRetentionDays);
                 var pruned = await store.PruneEvidenceAsync(cutoff, maxBytes, stoppingToken);
                 if (pruned.Cases > 0)
                     logger.LogInformation("Evidence retention: pictures of {Cases} case(s) removed, {Freed:F1} MB freed, {Kept:F1} MB kept",
