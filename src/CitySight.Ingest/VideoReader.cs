@@ -1,3 +1,6 @@
+// One job, kept in one file (~480 lines): reading frames out of one ffmpeg process: starting it, the frame pipe into
+// pooled buffers, pairing each frame with its showinfo line for size and time, ending it and naming its failures; the
+// parts share the process's state.
 using System.Buffers;
 using System.ComponentModel;
 using System.Diagnostics;

@@ -1,3 +1,5 @@
+// One job, kept in one file (~470 lines): one push session to dispatch: the call, the send window, receipts moving
+// the cursor, the receipt timeout and the backoff between calls all share the session state.
 using System.Net.Http;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
