@@ -1,7 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using CitySight.Domain;
-using CitySight.Inference;
 using ScottPlot;
 using SkiaSharp;
 

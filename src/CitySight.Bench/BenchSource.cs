@@ -1,10 +1,7 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using CitySight.Domain;
 using CitySight.Imaging;
-using CitySight.Inference;
 using CitySight.Ingest;
-using CitySight.Service;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

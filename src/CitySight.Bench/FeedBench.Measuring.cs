@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Text.Json.Serialization;
 using CitySight.Cases;
 using CitySight.Delivery;

@@ -1,13 +1,10 @@
 using CitySight.Cases.Sqlite;
 using System.Diagnostics;
-using System.Net;
 using System.Text.Json.Serialization;
 using CitySight.Cases;
 using CitySight.Delivery;
 using CitySight.Delivery.V1;
-using CitySight.Domain;
 using Grpc.Core;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

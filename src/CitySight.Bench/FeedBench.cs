@@ -1,6 +1,5 @@
 using CitySight.Cases.Sqlite;
 using System.Diagnostics;
-using System.Net;
 using System.Text.Json.Serialization;
 using CitySight.Cases;
 using CitySight.Delivery;

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using CitySight.Domain;
-using CitySight.Imaging;
 using CitySight.Inference;
 using CitySight.Ingest;
 using CitySight.Service;

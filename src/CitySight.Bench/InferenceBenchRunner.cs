@@ -1,5 +1,4 @@
 using CitySight.Configuration;
-using CitySight.Domain;
 using CitySight.Inference;
 using Spectre.Console;
 
