@@ -18,7 +18,7 @@ namespace CitySight.EndToEnd.Tests;
 /// The admin API through the real host (configuration files on disk, real Kestrel, real ffmpeg playing looping clips
 /// in real time, real model) and a real gRPC client. Waits poll the live system; none stands in for a sleep.
 /// </summary>
-public sealed class AdminApiTests : IAsyncLifetime
+public sealed partial class AdminApiTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private static readonly string Clip = TestAssets.Media("parking-lot-cctv-640x480.mp4");
@@ -56,7 +56,7 @@ public sealed class AdminApiTests : IAsyncLifetime
         }
     }
 
-    private void WriteMain(int retentionDays, string delivery = "") => File.WriteAllText(_mainFile, $"""
+    private void WriteMain(int retentionDays, string delivery = "", string? manifest = null, string run = "") => File.WriteAllText(_mainFile, $"""
         {delivery}
         service:
           grpc_port: {_grpcPort}
@@ -64,8 +64,9 @@ public sealed class AdminApiTests : IAsyncLifetime
           data_dir: {Path.Combine(_dir, "data")}
           evidence_retention_days: {retentionDays}
         models:
-          manifest: {Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml")}
+          manifest: {manifest ?? Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml")}
           search_paths: [{Path.Combine(TestAssets.Root, "models")}]
+        {run}
         cameras: cameras
         """);
 
