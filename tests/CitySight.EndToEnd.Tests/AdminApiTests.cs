@@ -39,8 +39,8 @@ public sealed partial class AdminApiTests : IAsyncLifetime
     {
         _dir = TestAssets.TempDir("admin-api");
         Directory.CreateDirectory(Path.Combine(_dir, "cameras"));
-        _grpcPort = Wait.FreeTcpPort();
-        _httpPort = Wait.FreeTcpPort();
+        _grpcPort = TestPorts.Free();
+        _httpPort = TestPorts.Free();
         _mainFile = Path.Combine(_dir, "citysight.yaml");
         WriteMain(retentionDays: 90);
         return Task.CompletedTask;
@@ -118,16 +118,7 @@ public sealed partial class AdminApiTests : IAsyncLifetime
 
     private async Task<CameraInfo> Camera(string id) => await Admin.GetCameraAsync(new GetCameraRequest { CameraId = id });
 
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        using var cts = new CancellationTokenSource(Patience);
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
-        while (!await condition())
-        {
-            try { await tick.WaitForNextTickAsync(cts.Token); }
-            catch (OperationCanceledException) { throw new TimeoutException($"timed out after {Patience.TotalSeconds:F0} s waiting for: {what}"); }
-        }
-    }
+    private static Task UntilAsync(Func<Task<bool>> condition, string what) => Wait.UntilAsync(condition, Patience, what);
 
     private Task UntilStreamingAsync(string id) =>
         UntilAsync(async () => (await Camera(id)).State == CameraState.Streaming, $"camera {id} streaming");

@@ -19,7 +19,7 @@ internal static class FilePlayback
         var config = new CitySightConfig
         {
             SourceFile = name,
-            Service = new ServiceSettings { GrpcPort = Wait.FreeTcpPort(), HttpPort = Wait.FreeTcpPort(), DataDir = Path.Combine(dir, "data") },
+            Service = new ServiceSettings { GrpcPort = TestPorts.Free(), HttpPort = TestPorts.Free(), DataDir = Path.Combine(dir, "data") },
             Models = new ModelSettings
             {
                 Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"),

@@ -25,8 +25,8 @@ public sealed class KillRestartTests
     public async Task A_consumer_receives_every_case_across_a_kill_9_and_restart()
     {
         var dir = TestAssets.TempDir("kill9");
-        var grpcPort = Wait.FreeTcpPort();
-        var configPath = WriteConfig(dir, grpcPort, Wait.FreeTcpPort());
+        var grpcPort = TestPorts.Free();
+        var configPath = WriteConfig(dir, grpcPort, TestPorts.Free());
         var received = new ConcurrentQueue<(ulong Sequence, CaseEventKind Kind, string Id)>();
         using var stop = new CancellationTokenSource();
         var consumer = ConsumeAsync($"http://127.0.0.1:{grpcPort}", received, stop.Token);

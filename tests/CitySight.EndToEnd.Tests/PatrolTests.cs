@@ -31,7 +31,7 @@ public class PatrolTests
         var config = new CitySightConfig
         {
             SourceFile = "patrol",
-            Service = new ServiceSettings { GrpcPort = Wait.FreeTcpPort(), HttpPort = Wait.FreeTcpPort(), DataDir = Path.Combine(dir, "data") },
+            Service = new ServiceSettings { GrpcPort = TestPorts.Free(), HttpPort = TestPorts.Free(), DataDir = Path.Combine(dir, "data") },
             Models = new ModelSettings { Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"), SearchPaths = [Path.Combine(TestAssets.Root, "models")] },
             Rules = TestRules.Quick,
             Ingest = new IngestOptions { PatrolConcurrency = 2, SnapshotTimeout = TimeSpan.FromSeconds(10) },

@@ -47,7 +47,7 @@ public sealed class PushEndToEndTests
         var config = new CitySightConfig
         {
             SourceFile = "push-e2e",
-            Service = new ServiceSettings { GrpcPort = Wait.FreeTcpPort(), HttpPort = Wait.FreeTcpPort(), DataDir = Path.Combine(dir, "data") },
+            Service = new ServiceSettings { GrpcPort = TestPorts.Free(), HttpPort = TestPorts.Free(), DataDir = Path.Combine(dir, "data") },
             Models = new ModelSettings
             {
                 Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"),
@@ -61,14 +61,14 @@ public sealed class PushEndToEndTests
             },
         };
 
-        var logs = new CapturingLoggerProvider();
+        var logs = new CapturingLogger();
         Environment.SetEnvironmentVariable(keyEnv, apiKey);
         try
         {
             var started = System.Diagnostics.Stopwatch.StartNew();
             await using var app = CitySightHost.Build(config, logging => logging
                 .AddProvider(logs)
-                .AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace));   // every category, every level: the key must be in none
+                .AddFilter<CapturingLogger>(null, LogLevel.Trace));   // every category, every level: the key must be in none
             await app.StartAsync();
             var summary = "";
             try
@@ -208,33 +208,6 @@ public sealed class PushEndToEndTests
             catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
             {
                 throw new RpcException(new Status(StatusCode.Unavailable, "dispatch is going away"));
-            }
-        }
-    }
-
-
-    /// <summary>Keeps every log entry the host writes: its message, its structured values and its exception.</summary>
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        public IReadOnlyList<string> Lines => _lines.ToArray();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
-
-        public void Dispose() { }
-
-        private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-            public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                var values = state is IEnumerable<KeyValuePair<string, object?>> kv
-                    ? string.Join(" ", kv.Select(p => $"{p.Key}={p.Value}"))
-                    : "";
-                lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} [{values}] {exception}");
             }
         }
     }

@@ -52,7 +52,7 @@ public sealed class RtspToCaseFeedTests : IAsyncLifetime
         _config = new CitySightConfig
         {
             SourceFile = "e2e",
-            Service = new ServiceSettings { GrpcPort = Wait.FreeTcpPort(), HttpPort = Wait.FreeTcpPort(), DataDir = Path.Combine(dir, "data") },
+            Service = new ServiceSettings { GrpcPort = TestPorts.Free(), HttpPort = TestPorts.Free(), DataDir = Path.Combine(dir, "data") },
             Models = new ModelSettings
             {
                 Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"),

@@ -1,3 +1,4 @@
+using CitySight.Tests;
 using System.Text;
 using CitySight.Domain;
 

@@ -37,22 +37,22 @@ public sealed class FaultTests(ITestOutputHelper output)
         var runs = sources.Select(s => s.RunAsync(channel.Writer, cts.Token)).ToArray();
         try
         {
-            foreach (var s in sources) await Wait.ForStatusAsync(s, x => x.State == CameraState.Streaming, Wait.Long, "streaming");
+            foreach (var s in sources) await StreamWait.ForStatusAsync(s, x => x.State == CameraState.Streaming, StreamWait.Long, "streaming");
             DateTimeOffset before;
-            using (var f = await Wait.ForFrameAsync(channel.Reader, cameras[0].Id, Wait.Long)) before = f.CaptureTime;
+            using (var f = await StreamWait.ForFrameAsync(channel.Reader, cameras[0].Id, StreamWait.Long)) before = f.CaptureTime;
 
             await simulator.StopAsync();
             foreach (var s in sources)
             {
                 // While the server is gone, reconnects are refused, counted, and each has its retry scheduled.
-                var down = await Wait.ForStatusAsync(s, x => x.Reconnects >= 1 && x.State == CameraState.Offline, Wait.Long, "retrying");
+                var down = await StreamWait.ForStatusAsync(s, x => x.Reconnects >= 1 && x.State == CameraState.Offline, StreamWait.Long, "retrying");
                 output.WriteLine($"while down: {down.State}: {down.Reason}");
                 Assert.False(string.IsNullOrWhiteSpace(down.Reason));
                 Assert.NotNull(down.NextAttemptAt);
                 Assert.InRange(down.NextAttemptAt!.Value - down.Since, TimeSpan.Zero, options.MaxBackoff * (1 + options.BackoffJitter) + TimeSpan.FromMilliseconds(50));
             }
 
-            Wait.Drain(channel.Reader);
+            StreamWait.Drain(channel.Reader);
             await simulator.RestartAsync();
             var back = Stopwatch.StartNew();
             // Each camera is at most one (capped, jittered) backoff away from its next attempt, and that attempt needs a
@@ -64,13 +64,13 @@ public sealed class FaultTests(ITestOutputHelper output)
             var bound = backoff + TimeSpan.FromSeconds(3) + options.OpenTimeout + backoff;
             foreach (var s in sources)
             {
-                await Wait.ForStatusAsync(s, x => x.State == CameraState.Streaming, Wait.Long, "streaming again");
+                await StreamWait.ForStatusAsync(s, x => x.State == CameraState.Streaming, StreamWait.Long, "streaming again");
                 output.WriteLine($"{s.Camera.Id} streaming again {back.ElapsedMilliseconds} ms after the restart (bound {bound.TotalMilliseconds} ms)");
             }
             if (back.Elapsed > bound) output.WriteLine(logger.All);
             Assert.True(back.Elapsed <= bound, $"cameras came back after {back.Elapsed}, beyond {bound}");
 
-            using (var after = await Wait.ForFrameAsync(channel.Reader, cameras[0].Id, Wait.Long))
+            using (var after = await StreamWait.ForFrameAsync(channel.Reader, cameras[0].Id, StreamWait.Long))
                 Assert.True(after.CaptureTime > before);
             foreach (var c in cameras)
                 Assert.True(IngestMetrics.Reconnects.WithLabels(c.Id, c.GroupId).Value >= 1);
@@ -80,7 +80,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         {
             await cts.CancelAsync();
             foreach (var r in runs) await Assert.ThrowsAnyAsync<OperationCanceledException>(() => r);
-            Wait.Drain(channel.Reader);
+            StreamWait.Drain(channel.Reader);
         }
     }
 
@@ -107,13 +107,13 @@ public sealed class FaultTests(ITestOutputHelper output)
         var run = source.RunAsync(channel.Writer, cts.Token);
         try
         {
-            (await Wait.ForFrameAsync(channel.Reader, camera.Id, Wait.Long)).Dispose();
+            (await StreamWait.ForFrameAsync(channel.Reader, camera.Id, StreamWait.Long)).Dispose();
             var firstFfmpeg = ChildProcesses.WithCommandLineContaining(url);
             Assert.NotEmpty(firstFfmpeg);
 
             // The TCP connection stays up but goes silent: only the stall watchdog can notice.
             simulator.Pause();
-            var stalled = await Wait.ForStatusAsync(source, s => s.State == CameraState.Stalled, Wait.Long, "stalled");
+            var stalled = await StreamWait.ForStatusAsync(source, s => s.State == CameraState.Stalled, StreamWait.Long, "stalled");
             output.WriteLine($"frozen: {stalled.State}: {stalled.Reason}");
             Assert.Equal("stalled: no frame for 2 s", stalled.Reason);
             Assert.Equal(StreamFailureKind.Stalled, stalled.LastFailure);
@@ -122,14 +122,14 @@ public sealed class FaultTests(ITestOutputHelper output)
             Assert.DoesNotContain(firstFfmpeg, ChildProcesses.Exists);
 
             // Restarted with backoff: the new connection is accepted (by the kernel) but stays silent too: still stalled.
-            var again = await Wait.ForStatusAsync(source, s => s.Reconnects >= 1 && s.State == CameraState.Stalled, Wait.Long, "stalled again");
+            var again = await StreamWait.ForStatusAsync(source, s => s.Reconnects >= 1 && s.State == CameraState.Stalled, StreamWait.Long, "stalled again");
             output.WriteLine($"still frozen: {again.State}: {again.Reason}");
             Assert.Equal("stalled: connected, but no frame within 3 s", again.Reason);
 
             simulator.Resume();
-            await Wait.ForStatusAsync(source, s => s.State == CameraState.Streaming, Wait.Long, "streaming again");
-            Wait.Drain(channel.Reader);
-            (await Wait.ForFrameAsync(channel.Reader, camera.Id, Wait.Long)).Dispose();
+            await StreamWait.ForStatusAsync(source, s => s.State == CameraState.Streaming, StreamWait.Long, "streaming again");
+            StreamWait.Drain(channel.Reader);
+            (await StreamWait.ForFrameAsync(channel.Reader, camera.Id, StreamWait.Long)).Dispose();
             Assert.Null(source.Status.LastFailure);
         }
         finally
@@ -137,7 +137,7 @@ public sealed class FaultTests(ITestOutputHelper output)
             if (!simulator.IsRunning) await simulator.RestartAsync();
             await cts.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
-            Wait.Drain(channel.Reader);
+            StreamWait.Drain(channel.Reader);
         }
     }
 

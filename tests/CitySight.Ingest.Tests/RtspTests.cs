@@ -56,7 +56,7 @@ public sealed class RtspTests(SimulatorFixture fixture, ITestOutputHelper output
         var ffmpegPids = new HashSet<int>();
         try
         {
-            var first = await Wait.ForFrameAsync(channel.Reader, camera.Id, Wait.Long);
+            var first = await StreamWait.ForFrameAsync(channel.Reader, camera.Id, StreamWait.Long);
             using (first)
             {
                 Assert.Equal(640, first.Width);
@@ -69,7 +69,7 @@ public sealed class RtspTests(SimulatorFixture fixture, ITestOutputHelper output
             // The clip is 8.1 s: capture times spanning more than 10 s prove the server loops it.
             while (frames[^1].Capture - frames[0].Capture <= TimeSpan.FromSeconds(10.5))
             {
-                using var f = await Wait.ForFrameAsync(channel.Reader, camera.Id, TimeSpan.FromSeconds(15));
+                using var f = await StreamWait.ForFrameAsync(channel.Reader, camera.Id, TimeSpan.FromSeconds(15));
                 frames.Add((f.CaptureTime, f.Sequence));
                 foreach (var pid in ChildProcesses.WithCommandLineContaining(url)) ffmpegPids.Add(pid);
             }
@@ -78,7 +78,7 @@ public sealed class RtspTests(SimulatorFixture fixture, ITestOutputHelper output
         {
             await cts.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
-            Wait.Drain(channel.Reader);
+            StreamWait.Drain(channel.Reader);
         }
 
         output.WriteLine(string.Join(", ", frames.Select(f => $"#{f.Sequence}@{(f.Capture - frames[0].Capture).TotalSeconds:0.00}")));
@@ -97,7 +97,7 @@ public sealed class RtspTests(SimulatorFixture fixture, ITestOutputHelper output
         Assert.Equal(status.FramesDecoded, IngestMetrics.FramesDecoded.WithLabels(camera.Id, camera.GroupId).Value);
         Assert.True(status.FramesDecoded >= frames.Count);
         Assert.Equal(0, IngestMetrics.CameraUp.WithLabels(camera.Id, camera.GroupId).Value);
-        Assert.Contains(logger.Messages, m => m.Contains("switching to keyframe-only", StringComparison.Ordinal));
+        Assert.Contains(logger.Lines, m => m.Contains("switching to keyframe-only", StringComparison.Ordinal));
 
         // ffmpeg (and ffprobe) for this camera were seen running, and none is left, not even as a zombie.
         Assert.NotEmpty(ffmpegPids);
@@ -133,15 +133,15 @@ public sealed class RtspTests(SimulatorFixture fixture, ITestOutputHelper output
         var runs = new[] { goodSource.RunAsync(channel.Writer, cts.Token), badSource.RunAsync(channel.Writer, cts.Token) };
         try
         {
-            var offline = await Wait.ForStatusAsync(badSource, s => s.State == CameraState.Offline, Wait.Long, "offline");
+            var offline = await StreamWait.ForStatusAsync(badSource, s => s.State == CameraState.Offline, StreamWait.Long, "offline");
             Assert.Contains("not found", offline.Reason, StringComparison.OrdinalIgnoreCase);
             Assert.Contains("404", offline.Reason);
 
             // It keeps retrying with backoff…
-            await Wait.ForStatusAsync(badSource, s => s.Reconnects >= 2, Wait.Long, "retrying");
+            await StreamWait.ForStatusAsync(badSource, s => s.Reconnects >= 2, StreamWait.Long, "retrying");
             // …and the healthy camera is not affected.
             for (var i = 0; i < 2; i++)
-                (await Wait.ForFrameAsync(channel.Reader, good.Id, Wait.Long)).Dispose();
+                (await StreamWait.ForFrameAsync(channel.Reader, good.Id, StreamWait.Long)).Dispose();
             Assert.Equal(CameraState.Streaming, goodSource.Status.State);
             Assert.Equal(0, badSource.Status.FramesDecoded);
             Assert.Equal(0, IngestMetrics.CameraUp.WithLabels(bad.Id, bad.GroupId).Value);
@@ -151,9 +151,9 @@ public sealed class RtspTests(SimulatorFixture fixture, ITestOutputHelper output
         {
             await cts.CancelAsync();
             foreach (var r in runs) await Assert.ThrowsAnyAsync<OperationCanceledException>(() => r);
-            Wait.Drain(channel.Reader);
+            StreamWait.Drain(channel.Reader);
         }
-        Assert.Contains(logger.Messages, m => m.Contains(bad.Id) && m.Contains("Offline"));
+        Assert.Contains(logger.Lines, m => m.Contains(bad.Id) && m.Contains("Offline"));
     }
 
     [Fact]
@@ -163,13 +163,13 @@ public sealed class RtspTests(SimulatorFixture fixture, ITestOutputHelper output
         var camera = Cameras.For(url, TimeSpan.FromSeconds(1));
         var logger = new CapturingLogger();
         var source = new CameraSource(camera, logger, FastRetry);
-        var offline = await Wait.UntilOfflineAsync(source);
+        var offline = await StreamWait.UntilOfflineAsync(source);
 
         Assert.Contains("not found", offline.Reason, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("s3cret", offline.Reason);
         // The logs did name the camera's URL — redacted.
-        Assert.Contains(logger.Messages, m => m.Contains("rtsp://user:***@127.0.0.1"));
-        Assert.DoesNotContain(logger.Messages, m => m.Contains("s3cret"));
+        Assert.Contains(logger.Lines, m => m.Contains("rtsp://user:***@127.0.0.1"));
+        Assert.DoesNotContain(logger.Lines, m => m.Contains("s3cret"));
 
         // The reader's own exception too (its reason quotes ffprobe, which printed the full URL).
         var e = await Assert.ThrowsAsync<StreamException>(async () =>
@@ -266,14 +266,14 @@ public sealed class RtspTests(SimulatorFixture fixture, ITestOutputHelper output
         string text;
         try
         {
-            for (var i = 0; i < 3; i++) (await Wait.ForFrameAsync(channel.Reader, camera.Id, Wait.Long)).Dispose();
+            for (var i = 0; i < 3; i++) (await StreamWait.ForFrameAsync(channel.Reader, camera.Id, StreamWait.Long)).Dispose();
             text = await MetricsText.ScrapeAsync();
         }
         finally
         {
             await cts.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
-            Wait.Drain(channel.Reader);
+            StreamWait.Drain(channel.Reader);
         }
         (string, string) cam = ("camera", camera.Id), grp = ("group", group);
         Assert.Equal(1, MetricsText.Value(text, "citysight_camera_state", cam, grp, ("state", "streaming")));
@@ -340,13 +340,13 @@ public sealed class StallTests(StallSimulatorFixture fixture, ITestOutputHelper 
         var run = source.RunAsync(channel.Writer, cts.Token);
         try
         {
-            var stalled = await Wait.ForStatusAsync(source, s => s.State == CameraState.Stalled, Wait.Long, "stalled");
+            var stalled = await StreamWait.ForStatusAsync(source, s => s.State == CameraState.Stalled, StreamWait.Long, "stalled");
             output.WriteLine($"{stalled.State}: {stalled.Reason}, next attempt after {(stalled.NextAttemptAt - stalled.Since)?.TotalMilliseconds:0} ms");
             Assert.Equal("stalled: connected, but no frame within 2 s", stalled.Reason);
             Assert.InRange(stalled.NextAttemptAt!.Value - stalled.Since, TimeSpan.Zero, FastRetry.MaxBackoff * 1.2);
 
             // ffmpeg is started afresh, and the camera is still stalled afterwards.
-            var again = await Wait.ForStatusAsync(source, s => s.Reconnects >= 1 && s.State == CameraState.Stalled, Wait.Long, "stalled again");
+            var again = await StreamWait.ForStatusAsync(source, s => s.Reconnects >= 1 && s.State == CameraState.Stalled, StreamWait.Long, "stalled again");
             Assert.Equal(stalled.Reason, again.Reason);
             Assert.True(IngestMetrics.Reconnects.WithLabels(camera.Id, camera.GroupId).Value >= 1);
             Assert.Equal(0, again.FramesDecoded);

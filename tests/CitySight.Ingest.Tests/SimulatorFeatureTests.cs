@@ -36,14 +36,14 @@ public sealed class SimulatorFeatureTests(ITestOutputHelper output)
         CameraStatus refused;
         try
         {
-            (await Wait.ForFrameAsync(channel.Reader, good.Id, Wait.Long)).Dispose();
-            refused = await Wait.ForStatusAsync(sources[1], s => s.State == CameraState.Offline, Wait.Long, "offline");
+            (await StreamWait.ForFrameAsync(channel.Reader, good.Id, StreamWait.Long)).Dispose();
+            refused = await StreamWait.ForStatusAsync(sources[1], s => s.State == CameraState.Offline, StreamWait.Long, "offline");
         }
         finally
         {
             await cts.CancelAsync();
             foreach (var r in runs) await Assert.ThrowsAnyAsync<OperationCanceledException>(() => r);
-            Wait.Drain(channel.Reader);
+            StreamWait.Drain(channel.Reader);
         }
         output.WriteLine(refused.Reason);
         Assert.Equal(StreamFailureKind.Unauthorized, refused.LastFailure);
@@ -54,7 +54,7 @@ public sealed class SimulatorFeatureTests(ITestOutputHelper output)
         var e = await Assert.ThrowsAsync<StreamException>(() => VideoReader.SnapshotAsync(wrong.Id, wrongUrl, new SnapshotOptions()));
         Assert.Equal(StreamFailureKind.Unauthorized, e.Kind);
 
-        Assert.DoesNotContain(logger.Messages, m => m.Contains(password));
+        Assert.DoesNotContain(logger.Lines, m => m.Contains(password));
         Assert.DoesNotContain(password, refused.ToString());
         Assert.DoesNotContain(password, e.ToString());
         Assert.DoesNotContain(password, await MetricsText.ScrapeAsync());
@@ -74,7 +74,7 @@ public sealed class SimulatorFeatureTests(ITestOutputHelper output)
         }, CancellationToken.None);
 
         var sizes = new HashSet<(int, int)>();
-        using var cts = new CancellationTokenSource(Wait.Long);
+        using var cts = new CancellationTokenSource(StreamWait.Long);
         var options = new VideoReadOptions { SampleInterval = TimeSpan.FromMilliseconds(500), Decode = DecodeMode.AllFrames };
         await foreach (var f in VideoReader.ReadAsync("zoom-cam", simulator.UrlFor("zoom"), options, cts.Token))
         {

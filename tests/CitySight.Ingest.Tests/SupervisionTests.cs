@@ -1,3 +1,4 @@
+using CitySight.Tests;
 using System.Threading.Channels;
 using CitySight.Domain;
 using Xunit.Abstractions;
@@ -17,7 +18,7 @@ public sealed class SupervisionTests(ITestOutputHelper output)
         Assert.Equal(CameraState.Disabled, source.Status.State); // visible as such before anything runs
 
         var channel = Channel.CreateUnbounded<Frame>();
-        await source.RunAsync(channel.Writer, CancellationToken.None).WaitAsync(Wait.Long);
+        await source.RunAsync(channel.Writer, CancellationToken.None).WaitAsync(StreamWait.Long);
         Assert.Equal(CameraState.Disabled, source.Status.State);
         Assert.Null(source.Status.NextAttemptAt);
         Assert.False(ffmpeg.Ran);
@@ -29,7 +30,7 @@ public sealed class SupervisionTests(ITestOutputHelper output)
         var enabled = new CameraSource(camera with { Id = camera.Id + "-on", Enabled = true }, new CapturingLogger(), options);
         using var cts = new CancellationTokenSource();
         var run = enabled.RunAsync(channel.Writer, cts.Token);
-        var offline = await Wait.ForStatusAsync(enabled, s => s.State == CameraState.Offline, Wait.Long, "offline");
+        var offline = await StreamWait.ForStatusAsync(enabled, s => s.State == CameraState.Offline, StreamWait.Long, "offline");
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
         Assert.True(ffmpeg.Ran);
@@ -41,7 +42,7 @@ public sealed class SupervisionTests(ITestOutputHelper output)
     {
         var camera = Cameras.For("rtsp://no-such-host.invalid/x", TimeSpan.FromSeconds(1));
         var source = new CameraSource(camera, new CapturingLogger()); // default backoffs: slow class starts at 30 s
-        var offline = await Wait.UntilOfflineAsync(source);
+        var offline = await StreamWait.UntilOfflineAsync(source);
         output.WriteLine($"{offline.Reason}; next attempt in {(offline.NextAttemptAt - offline.Since)?.TotalSeconds:0.0} s");
         Assert.Equal(StreamFailureKind.UnknownHost, offline.LastFailure);
         Assert.StartsWith("unknown host: ", offline.Reason);
@@ -63,7 +64,7 @@ public sealed class SupervisionTests(ITestOutputHelper output)
         var camera = Cameras.For(url, TimeSpan.FromSeconds(1));
         var logger = new CapturingLogger();
         var source = new CameraSource(camera, logger);
-        var offline = await Wait.UntilOfflineAsync(source);
+        var offline = await StreamWait.UntilOfflineAsync(source);
         output.WriteLine($"{offline.Reason}; next attempt in {(offline.NextAttemptAt - offline.Since)?.TotalSeconds:0.0} s");
         Assert.True(server.AuthorizationHeaders >= 1, "ffmpeg should have offered the URL's credentials");
         Assert.Equal(StreamFailureKind.Unauthorized, offline.LastFailure);
@@ -79,8 +80,8 @@ public sealed class SupervisionTests(ITestOutputHelper output)
         // Nowhere: status, logs, exceptions, probe results, metrics.
         Assert.DoesNotContain(password, offline.ToString());
         Assert.DoesNotContain(password, source.Status.ToString());
-        Assert.DoesNotContain(logger.Messages, m => m.Contains(password));
-        Assert.Contains(logger.Messages, m => m.Contains("rtsp://operator:***@127.0.0.1"));
+        Assert.DoesNotContain(logger.Lines, m => m.Contains(password));
+        Assert.Contains(logger.Lines, m => m.Contains("rtsp://operator:***@127.0.0.1"));
         Assert.DoesNotContain(password, e.ToString());
         Assert.DoesNotContain(password, probe.ToString());
         var metrics = await MetricsText.ScrapeAsync();

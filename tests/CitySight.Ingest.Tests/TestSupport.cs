@@ -6,35 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace CitySight.Ingest.Tests;
 
-/// <summary>An ILogger that keeps every message, formatted and with its structured values, for assertions.</summary>
-internal sealed class CapturingLogger : ILogger
-{
-    public ConcurrentQueue<string> Messages { get; } = new();
-
-    public IDisposable BeginScope<TState>(TState state) => NoScope.Instance;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
-        Func<TState, Exception?, string> formatter)
-    {
-        var text = $"{logLevel}: {formatter(state, exception)}";
-        if (state is IEnumerable<KeyValuePair<string, object?>> values)
-            text += " | " + string.Join(", ", values.Select(kv => $"{kv.Key}={kv.Value}"));
-        if (exception is not null) text += " | " + exception;
-        Messages.Enqueue(text);
-    }
-
-    public string All => string.Join(Environment.NewLine, Messages);
-
-    private sealed class NoScope : IDisposable
-    {
-        public static readonly NoScope Instance = new();
-        public void Dispose() { }
-    }
-}
-
-internal static class Wait
+internal static class StreamWait
 {
     public static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
 

@@ -216,7 +216,7 @@ public sealed class VideoReaderFileTests(ITestOutputHelper output)
         var source = new CameraSource(camera, logger);
         var channel = System.Threading.Channels.Channel.CreateUnbounded<Frame>();
 
-        await source.RunAsync(channel.Writer, CancellationToken.None).WaitAsync(Wait.Long);
+        await source.RunAsync(channel.Writer, CancellationToken.None).WaitAsync(StreamWait.Long);
 
         var frames = new List<Frame>();
         while (channel.Reader.TryRead(out var f)) frames.Add(f);

@@ -188,27 +188,3 @@ internal sealed class MqttCollector : IAsyncDisposable
         _client.Dispose();
     }
 }
-
-/// <summary>Keeps every formatted log line (with exception text) so a test can look for secrets in them.</summary>
-internal sealed class CapturingLogger<T> : ILogger<T>
-{
-    public ConcurrentQueue<string> Lines { get; } = new();
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-    public bool IsEnabled(LogLevel logLevel) => true;
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-        Lines.Enqueue($"{logLevel}: {formatter(state, exception)} {exception}");
-}
-
-internal static class Wait
-{
-    /// <summary>Polls a condition owned by code with no event to wait on (the publisher's state), until it holds or times out.</summary>
-    public static async Task UntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + CaseSamples.TestTimeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting for " + what);
-            await Task.Delay(10);
-        }
-    }
-}
