@@ -21,8 +21,9 @@ namespace CitySight.Inference.StaticObjects;
 ///    settle time = static changed. Unchanged cells pull the reference towards the frame (exponential, FollowTime);
 ///    a static change is absorbed into the reference only after AbsorbTime, far beyond any dwell. Cells under masked
 ///    boxes (vehicles, persons from the models) neither update the reference nor become static objects.
-/// 6. Static-changed cells are grouped into 4-connected regions (a label buffer and an explicit stack); each region
-///    within the size limits is one detection, boxed in frame pixels, scored by its mean contrast.
+/// 6. Static-changed cells are grouped into 4-connected regions (a label buffer and an explicit stack); regions within
+///    the join gap of each other are one object; each within the size limits is one detection, boxed in frame pixels,
+///    scored by its mean contrast.
 /// When the object is removed its cells match the untouched reference again: no region, the tracker loses it and the
 /// rules close the case as gone. Known limit: something that was in the very first frame and is later taken away
 /// leaves a "ghost" (the revealed ground differs from the reference) that is reported until absorbed.
@@ -51,6 +52,7 @@ public sealed class StaticObjectDetector
     private byte[] _static = [];
     private int[] _labels = [];
     private int[] _stack = [];
+    private Region[] _regions = [];
     private bool _seeded;
     private long _lastTicks;
     private float _lastMedian;
@@ -143,6 +145,7 @@ public sealed class StaticObjectDetector
         _static = new byte[n];
         _labels = new int[n];
         _stack = new int[n];
+        _regions = new Region[n];
         _seeded = false;
     }
 
@@ -311,55 +314,106 @@ public sealed class StaticObjectDetector
                 continue;
             }
 
-            if (_difference[i] <= threshold)
+            // Only a cell that matches its own reference follows the scene. One that differs but lies within its
+            // neighbourhood's range (shake, or the part of an object that resembles the ground next to it) must not
+            // drift towards what covers it, or removing the object would leave a ghost; it is absorbed like any still
+            // change, after the absorb time.
+            if (MathF.Abs(g - _reference[i]) <= threshold)
                 _reference[i] += follow * (g - _reference[i]);
             else if (stableFor >= absorb)
                 _reference[i] = _candidate[i];
-            else if (stableFor >= settle)
+            else if (_difference[i] > threshold && stableFor >= settle)
                 _static[i] = 1;
         }
     }
 
-    /// <summary>4-connected regions of static-changed cells, each within the size limits one detection.</summary>
+    /// <summary>
+    /// 4-connected regions of static-changed cells; regions closer than the join gap are one object (parts of a thing
+    /// that happen to match the ground split it); each object within the size limits is one detection.
+    /// </summary>
     private void FindRegions()
     {
         var labels = _labels.AsSpan();
         labels.Clear();
-        var cellArea = (float)_cellW * _cellH;
-        var frameArea = (float)_width * _height;
-        var minCells = _options.MinRegionFraction * frameArea / cellArea;
-        var maxCells = _options.MaxRegionFraction * frameArea / cellArea;
-        var label = 0;
+        var regions = 0;
         for (var start = 0; start < _static.Length; start++)
         {
             if (_static[start] == 0 || labels[start] != 0) continue;
-            label++;
+            var label = regions + 1;
             var top = 0;
             _stack[top++] = start;
             labels[start] = label;
-            int count = 0, minC = int.MaxValue, minR = int.MaxValue, maxC = -1, maxR = -1;
-            var contrast = 0f;
+            var region = new Region { MinC = int.MaxValue, MinR = int.MaxValue, MaxC = -1, MaxR = -1 };
             while (top > 0)
             {
                 var i = _stack[--top];
                 int r = i / _cols, c = i - r * _cols;
-                count++;
-                contrast += _difference[i];
-                minC = Math.Min(minC, c);
-                maxC = Math.Max(maxC, c);
-                minR = Math.Min(minR, r);
-                maxR = Math.Max(maxR, r);
+                region.Cells++;
+                region.Contrast += _difference[i];
+                region.MinC = Math.Min(region.MinC, c);
+                region.MaxC = Math.Max(region.MaxC, c);
+                region.MinR = Math.Min(region.MinR, r);
+                region.MaxR = Math.Max(region.MaxR, r);
                 if (c > 0) Push(i - 1, label, ref top);
                 if (c < _cols - 1) Push(i + 1, label, ref top);
                 if (r > 0) Push(i - _cols, label, ref top);
                 if (r < _rows - 1) Push(i + _cols, label, ref top);
             }
-            if (count < minCells || count > maxCells) continue;
-            var mean = contrast / count;
+            _regions[regions++] = region;
+        }
+
+        regions = JoinNearby(regions);
+
+        var cellArea = (float)_cellW * _cellH;
+        var frameArea = (float)_width * _height;
+        var minCells = _options.MinRegionFraction * frameArea / cellArea;
+        var maxCells = _options.MaxRegionFraction * frameArea / cellArea;
+        for (var k = 0; k < regions; k++)
+        {
+            ref readonly var g = ref _regions[k];
+            if (g.Cells < minCells || g.Cells > maxCells) continue;
+            var mean = g.Contrast / g.Cells;
             var score = mean / (mean + _options.DifferenceThreshold);
-            var box = new Box(minC * _cellW, minR * _cellH, (maxC + 1) * _cellW, (maxR + 1) * _cellH);
+            var box = new Box(g.MinC * _cellW, g.MinR * _cellH, (g.MaxC + 1) * _cellW, (g.MaxR + 1) * _cellH);
             _results.Add(new Detection(_options.ClassId, StaticObjectOptions.ClassName, score, box, CaseType: null));
         }
+    }
+
+    /// <summary>Merges regions whose boxes come within the join gap of each other, until none do; returns the count left.</summary>
+    private int JoinNearby(int regions)
+    {
+        var gap = (int)MathF.Ceiling(_options.JoinGapFraction * _cols);
+        var merged = true;
+        while (merged)
+        {
+            merged = false;
+            for (var a = 0; a < regions; a++)
+            {
+                for (var b = a + 1; b < regions; b++)
+                {
+                    ref var x = ref _regions[a];
+                    ref readonly var y = ref _regions[b];
+                    if (y.MinC > x.MaxC + gap || x.MinC > y.MaxC + gap || y.MinR > x.MaxR + gap || x.MinR > y.MaxR + gap)
+                        continue;
+                    x.Cells += y.Cells;
+                    x.Contrast += y.Contrast;
+                    x.MinC = Math.Min(x.MinC, y.MinC);
+                    x.MaxC = Math.Max(x.MaxC, y.MaxC);
+                    x.MinR = Math.Min(x.MinR, y.MinR);
+                    x.MaxR = Math.Max(x.MaxR, y.MaxR);
+                    _regions[b] = _regions[--regions];
+                    b--;
+                    merged = true;
+                }
+            }
+        }
+        return regions;
+    }
+
+    private struct Region
+    {
+        public int Cells, MinC, MinR, MaxC, MaxR;
+        public float Contrast;
     }
 
     private void Push(int i, int label, ref int top)

@@ -69,6 +69,12 @@ public sealed record StaticObjectOptions
     public float MaxRegionFraction { get; init; } = 0.2f;
 
     /// <summary>
+    /// Regions closer than this (fraction of the frame's width) are one object: the parts of a thing that happen to
+    /// match the ground behind them split it into pieces, and two things this close are one pile to clear anyway.
+    /// </summary>
+    public float JoinGapFraction { get; init; } = 0.05f;
+
+    /// <summary>
     /// When more than this fraction of the unmasked cells differ from the reference at once, the frame is a lighting
     /// switch (exposure step, IR/day-night, a floodlight): the reference is re-seeded from it and nothing is raised.
     /// </summary>
