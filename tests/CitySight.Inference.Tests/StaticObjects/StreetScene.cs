@@ -64,11 +64,16 @@ internal sealed class StreetScene
 
         if (look.InfraRed)
         {
-            // Night IR: a monochrome picture from the near-infrared-like red channel with a harder contrast.
-            for (var p = 0; p < dst.Length; p += 3)
+            // Night IR: monochrome, lit by the camera's own illuminator: the near field (bottom) bright, the far field
+            // dark. The median hardly moves (auto-exposure), but most of the picture changes, unevenly.
+            for (var y = 0; y < Height; y++)
             {
-                var v = (byte)Math.Clamp((dst[p + 2] - 60) * 1.8, 0, 255);
-                dst[p] = dst[p + 1] = dst[p + 2] = v;
+                var falloff = 0.45 + 1.3 * y / Height;
+                for (var p = y * stride; p < (y + 1) * stride; p += 3)
+                {
+                    var v = (byte)Math.Clamp((0.114 * dst[p] + 0.587 * dst[p + 1] + 0.299 * dst[p + 2]) * falloff, 0, 255);
+                    dst[p] = dst[p + 1] = dst[p + 2] = v;
+                }
             }
         }
 
