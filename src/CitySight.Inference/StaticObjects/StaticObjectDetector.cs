@@ -60,11 +60,25 @@ public sealed class StaticObjectDetector
     public StaticObjectDetector(StaticObjectOptions? options = null)
     {
         _options = options ?? new StaticObjectOptions();
-        if (_options.CellsAcross < 1 || _options.CellsDown < 1 || _options.SamplesPerCellSide < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), "static objects: grid and samples must be at least 1");
+        Validate(_options);
     }
 
     public StaticObjectOptions Options => _options;
+
+    private static void Validate(StaticObjectOptions o)
+    {
+        static void Check(bool ok, string message)
+        {
+            if (!ok) throw new ArgumentOutOfRangeException(nameof(StaticObjectOptions), "static objects: " + message);
+        }
+        Check(o.CellsAcross >= 1 && o.CellsDown >= 1 && o.SamplesPerCellSide >= 1, "cells_across, cells_down and samples_per_cell_side must be at least 1");
+        Check(o.DifferenceThreshold > 0 && o.StableTolerance > 0, "difference_threshold and stable_tolerance must be above 0");
+        Check(o.SettleTime >= TimeSpan.Zero && o.FollowTime > TimeSpan.Zero, "settle_time must be 0 or more and follow_time above 0");
+        Check(o.AbsorbTime > o.SettleTime, $"absorb_time ({o.AbsorbTime}) must be longer than settle_time ({o.SettleTime}), far longer than any dwell it serves");
+        Check(o.MinRegionFraction >= 0 && o.MaxRegionFraction > o.MinRegionFraction && o.MaxRegionFraction <= 1, "region fractions must satisfy 0 <= min < max <= 1");
+        Check(o.JoinGapFraction >= 0 && o.GlobalChangeFraction is > 0 and <= 1, "join_gap_fraction must be 0 or more and global_change_fraction in (0, 1]");
+        Check(o.ExposureJumpRatio > 1 && o.MinMedianGrey >= 1, "exposure_jump_ratio must be above 1 and min_median_grey at least 1");
+    }
 
     /// <summary>How many times the reference was re-seeded after the first frame (lighting switches, size changes).</summary>
     public int Reseeds { get; private set; }

@@ -136,7 +136,6 @@ public class StaticObjectDetectorTests
     public void Detect_allocates_nothing_per_frame_in_steady_state()
     {
         var detector = new StaticObjectDetector();
-        var clear = new Frame("cam", 0, SceneClock.Start, Scene.Width, Scene.Height, Clear);
         var masked = new[] { new Box(20, 300, 120, 400) };
         for (var i = 0; i < 40; i++)
         {
@@ -152,6 +151,14 @@ public class StaticObjectDetectorTests
         var bytes = SteadyState.AllocatedBytes(i => detector.Detect(frames[1 + i % 63], masked), times: 20);
 
         Assert.Equal(0, bytes);
-        Assert.NotNull(clear);
+    }
+
+    [Fact]
+    public void Options_that_would_swallow_an_object_before_it_settles_are_refused()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new StaticObjectDetector(new StaticObjectOptions { SettleTime = TimeSpan.FromMinutes(5), AbsorbTime = TimeSpan.FromMinutes(1) }));
+        Assert.Contains("absorb_time", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new StaticObjectDetector(new StaticObjectOptions { CellsAcross = 0 }));
     }
 }

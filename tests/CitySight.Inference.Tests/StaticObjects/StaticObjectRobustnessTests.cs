@@ -95,4 +95,18 @@ public class StaticObjectRobustnessTests
         // And back to colour in the morning.
         clock.Run(clock.Now + S(10), clock.Now + M(10), S(10), _ => Clear, Nothing);
     }
+
+    [Fact]
+    public void A_cloud_shadow_over_half_the_lot_that_stays_raises_nothing()
+    {
+        var clock = new SceneClock(new StaticObjectDetector());
+        clock.Run(TimeSpan.Zero, M(5), S(10), _ => Clear, Nothing);
+        // The left half of the picture a third darker, for ten minutes: too large to be an object.
+        var shadowed = (byte[])Clear.Clone();
+        var stride = Scene.Width * 3;
+        for (var y = 0; y < Scene.Height; y++)
+            for (var p = y * stride; p < y * stride + stride / 2; p++) shadowed[p] = (byte)(shadowed[p] * 0.65f);
+        clock.Run(M(5), M(15), S(10), _ => shadowed, Nothing);
+        clock.Run(M(15), M(20), S(10), _ => Clear, Nothing);
+    }
 }
