@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using System.Threading.Tasks.Sources;
 using CitySight.Domain;
+using CitySight.Inference.StaticObjects;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -12,6 +13,8 @@ namespace CitySight.Inference;
 /// The detect stage: takes frames from every camera's mailbox, hands each to every running model that can raise a case
 /// type its camera asks for (each model batches frames across cameras), joins the models' detections per frame and
 /// passes the frames on in the order they were taken, so each camera's frames stay in time order for the rules.
+/// A camera that asks for garbage (or billboard) also gets the model-free static-object pass (<see cref="CameraStaticPass"/>):
+/// run on each frame after all its models have answered, with their detections as masks, its objects joined to them.
 /// </summary>
 public sealed class DetectionStage
 {
@@ -22,24 +25,37 @@ public sealed class DetectionStage
     // instance), so a route made for an older one is made again: frames follow the camera's case types as they are now.
     private readonly ConcurrentDictionary<string, CameraRoute> _routes = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<PendingFrame> _pool = new();
+    // Per camera id: its static-object pass. Touched only by the pass-on loop.
+    private readonly Dictionary<string, CameraStaticPass> _staticPasses = new(StringComparer.Ordinal);
+    private readonly StaticObjectOptions _staticOptions;
+    private int _framesSinceSweep;
 
     /// <param name="cameraOf">
     /// The camera a frame came from as defined now, for its case types; null (unknown camera) = every model. Asked once
     /// per frame, so it must be cheap; a reload that redefines a camera returns its new definition from then on.
     /// </param>
-    public DetectionStage(IReadOnlyList<BatchingDetector> detectors, Func<string, Camera?> cameraOf, ILogger? logger = null)
+    /// <param name="staticObjects">Settings of the static-object pass; null: its defaults.</param>
+    public DetectionStage(IReadOnlyList<BatchingDetector> detectors, Func<string, Camera?> cameraOf, ILogger? logger = null,
+        StaticObjectOptions? staticObjects = null)
     {
         if (detectors.Count == 0) throw new ArgumentException("at least one detector is needed", nameof(detectors));
         _detectors = detectors;
         _cameraOf = cameraOf;
         _logger = logger ?? NullLogger.Instance;
+        _staticOptions = staticObjects ?? new StaticObjectOptions();
     }
 
     public IReadOnlyList<BatchingDetector> Detectors => _detectors;
 
-    /// <summary>The models a camera's frames go to: those mapping a class to a case type the camera asks for (all when it names none).</summary>
+    /// <summary>
+    /// The models a camera's frames go to: those mapping a class to a case type the camera asks for (all when it names
+    /// none). A camera asking for a static-object type (garbage, billboard) gets every running model, whatever they
+    /// raise: their detections are the masks that keep vehicles, persons and everything else a model knows from ever
+    /// becoming a static object (a parked car is a parking case, never garbage). The tracking stage keeps only the case
+    /// types the camera asks for, so the models' own detections go no further on such a camera than its types allow.
+    /// </summary>
     public static BatchingDetector[] Route(Camera? camera, IReadOnlyList<BatchingDetector> detectors) =>
-        camera is null || camera.Detectors.Count == 0
+        camera is null || camera.Detectors.Count == 0 || CameraStaticPass.CaseTypeFor(camera) is not null
             ? detectors.ToArray()
             : detectors.Where(d => d.Spec.CaseTypes.Keys.Any(camera.Detectors.Contains)).ToArray();
 
@@ -134,6 +150,8 @@ public sealed class DetectionStage
             }
             if (failure is not null)
                 _logger.LogError(failure, "One model failed on a frame from camera {Camera}; passing on the other models' detections", frame.CameraId);
+            else
+                detections = WithStaticObjects(frame, detections!);
             try
             {
                 await output.WriteAsync(new DetectedFrame(frame, detections!, latency), ct).ConfigureAwait(false);
@@ -142,6 +160,37 @@ public sealed class DetectionStage
             {
                 frame.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// The frame's model detections with its camera's static objects appended (when the camera asks for them). Not run
+    /// on a frame one of whose models failed: its masks would be incomplete (a car could become garbage).
+    /// </summary>
+    private IReadOnlyList<Detection> WithStaticObjects(Frame frame, IReadOnlyList<Detection> detections)
+    {
+        if (++_framesSinceSweep >= 4096) SweepStaticPasses();
+        var camera = _cameraOf(frame.CameraId);
+        var type = CameraStaticPass.CaseTypeFor(camera);
+        _staticPasses.TryGetValue(frame.CameraId, out var pass);
+        if (type is null)
+        {
+            if (pass is not null) _staticPasses.Remove(frame.CameraId);
+            return detections;
+        }
+        if (pass is null || !ReferenceEquals(pass.Camera, camera))
+            _staticPasses[frame.CameraId] = pass = new CameraStaticPass(camera!, type, _staticOptions);
+        return pass.Run(frame, detections);
+    }
+
+    /// <summary>Drops the passes of cameras removed (or no longer asking for static objects) since: their frames stopped.</summary>
+    private void SweepStaticPasses()
+    {
+        _framesSinceSweep = 0;
+        foreach (var (id, pass) in _staticPasses)
+        {
+            var camera = _cameraOf(id);
+            if (!ReferenceEquals(camera, pass.Camera)) _staticPasses.Remove(id);
         }
     }
 
