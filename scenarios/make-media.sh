@@ -87,6 +87,21 @@ make "$out/arrive-and-stay-cam-b-v$v.mp4" ff -i "$out/arrive-and-stay-v$v.mp4" \
 # leave-and-return: 260 s at 2 fps. Silver car A stands 8–70 s (gone by 76 s); dark car B arrives at the same place
 # at 210 s and stays until the end.
 scene "leave-and-return-v$v.mp4" 260 2 silver "$(drive 8 70 290 393)" dark "$(drive 210 never 293 391)"
+
+# --- static objects (garbage) ---------------------------------------------------------------------------------------
+# Their own recipe version, so the parking scenes' files above are not rebuilt.
+g=1
+# The materials: the stack of pallets and boards lying by the fence in the middle of this same frame (box 42x24 at
+# 190,273), scaled x2 for its place in the foreground and feathered like the cars. Nothing the COCO model knows.
+make "$parts/materials-g$g.png" ff -i "$parts/background.png" -vf "crop=42:24:190:273,scale=84:48,format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a='255*clip(6*(1-pow(abs(2*X/W-1),8)-pow(abs(2*Y/H-1),8)),0,1)'" -frames:v 1 -update 1
+# garbage-left: 12 min at 1 fps. The materials are put down on the site road at 20 s, their foot (bottom centre) at
+# (320, 449) px = (0.50, 0.935), and left there to the end.
+scene "garbage-left-g$g.mp4" 720 1 "materials-g$g" "x=278:y=401:enable=gte(t\,20)"
+# garbage-dusk: the empty car park for 12 min at 1 fps, its light falling steadily to 40% (luma and colour scaled
+# together) by the end: dusk, and nothing left anywhere.
+make "$out/garbage-dusk-g$g.mp4" ff -loop 1 -framerate 1 -t 720 -i "$parts/background.png" \
+  -vf "format=yuv444p,geq=lum='lum(X\,Y)*(1-0.6*T/720)':cb='128+(cb(X\,Y)-128)*(1-0.6*T/720)':cr='128+(cr(X\,Y)-128)*(1-0.6*T/720)'" \
+  -t 720 $(enc 1)
 # traffic: the real motorway clip as it is (only moving traffic).
 make "$out/highway-traffic-v1.mp4" install -m 644 "$highway"
 echo "$out"
