@@ -107,10 +107,12 @@ internal sealed class StreetScene
 
     private static unsafe byte[] ToBgr(Mat m)
     {
-        var bytes = new byte[m.Width * m.Height * 3];
-        var row = m.Width * 3;
-        for (var y = 0; y < m.Height; y++)
-            new ReadOnlySpan<byte>((byte*)m.Data + (long)y * m.Step(), row).CopyTo(bytes.AsSpan(y * row, row));
+        int width = m.Width, height = m.Height;
+        var step = m.Step();
+        var bytes = new byte[width * height * 3];
+        var row = width * 3;
+        for (var y = 0; y < height; y++)
+            new ReadOnlySpan<byte>((byte*)m.Data + (long)y * step, row).CopyTo(bytes.AsSpan(y * row, row));
         return bytes;
     }
 }
