@@ -4,6 +4,7 @@ using CitySight.Delivery.Push;
 using CitySight.Delivery.Security;
 using CitySight.Domain;
 using CitySight.Inference;
+using CitySight.Inference.StaticObjects;
 using CitySight.Ingest;
 using CitySight.Rules;
 
@@ -67,6 +68,8 @@ public sealed record ModelSettings
     /// frames go to every model that can raise one of the case types the camera asks for.
     /// </summary>
     public IReadOnlyList<ModelRun> Run { get; init; } = [new() { Model = "yolov8n-coco-int8" }];
+    /// <summary>models.static_objects: the model-free static-object pass, which runs beside the models.</summary>
+    public StaticObjectOptions StaticObjects { get; init; } = new();
 }
 
 /// <summary>The delivery section: channels that push cases out, each optional.</summary>

@@ -84,7 +84,7 @@ public static class CitySightHost
         {
             var cameras = sp.GetRequiredService<CameraDirectory>();
             return new DetectionStage(sp.GetRequiredService<IReadOnlyList<BatchingDetector>>(), cameras.Find,
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger<DetectionStage>());
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<DetectionStage>(), config.Models.StaticObjects);
         });
         s.AddCaseStore(_ => new SqliteCaseStore(config.Service.DataDir));
         s.AddCitySightDelivery(config.Delivery.Grpc.AuthOptions());

@@ -1,6 +1,7 @@
 using CitySight.Cases;
 using CitySight.Domain;
 using CitySight.Inference;
+using CitySight.Inference.StaticObjects;
 using CitySight.Ingest;
 using CitySight.Rules;
 using static CitySight.Configuration.ConfigKeyKind;
@@ -42,6 +43,22 @@ public static partial class ConfigKeys
         yield return run.Key("models.run[].max_batch", Int, d => d.MaxBatch, "Most frames, from any cameras, in one run.", "8", min: 1, max: 256);
         yield return run.Key("models.run[].max_wait", Duration, d => d.MaxWait, "How long a batch's first frame may wait for more; 0 never waits.", "20ms", min: 0);
         yield return run.Key("models.run[].instances", Int, d => d.Instances, "Sessions of this model running side by side.", "2", min: 1, max: 64);
+        yield return Container(M, "models.static_objects", Mapping, "The model-free static-object pass (garbage, billboards) beside the models.");
+        var still = new KeysOf<StaticObjectOptions>(M, new(), c => c.Models.StaticObjects);
+        yield return still.Key("models.static_objects.settle_time", Duration, o => o.SettleTime,
+            "How long a change must stay unchanged before it is reported; less than absorb_time.", "1m", min: 0);
+        yield return still.Key("models.static_objects.absorb_time", Duration, o => o.AbsorbTime,
+            "How long a still change is reported before it becomes the scene; longer than settle_time and any dwell.", "4h", min: 0, minExclusive: true);
+        yield return still.Key("models.static_objects.difference_threshold", Number, o => o.DifferenceThreshold,
+            "Grey levels (frame normalised to a median of 128) a cell must differ from the scene to count as changed.", "30", min: 0, max: 255, minExclusive: true);
+        yield return still.Key("models.static_objects.min_region_fraction", Number, o => o.MinRegionFraction,
+            "Smallest region reported, as a fraction of the frame's area; below max_region_fraction.", "0.002", min: 0, max: 1);
+        yield return still.Key("models.static_objects.max_region_fraction", Number, o => o.MaxRegionFraction,
+            "Largest region reported, as a fraction of the frame's area; bigger is a scene change.", "0.3", min: 0, max: 1, minExclusive: true);
+        yield return still.Key("models.static_objects.global_change_fraction", Number, o => o.GlobalChangeFraction,
+            "More of the frame than this changed at once is a lighting switch: the scene is re-learnt.", "0.4", min: 0, max: 1, minExclusive: true);
+        yield return still.Key("models.static_objects.exposure_jump_ratio", Number, o => o.ExposureJumpRatio,
+            "A step of the median brightness by more than this factor is an exposure switch: the scene is re-learnt.", "1.5", min: 1, max: 10, minExclusive: true);
 
         yield return Container(M, "rules", Mapping, "When detections become cases.");
         var rules = new KeysOf<RuleOptions>(M, new(), c => c.Rules);

@@ -17,6 +17,7 @@ internal static class ModelsSection
             SearchPaths = sec.TextList("search_paths") is { } paths
                 ? paths.Where(x => x.Value.Length > 0).Select(x => sec.Src.Resolve(x.Value)).ToList()
                 : m.SearchPaths,
+            StaticObjects = StaticObjectsSection.Read(sec),
         };
 
         // detector/threads: the one-model-on-CPU shorthand, kept for existing configs.
