@@ -1,9 +1,6 @@
-using System.Threading.Channels;
 using CitySight.Domain;
 using CitySight.Imaging;
 using CitySight.Ingest;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CitySight.Bench;
 

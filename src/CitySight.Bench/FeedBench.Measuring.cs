@@ -1,19 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Serialization;
-using CitySight.Cases;
-using CitySight.Delivery;
-using CitySight.Delivery.V1;
-using CitySight.Domain;
-using Grpc.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using DomainCase = CitySight.Domain.Case;
 
 namespace CitySight.Bench;
 

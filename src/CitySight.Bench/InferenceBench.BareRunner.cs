@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using CitySight.Domain;
 using CitySight.Inference;
-using CitySight.Service;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CitySight.Bench;
 

@@ -1,10 +1,5 @@
 using System.Threading.Channels;
 using CitySight.Domain;
-using CitySight.Inference;
-using CitySight.Ingest;
-using CitySight.Service;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CitySight.Bench;
 

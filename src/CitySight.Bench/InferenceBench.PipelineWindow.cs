@@ -1,10 +1,5 @@
 using System.Diagnostics;
-using CitySight.Domain;
-using CitySight.Imaging;
 using CitySight.Inference;
-using CitySight.Service;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CitySight.Bench;
 

@@ -1,8 +1,8 @@
-using CitySight.Cases.Sqlite;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using CitySight.Cases;
+using CitySight.Cases.Sqlite;
 using CitySight.Delivery.V1;
 using CitySight.Tests;
 using Grpc.Core;

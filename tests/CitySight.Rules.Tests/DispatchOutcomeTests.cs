@@ -1,6 +1,6 @@
-using CitySight.Cases.Sqlite;
 using System.Threading.Channels;
 using CitySight.Cases;
+using CitySight.Cases.Sqlite;
 using CitySight.Domain;
 using CitySight.Tests;
 using CitySight.Tracking;
