@@ -1,6 +1,3 @@
-// One job, kept in one file (~480 lines): reading frames out of one ffmpeg process: starting it, the frame pipe into
-// pooled buffers, pairing each frame with its showinfo line for size and time, ending it and naming its failures; the
-// parts share the process's state.
 using System.Buffers;
 using System.ComponentModel;
 using System.Diagnostics;
@@ -437,44 +434,5 @@ public static class VideoReader
             var (kind, reason) = FfmpegErrors.Classify(stderr.Tail());
             throw StreamException.Create(cameraId, url, kind, $"ffmpeg exited with code {ffmpeg.ExitCode}: {reason}");
         }
-    }
-}
-
-/// <summary>
-/// Adds an ffmpeg process's CPU time to a counter: every <see cref="Interval"/> while frames flow, and once more right
-/// before it is killed (by us, a watchdog or cancellation). A process that exits by itself (a file's end) loses its
-/// last interval: /proc has nothing for it once it is gone.
-/// </summary>
-internal sealed class CpuSampler(FfmpegProcess process, Prometheus.Counter.Child counter)
-{
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
-
-    private readonly Lock _gate = new();
-    private TimeSpan _reported;
-    private long _lastSample = Stopwatch.GetTimestamp();
-
-    public void SampleIfDue()
-    {
-        if (Stopwatch.GetElapsedTime(Volatile.Read(ref _lastSample)) >= Interval) Sample();
-    }
-
-    public void Sample()
-    {
-        // Reading thread, watchdog timer and cancellation may all get here.
-        lock (_gate)
-        {
-            Volatile.Write(ref _lastSample, Stopwatch.GetTimestamp());
-            if (process.CpuTime() is { } t && t > _reported)
-            {
-                counter.Inc((t - _reported).TotalSeconds);
-                _reported = t;
-            }
-        }
-    }
-
-    public void SampleThenKill()
-    {
-        Sample();
-        process.Kill();
     }
 }

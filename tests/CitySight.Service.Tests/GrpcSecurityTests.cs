@@ -1,10 +1,10 @@
-using CitySight.Cases.Sqlite;
-using CitySight.Delivery.Security;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CitySight.Cases;
+using CitySight.Cases.Sqlite;
+using CitySight.Delivery.Security;
 using CitySight.Configuration;
 using CitySight.Delivery;
 using CitySight.Delivery.V1;

@@ -1,8 +1,3 @@
-// One job, kept in one file (~470 lines): one push session to dispatch: the call, the send window, receipts moving
-// the cursor, the receipt timeout and the backoff between calls all share the session state.
-using System.Net.Http;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using CitySight.Cases;
 using CitySight.Delivery.V1;
 using Grpc.Core;
@@ -91,7 +86,7 @@ public sealed class DispatchPushClient : BackgroundService
         _log.LogInformation("Push: delivering to {Endpoint} as consumer {Consumer} from sequence {Cursor} ({Auth}, evidence {Evidence})",
             _options.ToString(), _options.Consumer, AckedSequence, _options.ApiKey is { Length: > 0 } ? "with API key" : "no API key",
             _options.IncludeEvidence ? "included" : "not included");
-        using var channel = CreateChannel(_options);
+        using var channel = DispatchIntakeChannel.Create(_options);
         var client = new DispatchIntake.DispatchIntakeClient(channel);
         var attempt = 0;
         while (!stoppingToken.IsCancellationRequested)
@@ -352,49 +347,6 @@ public sealed class DispatchPushClient : BackgroundService
     /// <summary>Whatever dispatch or a library put in a message, the API key never leaves this class.</summary>
     private string Scrub(string text) =>
         _options.ApiKey is { Length: > 0 } k ? text.Replace(k, "***", StringComparison.Ordinal) : text;
-
-    /// <summary>h2c for http://, TLS (custom CA, client certificate) for https://; keep-alive pings on long idle streams.</summary>
-    public static GrpcChannel CreateChannel(DispatchPushOptions options)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = options.ConnectTimeout,
-            KeepAlivePingDelay = options.KeepAlive,
-            KeepAlivePingTimeout = TimeSpan.FromSeconds(Math.Max(5, options.KeepAlive.TotalSeconds / 2)),
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            EnableMultipleHttp2Connections = true,
-        };
-        if (options.Endpoint.Scheme == Uri.UriSchemeHttps) handler.SslOptions = TlsOptions(options);
-        return GrpcChannel.ForAddress(options.Endpoint, new GrpcChannelOptions
-        {
-            HttpHandler = handler,
-            DisposeHttpClient = true,
-            MaxSendMessageSize = null,        // evidence JPEGs
-            MaxReceiveMessageSize = 64 * 1024, // receipts are tiny
-        });
-    }
-
-    private static SslClientAuthenticationOptions TlsOptions(DispatchPushOptions options)
-    {
-        var ssl = new SslClientAuthenticationOptions();
-        if (options.CaFile is { Length: > 0 } caFile)
-        {
-            var cas = Security.PemFiles.Authorities(caFile);
-            var policy = new X509ChainPolicy
-            {
-                TrustMode = X509ChainTrustMode.CustomRootTrust,
-                RevocationMode = X509RevocationMode.NoCheck,
-            };
-            policy.CustomTrustStore.AddRange(cas);
-            ssl.CertificateChainPolicy = policy;
-        }
-        if (options.ClientCert is { Length: > 0 } cert && options.ClientKey is { Length: > 0 } key)
-        {
-            ssl.ClientCertificates = [Security.PemFiles.WithKey(cert, key)];
-        }
-        return ssl;
-    }
 
     private enum ReceiptOutcome { Taken, Repeat, Mismatch, Unknown }
 
