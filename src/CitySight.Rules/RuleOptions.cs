@@ -23,13 +23,9 @@ public sealed record RuleOptions
     /// </summary>
     public IReadOnlyDictionary<string, CaseTypeRuleOverrides>? CaseTypes { get; init; }
 
-    /// <summary>Each case type's rule, overriding <see cref="CaseTypes"/> (tests and tools).</summary>
-    public Func<string, CaseTypeRules>? ForType { get; init; }
-
     /// <summary>The rule for one case type (read once per type by <see cref="CameraRules"/>, off the per-frame path).</summary>
     public CaseTypeRules RuleFor(string caseType)
     {
-        if (ForType is not null) return ForType(caseType);
         if (CaseTypes is null) return new CaseTypeRules { MinConfidence = MinConfidence };
         var r = BuiltIn(caseType) with { MinConfidence = MinConfidence };
         return CaseTypes.TryGetValue(caseType, out var o) ? o.ApplyTo(r) : r;
@@ -58,7 +54,6 @@ public sealed record RuleOptions
         && SameObjectIoU == other.SameObjectIoU
         && DedupWindow == other.DedupWindow
         && SightingInterval == other.SightingInterval
-        && Equals(ForType, other.ForType)
         && (CaseTypes is null ? other.CaseTypes is null
             : other.CaseTypes is not null && CaseTypes.Count == other.CaseTypes.Count
               && CaseTypes.All(kv => other.CaseTypes.TryGetValue(kv.Key, out var o) && kv.Value == o));

@@ -48,7 +48,7 @@ public sealed class DispatchOutcomeTests
         var rules = new RuleOptions
         {
             ConfirmSamples = 1,
-            ForType = _ => new CaseTypeRules { MinDwell = TimeSpan.Zero, RequireStationary = false },
+            CaseTypes = new Dictionary<string, CaseTypeRuleOverrides> { ["illegal_parking"] = new() { MinDwell = TimeSpan.Zero, RequireStationary = false } },
         };
         var dedup = new SiteDedupOptions { Window = TimeSpan.FromMinutes(2), Cooldown = TimeSpan.FromMinutes(1), RejectCooldown = TimeSpan.FromHours(1) };
         using var store = new SqliteCaseStore(Path.Combine(dir, "data"));

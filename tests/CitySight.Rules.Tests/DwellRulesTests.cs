@@ -9,8 +9,12 @@ public class DwellRulesTests
     private static readonly DateTimeOffset T0 = new(2026, 11, 23, 8, 0, 0, TimeSpan.FromHours(8));   // 08:00 in Shanghai
     private static readonly Box CarBox = new(100, 300, 300, 420);
 
-    private static readonly CaseTypeRules Parking = new() { MinConfidence = 0.35f, MinDwell = TimeSpan.FromMinutes(10), RequireStationary = true };
-    private static readonly CaseTypeRules Stall = new() { MinConfidence = 0.35f, MinDwell = TimeSpan.FromMinutes(5) };
+    // As rules.case_types would set them: what the built-in rules would say is written out, so these tests do not lean on them.
+    private static readonly CaseTypeRuleOverrides Parking = new() { MinConfidence = 0.35f, MinDwell = TimeSpan.FromMinutes(10), RequireStationary = true };
+    private static readonly CaseTypeRuleOverrides Stall = new() { MinConfidence = 0.35f, MinDwell = TimeSpan.FromMinutes(5), RequireStationary = false };
+
+    private static Dictionary<string, CaseTypeRuleOverrides> Types(CaseTypeRuleOverrides parking) =>
+        new() { ["illegal_parking"] = parking, ["street_stall"] = Stall };
 
     private static Camera Cam(params Zone[] zones) => new()
     {
@@ -21,7 +25,7 @@ public class DwellRulesTests
     private static RuleOptions Options() => new()
     {
         ConfirmSamples = 2,
-        ForType = t => t == "street_stall" ? Stall : Parking,
+        CaseTypes = Types(Parking),
     };
 
     private static List<CaseDecision> Run(TrackedRules rules, double seconds, params Detection[] detections) =>
@@ -67,7 +71,7 @@ public class DwellRulesTests
     public void Traffic_passing_through_is_never_a_parking_case()
     {
         // Crawling traffic: 30 px (a quarter of the car's height) per 5 s sample for an hour, never still.
-        var (at, _) = Park(new TrackedRules(Cam(), Options() with { ForType = _ => Parking with { MinDwell = TimeSpan.Zero } }),
+        var (at, _) = Park(new TrackedRules(Cam(), Options() with { CaseTypes = Types(Parking with { MinDwell = TimeSpan.Zero }) }),
             minutes: 60, move: s => CarBox with { X1 = CarBox.X1 + (float)(s * 6 % 300), X2 = CarBox.X2 + (float)(s * 6 % 300) });
         Assert.Null(at);
     }
@@ -108,12 +112,12 @@ public class DwellRulesTests
         {
             Schedule = ZoneSchedule.Daily("10:00-22:00"),   // T0 is 08:00 local: not yet in force
         };
-        var (at, _) = Park(new TrackedRules(Cam(lower), Options() with { ForType = _ => Parking with { MinDwell = TimeSpan.FromMinutes(1) } }), minutes: 30);
+        var (at, _) = Park(new TrackedRules(Cam(lower), Options() with { CaseTypes = Types(Parking with { MinDwell = TimeSpan.FromMinutes(1) }) }), minutes: 30);
         Assert.Null(at);
 
         var bay = new Zone("legal-bay", [new(0, 0.5), new(0.6, 0.5), new(0.6, 1), new(0, 1)], ["illegal_parking"]) { Exclude = true };
         var all = lower with { Schedule = null };
-        var (inBay, _) = Park(new TrackedRules(Cam(all, bay), Options() with { ForType = _ => Parking with { MinDwell = TimeSpan.FromMinutes(1) } }), minutes: 30);
+        var (inBay, _) = Park(new TrackedRules(Cam(all, bay), Options() with { CaseTypes = Types(Parking with { MinDwell = TimeSpan.FromMinutes(1) }) }), minutes: 30);
         Assert.Null(inBay);
     }
 }
