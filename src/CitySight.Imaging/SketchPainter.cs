@@ -30,7 +30,8 @@ internal sealed class SketchPainter : IDisposable
     /// <summary>Sizes for a frame whose longer side is <paramref name="frameSide"/> pixels.</summary>
     public SketchPainter(int frameSide)
     {
-        Stroke = MathF.Max(2, MathF.Round(frameSide / 400f));
+        // Lines at least 3 px: JPEG halves the colour resolution, and a 2 px red line comes out a dull pink.
+        Stroke = MathF.Max(3, MathF.Round(frameSide / 320f));
         LabelSize = MathF.Max(14, frameSide / 60f);
         CaptionSize = MathF.Max(16, frameSide / 45f);
     }
