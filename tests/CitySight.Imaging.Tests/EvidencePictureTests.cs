@@ -80,7 +80,7 @@ public class EvidencePictureTests
     public void Pair_puts_the_scaled_before_view_left_of_the_after_frame_with_the_box_on_both()
     {
         const int bw = 480, bh = 270, aw = 1280, ah = 720;
-        var box = new Box(400, 300, 800, 600);
+        var box = new Box(400, 300, 900, 600);
         var sketch = new EvidenceSketch([], [(box, "暴露垃圾")], ["暴露垃圾 Exposed garbage"]);
 
         using var pair = Decode(EvidenceImage.EncodePairJpeg(
