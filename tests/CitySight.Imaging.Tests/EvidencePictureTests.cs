@@ -51,7 +51,8 @@ public class EvidencePictureTests
         Assert.Equal(W, picture.Width);
         Assert.InRange(picture.Height - H, 40, 120); // two readable lines, not half the picture
         Assert.Equal((W, H), (plain.Width, plain.Height));
-        // The frame's bottom row is the frame, not the band; the band's top row is dark.
+        // The frame's top and bottom rows are the frame, not the band; the band's top row is dark.
+        Assert.InRange(picture.At<Vec3b>(2, W - 5).Item1, 80, 100);
         Assert.InRange(picture.At<Vec3b>(H - 1, W - 5).Item1, 80, 100);
         Assert.InRange(picture.At<Vec3b>(H + 1, W - 5).Item1, 0, 40);
         // The mark: red left edge.
