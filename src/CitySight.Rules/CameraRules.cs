@@ -114,7 +114,7 @@ public sealed class CameraRules
             var opened = new OpenCase(id, type, box, now, t.Confidence, now) { Goods = goods };
             _open.Add(opened);
             _caseOfTrack[t.Id] = opened;
-            _decisions.Add(new CaseOpened(id, hit));
+            _decisions.Add(new CaseOpened(id, hit) { TrackId = t.Id });
         }
         return _decisions;
     }
@@ -132,7 +132,7 @@ public sealed class CameraRules
         if (better || now - open.LastReported >= _options.SightingInterval)
         {
             open.LastReported = now;
-            _decisions.Add(new CaseSighted(open.Id, HitOf(t, open.Box, zone, now), better));
+            _decisions.Add(new CaseSighted(open.Id, HitOf(t, open.Box, zone, now), better) { TrackId = t.Id });
         }
     }
 

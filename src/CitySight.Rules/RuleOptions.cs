@@ -26,6 +26,13 @@ public sealed record RuleOptions
     public float StallReach { get; init; } = 1f;
 
     /// <summary>
+    /// How often a camera asking for garbage or billboards keeps a small view of its scene, for a static object's
+    /// before / after pair (<see cref="SceneMemory"/>). The host sets it from the static-object pass's settle time, so
+    /// the oldest view predates any object the pass reports.
+    /// </summary>
+    public TimeSpan BeforeViewInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// rules.case_types, by case type id. When set (a loaded configuration always sets it, empty when the YAML has
     /// none) each type's rule is its <see cref="BuiltIn"/> one with <see cref="MinConfidence"/>, overridden by these;
     /// null: every type is present-no-dwell at <see cref="MinConfidence"/> (tests of the rules themselves).
@@ -66,6 +73,7 @@ public sealed record RuleOptions
         && SightingInterval == other.SightingInterval
         && StallItemStill == other.StallItemStill
         && StallReach == other.StallReach
+        && BeforeViewInterval == other.BeforeViewInterval
         && (CaseTypes is null ? other.CaseTypes is null
             : other.CaseTypes is not null && CaseTypes.Count == other.CaseTypes.Count
               && CaseTypes.All(kv => other.CaseTypes.TryGetValue(kv.Key, out var o) && kv.Value == o));
