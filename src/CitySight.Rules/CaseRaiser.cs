@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using CitySight.Domain;
+using CitySight.Imaging;
 using Microsoft.Extensions.Logging;
 
 namespace CitySight.Rules;
@@ -48,6 +49,9 @@ public sealed class CaseRaiser
         _caseTypes = caseTypes.ToDictionary(t => t.Id);
         _site = new SiteDedup(dedup);
         foreach (var camera in _cameras.Values) _mappings[camera.Id] = MappingOf(camera);
+        if (!EvidenceCaption.HasCjkFont)
+            _logger.LogWarning("No Chinese font found ({Source}): evidence captions in Chinese come out as empty boxes; install Debian's {Package}",
+                EvidenceCaption.FontSource, EvidenceCaption.FontPackage);
     }
 
     /// <summary>The district-wide dedup memory (for inspection and for dispatch feedback).</summary>
