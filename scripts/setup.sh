@@ -9,6 +9,7 @@ packages=(
   gstreamer1.0-tools gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi   # the RTSP camera simulator
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  fonts-noto-cjk                 # Chinese text on evidence pictures (EvidenceCaption loads it by path)
   mosquitto                      # MQTT broker for the delivery tests (each test runs its own; the system service is not used)
 )
 missing=()

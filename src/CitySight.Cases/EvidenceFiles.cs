@@ -36,6 +36,7 @@ public sealed class EvidenceFiles
         EvidenceView.BestCrop => id + "-crop.jpg",
         EvidenceView.First => id + "-first.jpg",
         EvidenceView.FirstCrop => id + "-first-crop.jpg",
+        EvidenceView.BeforeAfter => id + "-before-after.jpg",
         _ => throw new ArgumentOutOfRangeException(nameof(view)),
     });
 

@@ -52,11 +52,15 @@ public static class CaseFeedClient
     }
 
     /// <summary>One case's evidence; throws RpcException NOT_FOUND for an unknown case.</summary>
-    public static async Task<Evidence> GetEvidenceAsync(string address, string caseId, CancellationToken ct = default)
+    public static async Task<Evidence> GetEvidenceAsync(string address, string caseId, CancellationToken ct = default) =>
+        await GetEvidenceAsync(address, caseId, EvidenceView.Best, ct).ConfigureAwait(false);
+
+    /// <summary>One of a case's pictures (best, crops, first, the before/after pair of a static object).</summary>
+    public static async Task<Evidence> GetEvidenceAsync(string address, string caseId, EvidenceView view, CancellationToken ct = default)
     {
         using var channel = CreateChannel(address);
         var client = new CaseFeed.CaseFeedClient(channel);
-        return await client.GetEvidenceAsync(new GetEvidenceRequest { CaseId = caseId ?? "" }, cancellationToken: ct)
+        return await client.GetEvidenceAsync(new GetEvidenceRequest { CaseId = caseId ?? "", View = view }, cancellationToken: ct)
             .ConfigureAwait(false);
     }
 }

@@ -135,8 +135,17 @@ public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenc
         if (string.IsNullOrEmpty(request.CaseId))
             throw new RpcException(new Status(StatusCode.InvalidArgument, "case_id is required"));
 
-        var bytes = await evidence.GetEvidenceAsync(request.CaseId, context.CancellationToken).ConfigureAwait(false)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"no evidence for case '{request.CaseId}'"));
+        var view = request.View switch
+        {
+            CitySight.Delivery.V1.EvidenceView.Best => CitySight.Cases.EvidenceView.Best,
+            CitySight.Delivery.V1.EvidenceView.BestCrop => CitySight.Cases.EvidenceView.BestCrop,
+            CitySight.Delivery.V1.EvidenceView.First => CitySight.Cases.EvidenceView.First,
+            CitySight.Delivery.V1.EvidenceView.FirstCrop => CitySight.Cases.EvidenceView.FirstCrop,
+            CitySight.Delivery.V1.EvidenceView.BeforeAfter => CitySight.Cases.EvidenceView.BeforeAfter,
+            _ => throw new RpcException(new Status(StatusCode.InvalidArgument, $"view {(int)request.View} is not an EvidenceView this server knows")),
+        };
+        var bytes = await evidence.GetEvidenceAsync(request.CaseId, view, context.CancellationToken).ConfigureAwait(false)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"no {request.View} evidence for case '{request.CaseId}'"));
         return new Evidence
         {
             CaseId = request.CaseId,

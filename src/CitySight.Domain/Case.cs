@@ -90,6 +90,11 @@ public sealed record Case
     public byte[] Evidence { get; init; } = [];
     /// <summary>JPEG of the object itself (its box with some surroundings) from the same frame; empty when not made.</summary>
     public byte[] EvidenceCrop { get; init; } = [];
+    /// <summary>
+    /// For a static object (garbage, a billboard): the scene as it was before the object came beside the frame that
+    /// raised the case, one JPEG; empty for other cases (written once, with the case).
+    /// </summary>
+    public byte[] EvidenceBeforeAfter { get; init; } = [];
 
     public CaseState State { get; init; } = CaseState.Reported;
     /// <summary>When the case was committed and offered to dispatch (wall clock of the store).</summary>

@@ -1,5 +1,6 @@
 using CitySight.Domain;
 using OpenCvSharp;
+using SkiaSharp;
 
 namespace CitySight.Imaging;
 
@@ -54,6 +55,89 @@ public static class EvidenceImage
 
         Cv2.ImEncode(".jpg", image, out var jpeg, new ImageEncodingParam(ImwriteFlags.JpegQuality, quality));
         return jpeg;
+    }
+
+    /// <summary>
+    /// The case picture: the whole frame with the sketch's zones, boxes and labels, and its caption in a dark band
+    /// below the frame (so it never hides the scene: the JPEG is taller than the frame by the band, none without
+    /// caption lines). Labels and caption are drawn with <see cref="EvidenceCaption"/>'s typeface, Chinese included.
+    /// The frame itself is not changed.
+    /// </summary>
+    public static byte[] EncodeCaseJpeg(ReadOnlySpan<byte> bgr, int width, int height, EvidenceSketch sketch, int quality = 85)
+    {
+        CheckFrame(bgr, width, height, nameof(bgr));
+        ArgumentNullException.ThrowIfNull(sketch);
+        CheckQuality(quality);
+
+        using var painter = new SketchPainter(Math.Max(width, height));
+        var captionSize = painter.FitCaptionSize(sketch.Caption, width);
+        var band = SketchPainter.BandHeight(sketch.Caption.Count, captionSize);
+        using var canvas = new EvidenceCanvas(width, height + band);
+        canvas.PutFrame(bgr, width, height, new Rect(0, 0, width, height));
+
+        var frame = new SKRect(0, 0, width, height);
+        painter.DrawZones(canvas.Canvas, frame, sketch.Zones);
+        painter.DrawMarks(canvas.Canvas, frame, 1, 1, sketch.Marks);
+        if (band > 0) painter.DrawCaption(canvas.Canvas, new SKRect(0, height, width, height + band), sketch.Caption, captionSize);
+        return canvas.EncodeJpeg(quality);
+    }
+
+    /// <summary>
+    /// Before and after side by side, for "it was not there, now it is": the BEFORE view (a reference of the scene,
+    /// often smaller) scaled to the AFTER frame's height on the left, the AFTER frame as it is on the right, each
+    /// tagged in its top-left corner, the sketch's zones and boxes on both (boxes are in AFTER-frame pixels, scaled to
+    /// the before view), and the caption band below the pair.
+    /// </summary>
+    public static byte[] EncodePairJpeg(
+        ReadOnlySpan<byte> beforeBgr, int beforeWidth, int beforeHeight,
+        ReadOnlySpan<byte> afterBgr, int afterWidth, int afterHeight,
+        EvidenceSketch sketch, string beforeLabel, string afterLabel, int quality = 85)
+    {
+        CheckFrame(beforeBgr, beforeWidth, beforeHeight, nameof(beforeBgr));
+        CheckFrame(afterBgr, afterWidth, afterHeight, nameof(afterBgr));
+        ArgumentNullException.ThrowIfNull(sketch);
+        CheckQuality(quality);
+
+        using var painter = new SketchPainter(Math.Max(afterWidth, afterHeight));
+        var height = afterHeight;
+        var beforeScaledWidth = Math.Max(1, (int)Math.Round((double)beforeWidth * height / beforeHeight));
+        var gap = (int)painter.Stroke;
+        var width = beforeScaledWidth + gap + afterWidth;
+        var captionSize = painter.FitCaptionSize(sketch.Caption, width);
+        var band = SketchPainter.BandHeight(sketch.Caption.Count, captionSize);
+
+        using var canvas = new EvidenceCanvas(width, height + band);
+        canvas.Canvas.Clear(SKColors.Black); // the gap between the views
+        canvas.PutFrame(beforeBgr, beforeWidth, beforeHeight, new Rect(0, 0, beforeScaledWidth, height));
+        canvas.PutFrame(afterBgr, afterWidth, afterHeight, new Rect(beforeScaledWidth + gap, 0, afterWidth, height));
+
+        var before = new SKRect(0, 0, beforeScaledWidth, height);
+        var after = new SKRect(beforeScaledWidth + gap, 0, width, height);
+        painter.DrawZones(canvas.Canvas, before, sketch.Zones);
+        painter.DrawZones(canvas.Canvas, after, sketch.Zones);
+        painter.DrawMarks(canvas.Canvas, before, (float)beforeScaledWidth / afterWidth, 1, sketch.Marks);
+        painter.DrawMarks(canvas.Canvas, after, 1, 1, sketch.Marks);
+        painter.DrawTag(canvas.Canvas, before, beforeLabel ?? "");
+        painter.DrawTag(canvas.Canvas, after, afterLabel ?? "");
+        if (band > 0) painter.DrawCaption(canvas.Canvas, new SKRect(0, height, width, height + band), sketch.Caption, captionSize);
+        return canvas.EncodeJpeg(quality);
+    }
+
+    /// <summary>
+    /// Scales a BGR frame into the caller's buffer (OpenCV INTER_AREA: each output pixel the mean of the pixels it
+    /// covers), allocating nothing: called per frame to keep a small colour reference of each scene.
+    /// </summary>
+    public static unsafe void Downscale(ReadOnlySpan<byte> bgr, int width, int height, Span<byte> dst, int dstWidth, int dstHeight)
+    {
+        CheckFrame(bgr, width, height, nameof(bgr));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dstWidth);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dstHeight);
+        if (dst.Length < dstWidth * dstHeight * 3)
+            throw new ArgumentException($"destination has {dst.Length} bytes, {dstWidth}x{dstHeight} BGR needs {dstWidth * dstHeight * 3}", nameof(dst));
+
+        fixed (byte* s = bgr)
+        fixed (byte* d = dst)
+            AreaResize.Bgr(s, width, height, d, dstWidth, dstHeight);
     }
 
     /// <summary>
@@ -116,6 +200,20 @@ public static class EvidenceImage
             frame.Dispose();
             throw;
         }
+    }
+
+    private static void CheckFrame(ReadOnlySpan<byte> bgr, int width, int height, string name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        if (bgr.Length < width * height * 3)
+            throw new ArgumentException($"BGR buffer has {bgr.Length} bytes, a {width}x{height} frame needs {width * height * 3}", name);
+    }
+
+    private static void CheckQuality(int quality)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(quality, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(quality, 100);
     }
 
     private static string ToAscii(string s)

@@ -13,8 +13,9 @@ namespace CitySight.Inference;
 /// The detect stage: takes frames from every camera's mailbox, hands each to every running model that can raise a case
 /// type its camera asks for (each model batches frames across cameras), joins the models' detections per frame and
 /// passes the frames on in the order they were taken, so each camera's frames stay in time order for the rules.
-/// A camera that asks for garbage (or billboard) also gets the model-free static-object pass (<see cref="CameraStaticPass"/>):
-/// run on each frame after all its models have answered, with their detections as masks, its objects joined to them.
+/// A camera that asks for garbage, billboards or street stalls also gets the model-free static-object pass
+/// (<see cref="CameraStaticPass"/>): run on each frame after all its models have answered, with their detections as
+/// masks, its objects joined to them.
 /// </summary>
 public sealed class DetectionStage
 {
@@ -49,13 +50,14 @@ public sealed class DetectionStage
 
     /// <summary>
     /// The models a camera's frames go to: those mapping a class to a case type the camera asks for (all when it names
-    /// none). A camera asking for a static-object type (garbage, billboard) gets every running model, whatever they
-    /// raise: their detections are the masks that keep vehicles, persons and everything else a model knows from ever
-    /// becoming a static object (a parked car is a parking case, never garbage). The tracking stage keeps only the case
-    /// types the camera asks for, so the models' own detections go no further on such a camera than its types allow.
+    /// none). A camera asking for a type found without a trained model (garbage, billboard, street_stall) gets every
+    /// running model, whatever they raise: their detections are the masks that keep vehicles, persons and everything
+    /// else a model knows from ever becoming a static object (a parked car is a parking case, never garbage), and a
+    /// stall is a person (COCO) beside vendor items. The tracking stage keeps only what the camera's types need, so the
+    /// models' own detections go no further on such a camera than its types allow.
     /// </summary>
     public static BatchingDetector[] Route(Camera? camera, IReadOnlyList<BatchingDetector> detectors) =>
-        camera is null || camera.Detectors.Count == 0 || CameraStaticPass.CaseTypeFor(camera) is not null
+        camera is null || camera.Detectors.Count == 0 || CameraStaticPass.IsWantedBy(camera)
             ? detectors.ToArray()
             : detectors.Where(d => d.Spec.CaseTypes.Keys.Any(camera.Detectors.Contains)).ToArray();
 
@@ -171,15 +173,14 @@ public sealed class DetectionStage
     {
         if (++_framesSinceSweep >= 4096) SweepStaticPasses();
         var camera = _cameraOf(frame.CameraId);
-        var type = CameraStaticPass.CaseTypeFor(camera);
         _staticPasses.TryGetValue(frame.CameraId, out var pass);
-        if (type is null)
+        if (!CameraStaticPass.IsWantedBy(camera))
         {
             if (pass is not null) _staticPasses.Remove(frame.CameraId);
             return detections;
         }
         if (pass is null || !ReferenceEquals(pass.Camera, camera))
-            _staticPasses[frame.CameraId] = pass = new CameraStaticPass(camera!, type, _staticOptions);
+            _staticPasses[frame.CameraId] = pass = new CameraStaticPass(camera!, _staticOptions);
         return pass.Run(frame, detections);
     }
 

@@ -84,7 +84,24 @@ public sealed class CameraRules
             if (inZone > start) start = inZone;
             if (now - start < rule.MinDwell) continue;
 
-            var hit = HitOf(t, zone, now);
+            var box = t.Box;
+            Box? goods = null;
+            var className = t.ClassName;
+            if (type == ModelFreeTypes.StreetStall && t.ClassName == ModelFreeTypes.PersonClass)
+            {
+                // A person who stayed is a stall only with goods beside them: passers-by, a queue, someone waiting
+                // at a crossing stand with nothing of theirs put down.
+                if (VendorItemBeside(tracks, t, now) is not { } item) continue;
+                goods = item.Box;
+                box = Union(t.Box, item.Box);
+                className = $"{t.ClassName}+{item.ClassName}";
+            }
+            else if (type == ModelFreeTypes.Garbage && InsideOpenStall(t.Box))
+            {
+                continue; // a stall's goods are that stall's case, not a second one for the same event
+            }
+
+            var hit = new Hit(_camera.Id, type, zone, box, t.Confidence, t.FirstSeen, now, className);
             Hits.WithLabels(type).Inc();
             var open = BestOpenAt(type, t.Box);
             if (open is not null)
@@ -94,10 +111,10 @@ public sealed class CameraRules
                 continue;
             }
             var id = CaseIdFor(hit);
-            var opened = new OpenCase(id, type, t.Box, now, t.Confidence, now);
+            var opened = new OpenCase(id, type, box, now, t.Confidence, now) { Goods = goods };
             _open.Add(opened);
             _caseOfTrack[t.Id] = opened;
-            _decisions.Add(new CaseOpened(id, hit));
+            _decisions.Add(new CaseOpened(id, hit) { TrackId = t.Id });
         }
         return _decisions;
     }
@@ -106,7 +123,8 @@ public sealed class CameraRules
     {
         var better = t.Confidence > open.BestConfidence;
         open.LastSeen = now;
-        open.Box = t.Box;
+        // A stall is its person with the goods it was raised with: the case keeps showing both.
+        open.Box = open.Goods is { } goods ? Union(t.Box, goods) : t.Box;
         if (better) open.BestConfidence = t.Confidence;
         // A static object (a signboard) is reported once: its sightings only say it is still there (never a better picture,
         // never a new case once closed), often enough that it is not taken for gone.
@@ -114,12 +132,56 @@ public sealed class CameraRules
         if (better || now - open.LastReported >= _options.SightingInterval)
         {
             open.LastReported = now;
-            _decisions.Add(new CaseSighted(open.Id, HitOf(t, zone, now), better));
+            _decisions.Add(new CaseSighted(open.Id, HitOf(t, open.Box, zone, now), better) { TrackId = t.Id });
         }
     }
 
-    private Hit HitOf(in Track t, string zone, DateTimeOffset now) =>
-        new(_camera.Id, t.CaseType!, zone, t.Box, t.Confidence, t.FirstSeen, now, t.ClassName);
+    /// <summary>
+    /// A vendor item (<see cref="ModelFreeTypes.VendorItemClasses"/>) seen on this frame, still for at least
+    /// <see cref="RuleOptions.StallItemStill"/>, whose box comes within <see cref="RuleOptions.StallReach"/> of the
+    /// person's heights of the person's foot; the nearest such. Null when there is none.
+    /// </summary>
+    private Track? VendorItemBeside(ReadOnlySpan<Track> tracks, in Track person, DateTimeOffset now)
+    {
+        var reach = person.Box.Height * _options.StallReach;
+        var footX = (person.Box.X1 + person.Box.X2) / 2;
+        var footY = person.Box.Y2;
+        Track? best = null;
+        var bestDistance = float.MaxValue;
+        for (var i = 0; i < tracks.Length; i++)
+        {
+            var o = tracks[i];
+            if (o.State != TrackState.Confirmed || !ModelFreeTypes.VendorItemClasses.Contains(o.ClassName)) continue;
+            if (o.StationaryFor(now) < _options.StallItemStill) continue;
+            // Distance from the foot to the item's box (zero inside it).
+            var dx = MathF.Max(0, MathF.Max(o.Box.X1 - footX, footX - o.Box.X2));
+            var dy = MathF.Max(0, MathF.Max(o.Box.Y1 - footY, footY - o.Box.Y2));
+            var distance = MathF.Sqrt(dx * dx + dy * dy);
+            if (distance <= reach && distance < bestDistance)
+            {
+                best = o;
+                bestDistance = distance;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>Whether a box's centre lies inside the box of a street_stall case still open on this camera.</summary>
+    private bool InsideOpenStall(Box box)
+    {
+        var cx = (box.X1 + box.X2) / 2;
+        var cy = (box.Y1 + box.Y2) / 2;
+        foreach (var c in _open)
+            if (c.CaseType == ModelFreeTypes.StreetStall && cx >= c.Box.X1 && cx <= c.Box.X2 && cy >= c.Box.Y1 && cy <= c.Box.Y2)
+                return true;
+        return false;
+    }
+
+    private static Box Union(Box a, Box b) =>
+        new(MathF.Min(a.X1, b.X1), MathF.Min(a.Y1, b.Y1), MathF.Max(a.X2, b.X2), MathF.Max(a.Y2, b.Y2));
+
+    private Hit HitOf(in Track t, Box box, string zone, DateTimeOffset now) =>
+        new(_camera.Id, t.CaseType!, zone, box, t.Confidence, t.FirstSeen, now, t.ClassName);
 
     private CaseTypeRules RuleFor(string type)
     {
@@ -156,5 +218,7 @@ public sealed class CameraRules
         public DateTimeOffset LastSeen { get; set; } = lastSeen;
         public float BestConfidence { get; set; } = bestConfidence;
         public DateTimeOffset LastReported { get; set; } = lastReported;
+        /// <summary>A stall's goods as they stood when it was raised; null for any other case.</summary>
+        public Box? Goods { get; init; }
     }
 }

@@ -25,6 +25,8 @@ public sealed class CaseRaiser
     private readonly Dictionary<string, CaseType> _caseTypes = [];
     private readonly Dictionary<string, CameraRules> _rules = [];
     private readonly Dictionary<string, GroundMapping> _mappings = [];
+    // Per camera asking for garbage or billboards: its scene as it was, for the before / after pair.
+    private readonly Dictionary<string, SceneMemory> _scenes = [];
     private readonly SiteDedup _site;
     private readonly ConcurrentQueue<Case> _outcomes = new();
     private readonly ConcurrentQueue<CameraUpdate> _cameraUpdates = new();
@@ -47,6 +49,9 @@ public sealed class CaseRaiser
         _caseTypes = caseTypes.ToDictionary(t => t.Id);
         _site = new SiteDedup(dedup);
         foreach (var camera in _cameras.Values) _mappings[camera.Id] = MappingOf(camera);
+        if (!EvidenceCaption.HasCjkFont)
+            _logger.LogWarning("No Chinese font found ({Source}): evidence captions in Chinese come out as empty boxes; install Debian's {Package}",
+                EvidenceCaption.FontSource, EvidenceCaption.FontPackage);
     }
 
     /// <summary>The district-wide dedup memory (for inspection and for dispatch feedback).</summary>
@@ -106,11 +111,34 @@ public sealed class CaseRaiser
         // A frame of a camera removed at run time, still in flight when it stopped.
         if (!_cameras.ContainsKey(frame.CameraId)) return;
         var rules = await RulesForAsync(tracked, ct);
+        var scene = SceneOf(tracked);
         foreach (var decision in rules.Evaluate(tracked))
-            await ApplyAsync(decision, frame, ct);
+        {
+            await ApplyAsync(decision, frame, scene, ct);
+            if (decision is CaseOpened) scene?.Release(decision.TrackId);
+        }
         ApplyOutcomes();
         _site.Advance(frame.CaptureTime);
         await CloseGoneAsync(ct);
+    }
+
+    /// <summary>
+    /// The scene memory of a camera asking for a static-object type, brought up to date with this frame: a view taken
+    /// when due, the oldest view kept for each static object newly tracked, let go for tracks that ended. Null for
+    /// other cameras.
+    /// </summary>
+    private SceneMemory? SceneOf(TrackedFrame tracked)
+    {
+        var camera = tracked.Camera;
+        if (!camera.Detectors.Contains(ModelFreeTypes.Garbage) && !camera.Detectors.Contains(ModelFreeTypes.Billboard)) return null;
+        if (!_scenes.TryGetValue(camera.Id, out var scene))
+            _scenes[camera.Id] = scene = new SceneMemory(_ruleOptions.BeforeViewInterval);
+        foreach (var id in tracked.RemovedTrackIds) scene.Release(id);
+        var tracks = tracked.Tracks;
+        for (var i = 0; i < tracks.Length; i++)
+            if (tracks[i].State == TrackState.Confirmed && tracks[i].ClassName == ModelFreeTypes.StaticObjectClass) scene.Pin(tracks[i].Id);
+        scene.Observe(tracked.Frame);
+        return scene;
     }
 
     private GroundMapping MappingOf(Camera camera)
@@ -126,6 +154,8 @@ public sealed class CaseRaiser
         while (_cameraUpdates.TryDequeue(out var u))
         {
             _rules.Remove(u.Id);
+            // Track ids start again with the camera's new tracker: what was kept for the old ones goes.
+            if (_scenes.Remove(u.Id, out var scene)) scene.Dispose();
             if (u.Camera is null || u.Group is null)
             {
                 _cameras.Remove(u.Id);
@@ -167,7 +197,7 @@ public sealed class CaseRaiser
         return rules;
     }
 
-    private async Task ApplyAsync(CaseDecision decision, Frame frame, CancellationToken ct)
+    private async Task ApplyAsync(CaseDecision decision, Frame frame, SceneMemory? scene, CancellationToken ct)
     {
         var hit = decision.Hit;
         var sighting = Sighting.Of(hit, _mappings[hit.CameraId], frame.Width, frame.Height);
@@ -182,13 +212,14 @@ public sealed class CaseRaiser
         switch (_site.Decide(sighting))
         {
             case NewSiteCase created:
-                var stored = await _sink.OpenAsync(NewCase(created.CaseId, hit, frame, sighting), ct);
+                var stored = await _sink.OpenAsync(NewCase(created.CaseId, hit, frame, sighting, scene?.PinnedFor(decision.TrackId)), ct);
                 _logger.LogInformation("Case {Case} opened: {Type} on camera {Camera} (confidence {Confidence:F2})",
                     stored.Id, hit.CaseType, hit.CameraId, hit.Confidence);
                 break;
             case SameSiteCase same:
                 await _sink.UpdateSightingAsync(same.CaseId, hit.SeenAt, hit.Confidence,
-                    same.BetterEvidence ? Evidence(hit, frame) : null, same.BetterEvidence ? Crop(hit, frame) : null, ct);
+                    same.BetterEvidence ? CaseEvidence.Annotated(hit, frame, _cameras[hit.CameraId], TypeOf(hit.CaseType)) : null,
+                    same.BetterEvidence ? CaseEvidence.Crop(hit, frame) : null, ct);
                 break;
             case SiteCooldown cooling:
                 _logger.LogDebug("{Type} on camera {Camera} not raised: case {Case} there was closed, cooling down until {Until}",
@@ -224,11 +255,13 @@ public sealed class CaseRaiser
         }
     }
 
-    private Case NewCase(string id, Hit hit, Frame frame, Sighting sighting)
+    private CaseType TypeOf(string id) => _caseTypes.TryGetValue(id, out var t) ? t : new CaseType(id, "", id, id, "");
+
+    private Case NewCase(string id, Hit hit, Frame frame, Sighting sighting, SceneView? before)
     {
         var camera = _cameras[hit.CameraId];
         var group = _groupOf[hit.CameraId];
-        var type = _caseTypes.TryGetValue(hit.CaseType, out var t) ? t : new CaseType(hit.CaseType, "", hit.CaseType, hit.CaseType, "");
+        var type = TypeOf(hit.CaseType);
         return new Case
         {
             Id = id,
@@ -254,14 +287,9 @@ public sealed class CaseRaiser
             ImageWidth = frame.Width,
             ImageHeight = frame.Height,
             ClassName = hit.ClassName,
-            Evidence = Evidence(hit, frame),
-            EvidenceCrop = Crop(hit, frame),
+            Evidence = CaseEvidence.Annotated(hit, frame, camera, type),
+            EvidenceCrop = CaseEvidence.Crop(hit, frame),
+            EvidenceBeforeAfter = before is null ? [] : CaseEvidence.BeforeAfter(hit, frame, camera, type, before),
         };
     }
-
-    private static byte[] Crop(Hit hit, Frame frame) => EvidenceImage.EncodeCropJpeg(frame.Bgr, frame.Width, frame.Height, hit.Box);
-
-    private static byte[] Evidence(Hit hit, Frame frame) =>
-        EvidenceImage.EncodeAnnotatedJpeg(frame.Bgr, frame.Width, frame.Height,
-            [(hit.Box, $"{hit.CaseType} {hit.ClassName} {hit.Confidence:F2}")]);
 }

@@ -17,6 +17,22 @@ public sealed record RuleOptions
     public TimeSpan SightingInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// A street stall needs goods beside the person who stayed: a vendor item still for at least this long (goods
+    /// just set down by a passer-by, a bicycle wheeled past, are not a stall).
+    /// </summary>
+    public TimeSpan StallItemStill { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How near the goods must be: within this many of the person's heights of the person's foot.</summary>
+    public float StallReach { get; init; } = 1f;
+
+    /// <summary>
+    /// How often a camera asking for garbage or billboards keeps a small view of its scene, for a static object's
+    /// before / after pair (<see cref="SceneMemory"/>). The host sets it from the static-object pass's settle time, so
+    /// the oldest view predates any object the pass reports.
+    /// </summary>
+    public TimeSpan BeforeViewInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// rules.case_types, by case type id. When set (a loaded configuration always sets it, empty when the YAML has
     /// none) each type's rule is its <see cref="BuiltIn"/> one with <see cref="MinConfidence"/>, overridden by these;
     /// null: every type is present-no-dwell at <see cref="MinConfidence"/> (tests of the rules themselves).
@@ -34,7 +50,8 @@ public sealed record RuleOptions
     /// <summary>
     /// Built-in defaults per case type (min_confidence here is the global default, <see cref="MinConfidence"/>):
     /// illegal_parking: stationary 10 minutes (districts' ten-minute grace, 十分钟违停免罚);
-    /// street_stall: present 5 minutes, moving about allowed; garbage: stationary 10 minutes;
+    /// street_stall: present 5 minutes, moving about allowed (a person, only with goods beside them: see
+    /// <see cref="StallItemStill"/>); garbage: stationary 10 minutes;
     /// billboard: a static object, no dwell, reported once; any other type: no dwell beyond confirm_samples.
     /// </summary>
     public static CaseTypeRules BuiltIn(string caseType) => caseType switch
@@ -54,6 +71,9 @@ public sealed record RuleOptions
         && SameObjectIoU == other.SameObjectIoU
         && DedupWindow == other.DedupWindow
         && SightingInterval == other.SightingInterval
+        && StallItemStill == other.StallItemStill
+        && StallReach == other.StallReach
+        && BeforeViewInterval == other.BeforeViewInterval
         && (CaseTypes is null ? other.CaseTypes is null
             : other.CaseTypes is not null && CaseTypes.Count == other.CaseTypes.Count
               && CaseTypes.All(kv => other.CaseTypes.TryGetValue(kv.Key, out var o) && kv.Value == o));

@@ -108,7 +108,11 @@ public static class CitySightHost
         s.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<ICaseRecords>();
-            var raiser = new CaseRaiser(store, config.Rules, config.Dedup, config.Groups, config.CaseTypes,
+            // The scene views for a static object's before / after pair are taken far enough apart that the oldest
+            // predates anything the static-object pass reports (it waits settle_time before it does).
+            var settle = config.Models.StaticObjects.SettleTime;
+            var rules = config.Rules with { BeforeViewInterval = settle > TimeSpan.FromMinutes(1) ? settle : TimeSpan.FromMinutes(1) };
+            var raiser = new CaseRaiser(store, rules, config.Dedup, config.Groups, config.CaseTypes,
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<CaseRaiser>());
             // Dispatch's closures and rejections (through delivery) cool the place down.
             store.StateChanged += e => raiser.OnOutcome(e.Case);

@@ -8,7 +8,8 @@ namespace CitySight.Tracking;
 
 /// <summary>
 /// The tracking stage: each camera's detected frames become tracked frames. One <see cref="CameraTracker"/> per camera,
-/// created on its first frame and fed only the detections of the case types the camera looks for; a camera changed at
+/// created on its first frame and fed only the detections of the case types the camera looks for (on a camera asking for
+/// street stalls, also persons and vendor items: <see cref="StallCue"/>); a camera changed at
 /// run time gets a fresh tracker from its next frame on, a removed one loses its tracker and its frames still in flight
 /// are dropped. Runs on frame time only, like the tracker.
 /// <see cref="Track"/> is not thread-safe: one loop calls it (<see cref="RunAsync"/>); camera changes may come from any
@@ -62,7 +63,9 @@ public sealed class TrackingStage
             frame.Dispose();
             return null;
         }
-        if (!_trackers.TryGetValue(camera.Id, out var tracker)) _trackers[camera.Id] = tracker = new CameraTracker(_options);
+        var stalls = ModelFreeTypes.AsksForStalls(camera);
+        if (!_trackers.TryGetValue(camera.Id, out var tracker))
+            _trackers[camera.Id] = tracker = new CameraTracker(stalls ? _options with { TrackAllClasses = true } : _options);
 
         // Only what the camera looks for is tracked (and so can ever become a case).
         _wanted.Clear();
@@ -70,12 +73,29 @@ public sealed class TrackingStage
         for (var i = 0; i < detections.Count; i++)
         {
             var d = detections[i];
+            if (stalls && StallCue(d, camera) is { } cue)
+            {
+                _wanted.Add(cue);
+                continue;
+            }
             if (d.CaseType is not { } type) continue;
             if (camera.Detectors.Count > 0 && !camera.Detectors.Contains(type)) continue;
             _wanted.Add(d);
         }
         var tracks = tracker.Update(frame.CaptureTime, _wanted, frame.Width, frame.Height);
         return Rent().Fill(frame, camera, tracks, tracker.Removed);
+    }
+
+    /// <summary>
+    /// On a camera asking for street stalls, what the stall rule needs followed: a person (the vendor) as a
+    /// street_stall track, and vendor items (goods put down, an umbrella, a table, a cart) by their class, with no case
+    /// type of their own unless the camera asks for the one they map to. Null: not a stall cue.
+    /// </summary>
+    private static Detection? StallCue(in Detection d, Camera camera)
+    {
+        if (d.CaseType is null && d.ClassName == ModelFreeTypes.PersonClass) return d with { CaseType = ModelFreeTypes.StreetStall };
+        if (!ModelFreeTypes.VendorItemClasses.Contains(d.ClassName)) return null;
+        return d.CaseType is { } type && camera.Detectors.Contains(type) ? d : d with { CaseType = null };
     }
 
     /// <summary>

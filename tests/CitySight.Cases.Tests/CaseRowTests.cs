@@ -39,8 +39,8 @@ public sealed class CaseRowTests : IDisposable
 
         var (back, readPath) = RoundTrip(c, path, evidence: p => p == path ? c.Evidence : []);
 
-        // Frame times keep their offset; the crop is a file beside the best view, never read with the row.
-        AssertSameFields(c, back, sameOffsets: true, nameof(Domain.Case.EvidenceCrop));
+        // Frame times keep their offset; the crop and the before/after pair are files beside the best view, never read with the row.
+        AssertSameFields(c, back, sameOffsets: true, nameof(Domain.Case.EvidenceCrop), nameof(Domain.Case.EvidenceBeforeAfter));
         Assert.Equal(path, readPath);
     }
 
@@ -54,7 +54,7 @@ public sealed class CaseRowTests : IDisposable
 
         var (back, readPath) = RoundTrip(c, evidencePath: null, evidence: _ => throw new InvalidOperationException("no picture to read"));
 
-        AssertSameFields(c with { Evidence = [] }, back, sameOffsets: true, nameof(Domain.Case.EvidenceCrop));
+        AssertSameFields(c with { Evidence = [] }, back, sameOffsets: true, nameof(Domain.Case.EvidenceCrop), nameof(Domain.Case.EvidenceBeforeAfter));
         Assert.Null(readPath);
     }
 

@@ -22,6 +22,20 @@ public abstract partial class CaseStoreContract
     }
 
     [Fact]
+    public async Task A_static_objects_before_after_pair_is_kept_with_the_case_and_pruned_with_its_pictures()
+    {
+        var c = await Store.OpenAsync(Case(3) with { Evidence = Jpeg(1), EvidenceBeforeAfter = Jpeg(7) });
+        Assert.Equal(Jpeg(7), await Store.GetEvidenceAsync(c.Id, EvidenceView.BeforeAfter));
+        // A better picture later replaces the best view, not the pair: it shows the scene before the object came.
+        await Store.UpdateSightingAsync(c.Id, c.LastSeen.AddMinutes(1), 0.99f, Jpeg(5));
+        Assert.Equal(Jpeg(7), await Store.GetEvidenceAsync(c.Id, EvidenceView.BeforeAfter));
+
+        await Store.TransitionAsync(c.Id, CaseState.Closed, At.AddDays(-40));
+        await Store.PruneEvidenceAsync(At.AddDays(-30), maxBytes: 1_000_000);
+        Assert.Null(await Store.GetEvidenceAsync(c.Id, EvidenceView.BeforeAfter));
+    }
+
+    [Fact]
     public async Task A_case_never_updated_has_no_separate_first_view()
     {
         var c = await Store.OpenAsync(Case(2) with { Evidence = Jpeg(1), EvidenceCrop = Jpeg(2) });

@@ -6,6 +6,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using static CitySight.Tests.CaseSamples;
 using DomainCase = CitySight.Domain.Case;
+using EvidenceView = CitySight.Delivery.V1.EvidenceView;
 
 namespace CitySight.Delivery.Tests;
 
@@ -86,6 +87,22 @@ public sealed class CaseFeedGrpcTests : IAsyncLifetime
         Assert.Equal(c.Id, fetched.CaseId);
         Assert.Equal("image/jpeg", fetched.ContentType);
         Assert.Equal(stored, fetched.Data.ToByteArray());
+    }
+
+    [Fact]
+    public async Task GetEvidence_gives_each_picture_of_a_static_object_by_view_and_NOT_FOUND_for_one_a_case_lacks()
+    {
+        var garbage = await _store.OpenAsync(Case(1) with { Evidence = Jpeg(1), EvidenceCrop = Jpeg(2), EvidenceBeforeAfter = Jpeg(3) });
+        var parking = await _store.OpenAsync(Case(2) with { Evidence = Jpeg(4) });
+
+        async Task<byte[]> Fetch(string id, EvidenceView view) =>
+            (await CaseFeedClient.GetEvidenceAsync(_server.Address, id, view, _cts.Token)).Data.ToByteArray();
+        Assert.Equal(Jpeg(1), await Fetch(garbage.Id, EvidenceView.Best));
+        Assert.Equal(Jpeg(2), await Fetch(garbage.Id, EvidenceView.BestCrop));
+        Assert.Equal(Jpeg(3), await Fetch(garbage.Id, EvidenceView.BeforeAfter));
+        var none = await Assert.ThrowsAsync<RpcException>(() => Fetch(parking.Id, EvidenceView.BeforeAfter));
+        Assert.Equal(StatusCode.NotFound, none.StatusCode);
+        Assert.Contains("BeforeAfter", none.Status.Detail);
     }
 
     [Fact]

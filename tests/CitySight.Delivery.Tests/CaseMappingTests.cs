@@ -9,9 +9,12 @@ namespace CitySight.Delivery.Tests;
 /// <summary>The proto is one representation of a case: every field it carries goes out and comes back, over real wire bytes.</summary>
 public sealed class CaseMappingTests
 {
-    /// <summary>What the proto's Case has no field for (proto/citysight/v1/case_feed.proto): the crop and two lifecycle times.</summary>
+    /// <summary>
+    /// What the proto's Case has no field for (proto/citysight/v1/case_feed.proto): the crop and the before/after pair
+    /// (fetched with GetEvidence by view) and two lifecycle times.
+    /// </summary>
     private static readonly string[] NotInProto =
-        [nameof(DomainCase.EvidenceCrop), nameof(DomainCase.ReportedAt), nameof(DomainCase.AcknowledgedAt)];
+        [nameof(DomainCase.EvidenceCrop), nameof(DomainCase.EvidenceBeforeAfter), nameof(DomainCase.ReportedAt), nameof(DomainCase.AcknowledgedAt)];
 
     [Fact]
     public void A_fully_populated_case_comes_back_from_the_wire_field_for_field()

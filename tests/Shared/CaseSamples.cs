@@ -83,6 +83,7 @@ internal static class CaseSamples
         ClassName = "person",
         Evidence = Jpeg(1),
         EvidenceCrop = Jpeg(2),
+        EvidenceBeforeAfter = Jpeg(3),
         State = CaseState.Closed,
         ReportedAt = new DateTimeOffset(2025, 3, 14, 0, 33, 1, 500, TimeSpan.Zero),
         AcknowledgedAt = new DateTimeOffset(2025, 3, 14, 0, 40, 2, 750, TimeSpan.Zero),

@@ -44,6 +44,7 @@ internal sealed class SqliteCaseRecords : ICaseRecords
             // Evidence first: a crash before the commit leaves only an orphan file, which the retry overwrites.
             if (c.Evidence is { Length: > 0 }) evidencePath = _evidence.Write(c.Id, c.Evidence);
             if (c.EvidenceCrop is { Length: > 0 }) _evidence.Write(c.Id, c.EvidenceCrop, EvidenceView.BestCrop);
+            if (c.EvidenceBeforeAfter is { Length: > 0 }) _evidence.Write(c.Id, c.EvidenceBeforeAfter, EvidenceView.BeforeAfter);
 
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             // A new case is always stored as reported: the lifecycle moves on only through TransitionAsync. Its sequence

@@ -37,7 +37,7 @@ internal sealed class SqliteEvidenceStore(SqliteDatabase db, EvidenceFiles files
             foreach (var (id, closedAtMs) in final)
             {
                 if (closedAtMs >= closedBefore.ToUnixTimeMilliseconds() && total <= maxBytes) break;
-                var freed = files.Delete(id, EvidenceView.Best, EvidenceView.BestCrop, EvidenceView.First, EvidenceView.FirstCrop);
+                var freed = files.Delete(id, EvidenceView.Best, EvidenceView.BestCrop, EvidenceView.First, EvidenceView.FirstCrop, EvidenceView.BeforeAfter);
                 if (freed == 0) continue;
                 total -= freed;
                 cases++;
@@ -51,7 +51,7 @@ internal sealed class SqliteEvidenceStore(SqliteDatabase db, EvidenceFiles files
                 foreach (var (id, _) in Ids(conn, "SELECT id, last_seen_ticks FROM cases WHERE state IN (1, 2) ORDER BY last_seen_ticks, id;"))
                 {
                     if (total <= maxBytes) break;
-                    var freed = files.Delete(id, EvidenceView.First, EvidenceView.FirstCrop);
+                    var freed = files.Delete(id, EvidenceView.First, EvidenceView.FirstCrop, EvidenceView.BeforeAfter);
                     if (freed == 0) continue;
                     total -= freed;
                     cases++;

@@ -13,7 +13,7 @@ public sealed class MqttPayloadTests
     /// <summary>What the MQTT body leaves out: pictures (fetched over gRPC), the lifecycle times and dispatch's note.</summary>
     private static readonly string[] NotInMqtt =
     [
-        nameof(DomainCase.Evidence), nameof(DomainCase.EvidenceCrop), nameof(DomainCase.ReportedAt),
+        nameof(DomainCase.Evidence), nameof(DomainCase.EvidenceCrop), nameof(DomainCase.EvidenceBeforeAfter), nameof(DomainCase.ReportedAt),
         nameof(DomainCase.AcknowledgedAt), nameof(DomainCase.ClosedAt), nameof(DomainCase.StateNote),
     ];
 
