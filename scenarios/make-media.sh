@@ -12,7 +12,9 @@
 #  - the vehicles are real cars cut from other frames of the same clip (same camera, so scale, angle and light match),
 #    with feathered edges so no hard rectangle is left around them;
 #  - ffmpeg's overlay moves a car along the site road in front of the bays: it drives in from the left edge, stops
-#    with its foot (bottom centre) at about (0.50, 0.935) of the image, stays, and (where the scene says so) drives out.
+#    with its foot (bottom centre) at about (0.50, 0.935) of the image, stays, and (where the scene says so) drives out;
+#  - the stall and billboard scenes add people cut from bus.jpg along their silhouettes, a sign from the side of its
+#    bus, and the bus of coco-sample-1.jpg, on the same frame.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 assets="${CITYSIGHT_ASSETS:-$here/../../shared/assets}/media"
@@ -127,8 +129,8 @@ person() {
   make "$parts/$name.png" ff -i "$street" -vf "crop=$crop,$(silhouette "$@"),scale=-2:$height$extra" -frames:v 1 -update 1
 }
 # The man in the beige fleece coat, arms crossed (bus.jpg box 50,397–243,903; yolov8n: person 0.90) and the man in
-# the black coat (221,408–343,856; 0.89). 52 px tall on the site road (yolov8n on the composed frame: beige 0.73–0.84,
-# black 0.57: a dark coat on dark asphalt).
+# the black coat (221,408–343,856; 0.89). 52 px tall on the site road (yolov8n on the encoded videos: beige 0.75–0.85,
+# black 0.59–0.64: a dark coat on dark asphalt).
 beige=(72 42 29 37 2  72 190 68 118 4  38 385 22 85 2  115 385 24 85 2  26 482 26 20 2  148 480 32 20 2)
 black=(63 37 22 34 2  63 76 16 14 2  60 185 56 115 4  45 365 22 68 2  82 340 25 55 2  50 437 22 16 2  67 400 12 18 2)
 person "beige-s$s"      182:512:56:394  52 ""       -- "${beige[@]}"
@@ -148,7 +150,7 @@ make "$parts/background-ir-s$s.png" ff -i "$parts/background.png" -vf "hue=s=0,e
 # path T X Y  T X Y ...: overlay options moving a part's top-left corner in straight lines between the keyframes (time,
 # x, y), shown from the first time to the last (a repeated point is a stop).
 path() {
-  local x="$2" y="$3" t0=$1 t=$1 px=$2 py=$3 enable_from=$1; shift 3
+  local x="$2" y="$3" t=$1 px=$2 py=$3 enable_from=$1; shift 3
   while (($#)); do
     local f="clip((t-$t)/($1-$t+0.001)\,0\,1)"
     x+="+($2-($px))*$f"; y+="+($3-($py))*$f"
@@ -161,7 +163,7 @@ path() {
 
 # stall-vendor: 8 min at 1 fps. The man in the beige coat walks in from the left edge (14–20 s) and stands with his
 # foot at (200, 457) = (0.3125, 0.952) to the end; at 20 s his goods are put down beside him: box 215–263 x 429–457,
-# foot (239, 457), 39 px from his foot (less than his 52 px height).
+# foot (239, 457); the box starts 15 px from his foot (the stall rule reaches his height, 52 px).
 scene "stall-vendor-s$s.mp4" 480 1 "beige-s$s" "$(path 14 -20 436  20 191 405  480 191 405)" \
   "goods-s$s" "x=215:y=429:enable=gte(t\,20)"
 # stall-waiting: 8 min at 1 fps. The same man, the same walk and the same spot, with nothing beside him: he waits at
