@@ -104,6 +104,7 @@ scene "garbage-left-g$g.mp4" 720 1 "materials-g$g" "x=278:y=401:enable=gte(t\,20
 make "$out/garbage-dusk-g$g.mp4" ff -loop 1 -framerate 1 -t 720 -i "$parts/background.png" \
   -vf "format=yuv444p,geq=lum='lum(X\,Y)*(1-0.6*T/720)':cb='128+(cb(X\,Y)-128)*(1-0.6*T/720)':cr='128+(cr(X\,Y)-128)*(1-0.6*T/720)'" \
   -t 720 $(enc 1)
+
 # --- people and signs (street_stall, billboard) ---------------------------------------------------------------------
 # Their own recipe version, so the files above are not rebuilt.
 s=1
