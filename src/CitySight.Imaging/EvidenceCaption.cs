@@ -40,9 +40,13 @@ public static class EvidenceCaption
             if (File.Exists(path) && FromCollection(path) is { } typeface)
                 return (typeface, $"{path} ({typeface.FamilyName})", true);
 
-        // Whatever the native library's own font manager can find (nothing much without fontconfig, but it may).
-        if (SKFontManager.Default.MatchCharacter('中') is { } matched && HasChinese(matched))
+        // Then what the native library's own font manager finds. Without fontconfig it lists /usr/share/fonts but
+        // does not match by character (MatchCharacter gives null), so also ask each family it lists.
+        var fonts = SKFontManager.Default;
+        if (fonts.MatchCharacter('中') is { } matched && HasChinese(matched))
             return (matched, $"font manager match ({matched.FamilyName})", true);
+        if (FromFamilies(fonts) is { } listed)
+            return (listed, $"font manager family {listed.FamilyName}", true);
 
         var fallback = SKTypeface.Default;
         return (fallback, $"default typeface ({fallback.FamilyName}), no Chinese glyphs: install {FontPackage}", false);
@@ -52,13 +56,28 @@ public static class EvidenceCaption
     /// The face of a font file (a .ttc holds several) with Chinese glyphs, preferring the Simplified Chinese one: the
     /// same code point is drawn differently for Japanese or Korean readers, and these pictures are read in mainland China.
     /// </summary>
-    private static SKTypeface? FromCollection(string path)
+    private static SKTypeface? FromCollection(string path) => PreferSimplified(FacesOf(path));
+
+    private static IEnumerable<SKTypeface?> FacesOf(string path)
     {
-        SKTypeface? first = null;
         for (var index = 0; index < 16; index++)
         {
             var face = SKTypeface.FromFile(path, index);
-            if (face is null) break;
+            if (face is null) yield break;
+            yield return face;
+        }
+    }
+
+    /// <summary>The listed families' faces, likewise.</summary>
+    private static SKTypeface? FromFamilies(SKFontManager fonts) => PreferSimplified(fonts.FontFamilies.Select(fonts.MatchFamily));
+
+    /// <summary>The first face with Chinese glyphs, or the first Simplified Chinese one after it; the others disposed.</summary>
+    private static SKTypeface? PreferSimplified(IEnumerable<SKTypeface?> faces)
+    {
+        SKTypeface? first = null;
+        foreach (var face in faces)
+        {
+            if (face is null) continue;
             if (!HasChinese(face))
             {
                 face.Dispose();

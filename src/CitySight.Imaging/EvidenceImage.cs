@@ -107,12 +107,13 @@ public static class EvidenceImage
         var band = SketchPainter.BandHeight(sketch.Caption.Count, captionSize);
 
         using var canvas = new EvidenceCanvas(width, height + band);
-        canvas.Canvas.Clear(SKColors.Black); // the gap between the views
         canvas.PutFrame(beforeBgr, beforeWidth, beforeHeight, new Rect(0, 0, beforeScaledWidth, height));
         canvas.PutFrame(afterBgr, afterWidth, afterHeight, new Rect(beforeScaledWidth + gap, 0, afterWidth, height));
 
         var before = new SKRect(0, 0, beforeScaledWidth, height);
         var after = new SKRect(beforeScaledWidth + gap, 0, width, height);
+        using (var black = new SKPaint { Color = SKColors.Black })
+            canvas.Canvas.DrawRect(new SKRect(beforeScaledWidth, 0, beforeScaledWidth + gap, height), black); // between the views
         painter.DrawZones(canvas.Canvas, before, sketch.Zones);
         painter.DrawZones(canvas.Canvas, after, sketch.Zones);
         painter.DrawMarks(canvas.Canvas, before, (float)beforeScaledWidth / afterWidth, 1, sketch.Marks);

@@ -1,5 +1,3 @@
-using CitySight.Imaging;
-
 namespace CitySight.Imaging.Tests;
 
 /// <summary>

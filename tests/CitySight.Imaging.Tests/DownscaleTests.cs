@@ -1,4 +1,3 @@
-using CitySight.Imaging;
 using CitySight.Tests;
 
 namespace CitySight.Imaging.Tests;

@@ -74,6 +74,11 @@ public static partial class ConfigKeys
         yield return typeRules.Key("rules.case_types.TYPE.stationary_radius", Number, o => o.StationaryRadius,
             "How far the box's bottom centre may wander and still be stationary, in box heights.", "0.5", min: 0, max: 1, minExclusive: true, hasDefault: false);
         yield return typeRules.Key("rules.case_types.TYPE.report_once", Bool, o => o.ReportOnce, "A static object is reported once while it stays.", "true", hasDefault: false);
+        yield return Container(M, "rules.street_stall", Mapping, "What makes a person who stayed a street stall: goods beside them.");
+        yield return rules.Key("rules.street_stall.item_still", Duration, r => r.StallItemStill,
+            "The goods (a static object, umbrella, table, chair, cart) must have stood still this long.", "2m", min: 0, max: TimeSpan.FromHours(1).TotalSeconds);
+        yield return rules.Key("rules.street_stall.reach", Number, r => r.StallReach,
+            "The goods must be within this many of the person's heights of the person's foot.", "1.5", min: 0, max: 10, minExclusive: true);
 
         yield return Container(M, "dedup", Mapping, "One case per real event across cameras.");
         var dedup = new KeysOf<SiteDedupOptions>(M, new(), c => c.Dedup);

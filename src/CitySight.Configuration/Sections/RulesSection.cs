@@ -20,6 +20,8 @@ internal static class RulesSection
             // Zero is allowed: it turns deduplication off (every confirmed sighting becomes its own case).
             DedupWindow = sec.Duration("dedup_window") ?? r.DedupWindow,
             CaseTypes = ReadCaseTypeRules(sec, caseTypes) ?? r.CaseTypes,
+            StallItemStill = sec.Child("street_stall")?.Duration("item_still") ?? r.StallItemStill,
+            StallReach = (float?)sec.Child("street_stall")?.Number("reach") ?? r.StallReach,
         };
     }
 
