@@ -28,7 +28,8 @@ internal static class DemoCommand
             var configPath = ConfigPaths.Resolve(parse.GetValue(config));
             var cfg = ConfigPaths.LoadOrReport(configPath);
             if (cfg is null) return 2;
-            var videoPath = parse.GetValue(video) ?? FindDemoVideo(configPath);
+            var clip = FindDemoVideo(configPath);
+            var videoPath = parse.GetValue(video) ?? clip;
             if (videoPath is null || !File.Exists(videoPath))
             {
                 Console.Error.WriteLine($"demo: no demo video: expected ../shared/assets/media/{DemoVideo} beside the checkout, or pass --video FILE");
@@ -46,7 +47,9 @@ internal static class DemoCommand
                 if (local.Count > 0)
                 {
                     var port = local[0].Port;
-                    var clip = FindDemoVideo(configPath);
+                    // Scenes are composed from the parking-lot clip (their boxes are in its pixels): the one beside the
+                    // checkout, or --video when it is that clip.
+                    var sceneClip = clip ?? (Path.GetFileName(videoPath) == DemoVideo ? Path.GetFullPath(videoPath) : null);
                     var sceneCache = Path.Combine(cfg.Service.DataDir, "cache");
                     var mounts = new List<SimulatorMount>();
                     foreach (var name in local.Where(u => u.Port == port).Select(u => u.AbsolutePath.Trim('/')).Distinct())
@@ -54,11 +57,10 @@ internal static class DemoCommand
                         var served = Path.GetFullPath(videoPath);
                         if (DemoScenes.IsScene(name))
                         {
-                            // Scenes are composed from the parking-lot clip (their boxes are in its pixels), whatever --video says.
-                            if (clip is null)
+                            if (sceneClip is null)
                                 Console.WriteLine($"demo: no {DemoVideo} to compose the {name} scene from; {name} serves {Path.GetFileName(videoPath)}");
                             else
-                                served = await DemoScenes.EnsureAsync(name, clip, sceneCache, SimulatorFfmpeg, stop.Token);
+                                served = await DemoScenes.EnsureAsync(name, sceneClip, sceneCache, SimulatorFfmpeg, stop.Token);
                         }
                         mounts.Add(new SimulatorMount(name, served));
                     }
