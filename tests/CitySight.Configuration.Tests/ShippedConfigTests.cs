@@ -42,7 +42,10 @@ public class ShippedConfigTests
         Assert.True(RuleOptions.BuiltIn("illegal_parking").RequireStationary);
         Assert.Equal(0.35f, parkingRules.MinConfidence);
         Assert.Equal(TimeSpan.FromMinutes(10), RuleOptions.BuiltIn("illegal_parking").MinDwell);
-        foreach (var type in new[] { "street_stall", "garbage", "billboard" })
+        // Likewise garbage, for the demo's materials scene, which loops every 90 s: stationary 20 s, not the built-in 10 minutes.
+        Assert.Equal(RuleOptions.BuiltIn("garbage") with { MinConfidence = 0.35f, MinDwell = TimeSpan.FromSeconds(20) }, c.Rules.RuleFor("garbage"));
+        Assert.Equal(TimeSpan.FromMinutes(10), RuleOptions.BuiltIn("garbage").MinDwell);
+        foreach (var type in new[] { "street_stall", "billboard" })
             Assert.Equal(RuleOptions.BuiltIn(type) with { MinConfidence = 0.35f }, c.Rules.RuleFor(type));
         Assert.Equal(new SiteDedupOptions { SamePlaceRadiusMetres = 15, Window = TimeSpan.FromMinutes(30), Cooldown = TimeSpan.FromMinutes(30) }, c.Dedup);
         Assert.Equal(Path.Combine(TestAssets.RepoRoot, "configs", "cameras"), c.CamerasDir);
