@@ -142,17 +142,13 @@ public class DetectionStageTests
         await using var model = new BatchingDetector(spec, TestAssets.Model(spec.File), new DetectorOptions());
         var camera = Cam("cam-yard", "garbage");
         var stage = new DetectionStage([model], id => id == camera.Id ? camera : null);
-        var mailboxes = new FrameMailboxes();
-        var output = Channel.CreateUnbounded<DetectedFrame>();
-        var run = stage.RunAsync(mailboxes, output.Writer, CancellationToken.None);
-        var writer = mailboxes.For(camera, lossless: true);
 
         // bus.jpg (810x1080): the bus spans about (34, 230)-(798, 767), persons stand in front of it down to y ≈ 900.
         // From 20 s on, two things are put down and left: a pile on the road below everyone, and a patch on the bus's
         // side (inside a model's box: never a static object).
         var pile = (X: 420, Y: 950, W: 120, H: 80);
         var onBus = (X: 450, Y: 300, W: 120, H: 80);
-        for (var seq = 0; seq <= 18; seq++)
+        var got = await DetectionStageRun.PlayAsync(stage, camera, 19, seq =>
         {
             var frame = Bus(camera.Id, seq);
             var f = Frame.Rent(camera.Id, seq, DateTimeOffset.UnixEpoch.AddSeconds(5 * seq), frame.Width, frame.Height);
@@ -160,16 +156,11 @@ public class DetectionStageTests
             frame.Dispose();
             if (5 * seq >= 20)
             {
-                Paint(f, pile.X, pile.Y, pile.W, pile.H);
-                Paint(f, onBus.X, onBus.Y, onBus.W, onBus.H);
+                DetectionStageRun.Checker(f, pile.X, pile.Y, pile.W, pile.H);
+                DetectionStageRun.Checker(f, onBus.X, onBus.Y, onBus.W, onBus.H);
             }
-            await writer.WriteAsync(f);
-        }
-        mailboxes.Complete();
-        await run.WaitAsync(TimeSpan.FromSeconds(120));
-
-        var got = new List<DetectedFrame>();
-        await foreach (var d in output.Reader.ReadAllAsync()) got.Add(d);
+            return f;
+        });
         Assert.Equal(19, got.Count);
         Assert.Contains(got[^1].Detections, d => d.CaseType == "illegal_parking"); // the models' own, for tracking to drop
         foreach (var d in got)
@@ -189,18 +180,5 @@ public class DetectionStageTests
             });
             d.Frame.Dispose();
         }
-    }
-
-    /// <summary>A checkered grey block: a textured thing nothing in COCO names.</summary>
-    private static void Paint(Frame f, int x0, int y0, int w, int h)
-    {
-        var bgr = f.Bgr;
-        for (var y = y0; y < y0 + h; y++)
-            for (var x = x0; x < x0 + w; x++)
-            {
-                var v = (byte)(((x / 10 + y / 10) & 1) == 0 ? 235 : 40);
-                var i = (y * f.Width + x) * 3;
-                bgr[i] = bgr[i + 1] = bgr[i + 2] = v;
-            }
     }
 }

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using CitySight.Domain;
 using CitySight.Imaging;
 using CitySight.Tests;
@@ -32,10 +31,6 @@ public class TrainedGarbageModelTests
         await using var model = new BatchingDetector(spec, TestAssets.Model(spec.File), new DetectorOptions());
         var camera = new Camera { Id = "cam-street", Name = "street", GroupId = "g", Url = "/videos/street.mp4", RealTime = false, Detectors = ["garbage"] };
         var stage = new DetectionStage([model], id => id == camera.Id ? camera : null);
-        var mailboxes = new FrameMailboxes();
-        var output = Channel.CreateUnbounded<DetectedFrame>();
-        var run = stage.RunAsync(mailboxes, output.Writer, CancellationToken.None);
-        var writer = mailboxes.For(camera, lossless: true);
 
         // A road 1620x720 (bus.jpg's own tarmac, its bottom 180 rows, tiled) every 5 s. From 20 s on two things lie on
         // it: the cat of coco-sample-4.jpg (the model's "pile", at its own size) and a checkered block nothing in COCO names.
@@ -45,7 +40,7 @@ public class TrainedGarbageModelTests
         using var catPhoto = EvidenceImage.LoadFrame(TestAssets.Media("coco-sample-4.jpg"), camera.Id);
         var known = (X: 500, Y: 250, W: 502, H: 272);
         var unknown = (X: 1200, Y: 420, W: 120, H: 80);
-        for (var seq = 0; seq <= 18; seq++)
+        var got = await DetectionStageRun.PlayAsync(stage, camera, 19, seq =>
         {
             var f = Frame.Rent(camera.Id, seq, DateTimeOffset.UnixEpoch.AddSeconds(5 * seq), 1620, 720);
             for (var y = 0; y < f.Height; y++)
@@ -58,15 +53,11 @@ public class TrainedGarbageModelTests
             {
                 // The cat's box in that photo, copied to its place here.
                 PasteScaled(catPhoto, (126, 149, 502, 272), f, known);
-                Checker(f, unknown.X, unknown.Y, unknown.W, unknown.H);
+                // Brighter than the tarmac on average.
+                DetectionStageRun.Checker(f, unknown.X, unknown.Y, unknown.W, unknown.H, light: 250, dark: 160);
             }
-            await writer.WriteAsync(f);
-        }
-        mailboxes.Complete();
-        await run.WaitAsync(TimeSpan.FromSeconds(120));
-
-        var got = new List<DetectedFrame>();
-        await foreach (var d in output.Reader.ReadAllAsync()) got.Add(d);
+            return f;
+        });
         Assert.Equal(19, got.Count);
         foreach (var d in got)
         {
@@ -109,19 +100,6 @@ public class TrainedGarbageModelTests
                 var sx = src.X + x * src.W / dst.W;
                 var sy = src.Y + y * src.H / dst.H;
                 s.Slice((sy * from.Width + sx) * 3, 3).CopyTo(t.Slice(((dst.Y + y) * to.Width + dst.X + x) * 3, 3));
-            }
-    }
-
-    /// <summary>A checkered light block: a textured thing nothing in COCO names, brighter than the tarmac on average.</summary>
-    private static void Checker(Frame f, int x0, int y0, int w, int h)
-    {
-        var bgr = f.Bgr;
-        for (var y = y0; y < y0 + h; y++)
-            for (var x = x0; x < x0 + w; x++)
-            {
-                var v = (byte)(((x / 10 + y / 10) & 1) == 0 ? 250 : 160);
-                var i = (y * f.Width + x) * 3;
-                bgr[i] = bgr[i + 1] = bgr[i + 2] = v;
             }
     }
 }
