@@ -1,4 +1,3 @@
-using CitySight.Cases;
 using CitySight.Cases.Sqlite;
 using CitySight.Delivery.V1;
 using CitySight.Tests;
