@@ -1,4 +1,6 @@
 using CitySight.Domain;
+using CitySight.Imaging;
+using CitySight.Tests;
 using CitySight.Inference.StaticObjects;
 
 namespace CitySight.Inference.Tests.StaticObjects;
@@ -38,6 +40,39 @@ public class StaticObjectMaskingTests
         clock.Run(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(7), TimeSpan.FromSeconds(5), _ => withObject,
             (t, found) => StaticObjectDetectorTests.AssertObjectAt(found, Expected, $"at {t}, the van gone"), always);
         Assert.Equal(0, clock.Detector.Reseeds);
+    }
+
+    [Fact]
+    public void On_a_street_mostly_covered_by_a_bus_and_people_a_van_over_the_open_road_blinds_nothing()
+    {
+        // bus.jpg (810x1080): the bus spans about (34, 230)-(798, 767), people stand in front of it down to y ≈ 900;
+        // the model's boxes (widened 10%) cover most of the picture, leaving the sky and buildings above and the road below.
+        using var photo = EvidenceImage.LoadFrame(TestAssets.Media("bus.jpg"), "cam");
+        int w = photo.Width, h = photo.Height;
+        var street = photo.Bgr.ToArray();
+        var withPile = (byte[])street.Clone();
+        var pile = (X: 560, Y: 950, W: 120, H: 80);
+        for (var y = pile.Y; y < pile.Y + pile.H; y++)
+            for (var x = pile.X; x < pile.X + pile.W; x++)
+            {
+                var i = (y * w + x) * 3;
+                withPile[i] = withPile[i + 1] = withPile[i + 2] = (byte)(((x / 10 + y / 10) & 1) == 0 ? 235 : 40);
+            }
+        Box[] always = [new(0, 190, w, 940)];
+        Box[] withVan = [.. always, new(0, 880, 420, h)];
+        var expected = new Box(pile.X, pile.Y, pile.X + pile.W, pile.Y + pile.H);
+        var detector = new StaticObjectDetector();
+        var start = new DateTimeOffset(2026, 5, 4, 12, 0, 0, TimeSpan.Zero);
+        IReadOnlyList<Detection> Run(int s, byte[] frame, Box[] masks) => detector.Detect(frame, w, h, start.AddSeconds(s), masks);
+
+        for (var s = 0; s < 60; s += 5) Run(s, street, always);
+        for (var s = 60; s < 180; s += 5) Run(s, withPile, always);
+        Assert.Contains(Run(180, withPile, always), d => d.Box.IoU(expected) >= 0.5f);
+        for (var s = 185; s < 300; s += 5)
+            Assert.True(Run(s, withPile, withVan).Any(d => d.Box.IoU(expected) >= 0.5f), $"the pile lost at {s} s with the van there");
+        for (var s = 300; s < 420; s += 5)
+            Assert.True(Run(s, withPile, always).Any(d => d.Box.IoU(expected) >= 0.5f), $"the pile lost at {s} s after the van left");
+        Assert.Equal(0, detector.Reseeds);
     }
 
     [Theory]
