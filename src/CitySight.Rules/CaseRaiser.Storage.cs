@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Logging;
+
+namespace CitySight.Rules;
+
+/// <summary>The case-raising stage's writes to the sink: the backlog written in order, storage faults waited out.</summary>
+public sealed partial class CaseRaiser
+{
+    /// <summary>A fault of the storage under the sink (it may heal), not of what was written: disk full, read-only, I/O error.</summary>
+    private static bool IsStorageFault(Exception ex) => ex is IOException or UnauthorizedAccessException;
+
+    /// <summary>
+    /// Writes what waits (new cases in order, then sightings, then closures) through the sink when due; stops at the first
+    /// storage fault and leaves the rest waiting. A write refused for another reason would be refused forever: it is
+    /// logged and let go (a new case is then rolled back from site dedup, never left half-recorded).
+    /// </summary>
+    private async Task FlushAsync(CancellationToken ct)
+    {
+        if (_backlog.IsEmpty || !_backlog.IsDue) return;
+        var operation = "open";
+        try
+        {
+            while (_backlog.PeekOpen() is { } c)
+            {
+                operation = "open";
+                try
+                {
+                    await _sink.OpenAsync(c, ct);
+                    _site.MarkStored(c.Id);
+                    _logger.LogInformation("Case {Case} opened: {Type} on camera {Camera} (confidence {Confidence:F2})",
+                        c.Id, c.CaseType, c.CameraId, c.Confidence);
+                }
+                catch (Exception ex) when (!IsStorageFault(ex) && ex is not OperationCanceledException)
+                {
+                    _site.Drop(c.Id);
+                    _logger.LogError(ex, "Case {Case} ({Type} on camera {Camera}) was refused by the case store and is dropped", c.Id, c.CaseType, c.CameraId);
+                }
+                _backlog.RemoveOpen();
+            }
+            while (_backlog.PeekSighting() is { } s)
+            {
+                operation = "sighting";
+                try
+                {
+                    await _sink.UpdateSightingAsync(s.CaseId, s.LastSeen, s.Confidence, s.Evidence, s.Crop, ct);
+                }
+                catch (Exception ex) when (!IsStorageFault(ex) && ex is not OperationCanceledException)
+                {
+                    _logger.LogWarning(ex, "Sighting of case {Case} not recorded", s.CaseId);
+                }
+                _backlog.RemoveSighting();
+            }
+            while (_backlog.PeekClose() is { } gone)
+            {
+                operation = "close";
+                await CloseAsync(gone, ct);
+                _backlog.RemoveClose();
+            }
+            _backlog.Succeeded();
+            if (_storeProblem is not null)
+                _logger.LogWarning("The case store takes writes again: everything that waited since {Since:O} is stored", _faultSince);
+            SetStoreProblem(null);
+        }
+        catch (Exception ex) when (IsStorageFault(ex))
+        {
+            _backlog.Failed();
+            StoreFailures.WithLabels(operation).Inc();
+            if (_storeProblem is null)
+            {
+                _faultSince = _time.GetUtcNow();
+                _logger.LogError(ex, "The case store cannot be written ({Operation}): new cases wait in memory and are retried", operation);
+            }
+            else _logger.LogWarning("The case store still cannot be written ({Operation}): {Message}", operation, ex.Message);
+            SetStoreProblem($"case store cannot be written since {_faultSince:yyyy-MM-dd HH:mm:ss}Z: {ex.Message} " +
+                $"({_backlog.WaitingCases} new case(s), {_backlog.Count} write(s) in all waiting in memory; next try {_backlog.NextAttempt:HH:mm:ss}Z)");
+        }
+        finally
+        {
+            _waitingCases = _backlog.WaitingCases;
+            CasesWaiting.Set(_waitingCases);
+        }
+    }
+
+    private async Task CloseAsync(GoneCase gone, CancellationToken ct)
+    {
+        try
+        {
+            // False: dispatch closed or rejected it first, and its word stands.
+            if (await _sink.CloseGoneAsync(gone.CaseId, gone.At,
+                    $"gone: no camera has seen it since {gone.LastSeen:yyyy-MM-dd HH:mm:ss zzz}; closed by CitySight", ct))
+                _logger.LogInformation("Case {Case} closed: not seen since {LastSeen:O}", gone.CaseId, gone.LastSeen);
+        }
+        catch (KeyNotFoundException)
+        {
+            _logger.LogWarning("Case {Case} is gone but was never stored; nothing to close", gone.CaseId);
+        }
+    }
+
+    private void SetStoreProblem(string? problem)
+    {
+        if (problem == _storeProblem) return;
+        _storeProblem = problem;
+        StoreProblemChanged?.Invoke(problem);
+    }
+}
