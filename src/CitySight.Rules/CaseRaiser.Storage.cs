@@ -9,35 +9,35 @@ public sealed partial class CaseRaiser
     private static bool IsStorageFault(Exception ex) => ex is IOException or UnauthorizedAccessException;
 
     /// <summary>
-    /// Writes what waits (new cases in order, then sightings, then closures) through the sink when due; stops at the first
-    /// storage fault and leaves the rest waiting. A write refused for another reason would be refused forever: it is
-    /// logged and let go (a new case is then rolled back from site dedup, never left half-recorded).
+    /// Writes what waits through the sink when due: new cases in order (stopping at the first that fails), then sightings
+    /// and closures, in order, of the cases already stored (a waiting case's wait behind its opening); it stops at the
+    /// first storage fault and leaves the rest waiting. A write refused for another reason would be refused forever: it
+    /// is logged and let go (a new case is then rolled back from site dedup, never left half-recorded).
     /// </summary>
     private async Task FlushAsync(CancellationToken ct)
     {
-        if (_backlog.IsEmpty || !_backlog.IsDue) return;
+        if (_backlog.IsEmpty || !_backlog.IsDue)
+        {
+            CountWaiting();
+            return;
+        }
+        Exception? fault = null;
         var operation = "open";
         try
         {
-            while (_backlog.PeekOpen() is { } c)
+            try
             {
-                operation = "open";
-                try
-                {
-                    await _sink.OpenAsync(c, ct);
-                    _site.MarkStored(c.Id);
-                    _logger.LogInformation("Case {Case} opened: {Type} on camera {Camera} (confidence {Confidence:F2})",
-                        c.Id, c.CaseType, c.CameraId, c.Confidence);
-                }
-                catch (Exception ex) when (!IsStorageFault(ex) && ex is not OperationCanceledException)
-                {
-                    _site.Drop(c.Id);
-                    _logger.LogError(ex, "Case {Case} ({Type} on camera {Camera}) was refused by the case store and is dropped", c.Id, c.CaseType, c.CameraId);
-                }
-                _backlog.RemoveOpen();
+                await OpenWaitingAsync(ct);
             }
-            while (_backlog.PeekSighting() is { } s)
+            catch (Exception ex) when (IsStorageFault(ex))
             {
+                // New cases wait; what the store already has may still be updated (a reserve for pictures, not the database).
+                fault = ex;
+                StoreFailures.WithLabels(operation).Inc();
+            }
+            foreach (var s in _backlog.Sightings())
+            {
+                if (_backlog.IsOpening(s.CaseId)) continue;
                 operation = "sighting";
                 try
                 {
@@ -47,37 +47,74 @@ public sealed partial class CaseRaiser
                 {
                     _logger.LogWarning(ex, "Sighting of case {Case} not recorded", s.CaseId);
                 }
-                _backlog.RemoveSighting();
+                _backlog.RemoveSighting(s.CaseId);
             }
-            while (_backlog.PeekClose() is { } gone)
+            foreach (var gone in _backlog.Closes())
             {
+                if (_backlog.IsOpening(gone.CaseId)) continue;
                 operation = "close";
                 await CloseAsync(gone, ct);
-                _backlog.RemoveClose();
+                _backlog.RemoveClose(gone);
             }
-            _backlog.Succeeded();
-            if (_storeProblem is not null)
-                _logger.LogWarning("The case store takes writes again: everything that waited since {Since:O} is stored", _faultSince);
-            SetStoreProblem(null);
         }
         catch (Exception ex) when (IsStorageFault(ex))
         {
-            _backlog.Failed();
+            fault = ex;
             StoreFailures.WithLabels(operation).Inc();
-            if (_storeProblem is null)
-            {
-                _faultSince = _time.GetUtcNow();
-                _logger.LogError(ex, "The case store cannot be written ({Operation}): new cases wait in memory and are retried", operation);
-            }
-            else _logger.LogWarning("The case store still cannot be written ({Operation}): {Message}", operation, ex.Message);
-            SetStoreProblem($"case store cannot be written since {_faultSince:yyyy-MM-dd HH:mm:ss}Z: {ex.Message} " +
-                $"({_backlog.WaitingCases} new case(s), {_backlog.Count} write(s) in all waiting in memory; next try {_backlog.NextAttempt:HH:mm:ss}Z)");
         }
         finally
         {
-            _waitingCases = _backlog.WaitingCases;
-            CasesWaiting.Set(_waitingCases);
+            CountWaiting();
         }
+        if (fault is null) Healed();
+        else Faulted(fault, operation);
+    }
+
+    private async Task OpenWaitingAsync(CancellationToken ct)
+    {
+        while (_backlog.PeekOpen() is { } c)
+        {
+            try
+            {
+                await _sink.OpenAsync(c, ct);
+                _site.MarkStored(c.Id);
+                _logger.LogInformation("Case {Case} opened: {Type} on camera {Camera} (confidence {Confidence:F2})",
+                    c.Id, c.CaseType, c.CameraId, c.Confidence);
+            }
+            catch (Exception ex) when (!IsStorageFault(ex) && ex is not OperationCanceledException)
+            {
+                _site.Drop(c.Id);
+                _logger.LogError(ex, "Case {Case} ({Type} on camera {Camera}) was refused by the case store and is dropped", c.Id, c.CaseType, c.CameraId);
+            }
+            _backlog.RemoveOpen();
+        }
+    }
+
+    private void CountWaiting()
+    {
+        _waitingCases = _backlog.WaitingCases;
+        CasesWaiting.Set(_waitingCases);
+    }
+
+    private void Healed()
+    {
+        _backlog.Succeeded();
+        if (_storeProblem is not null)
+            _logger.LogWarning("The case store takes writes again: everything that waited since {Since:O} is stored", _faultSince);
+        SetStoreProblem(null);
+    }
+
+    private void Faulted(Exception ex, string operation)
+    {
+        _backlog.Failed();
+        if (_storeProblem is null)
+        {
+            _faultSince = _time.GetUtcNow();
+            _logger.LogError(ex, "The case store cannot be written ({Operation}): new cases wait in memory and are retried", operation);
+        }
+        else _logger.LogWarning("The case store still cannot be written ({Operation}): {Message}", operation, ex.Message);
+        SetStoreProblem($"case store cannot be written since {_faultSince:yyyy-MM-dd HH:mm:ss}Z: {ex.Message} " +
+            $"({_backlog.WaitingCases} new case(s), {_backlog.Count} write(s) in all waiting in memory; next try {_backlog.NextAttempt:HH:mm:ss}Z)");
     }
 
     private async Task CloseAsync(GoneCase gone, CancellationToken ct)

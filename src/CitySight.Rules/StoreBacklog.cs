@@ -5,7 +5,8 @@ namespace CitySight.Rules;
 /// <summary>
 /// What the case-raising stage has decided but the case sink has not yet taken: new cases in the order raised (with their
 /// pictures), the newest sighting of each case (merged: latest last seen, highest confidence, latest better picture),
-/// and closures of cases gone. Written back in that order, so a case is opened before its sightings and its closure.
+/// and closures of cases gone. Written back in that order, so a case is opened before its sightings and its closure;
+/// those of cases already stored need not wait for a new case the store refuses (e.g. below its picture reserve).
 /// Also the retry clock: after a storage fault the next attempt waits, doubling from <see cref="FirstRetryDelay"/> to
 /// <see cref="MaxRetryDelay"/> on the wall clock. Used from the stage's one loop only.
 /// </summary>
@@ -18,6 +19,7 @@ internal sealed class StoreBacklog(TimeProvider time)
     public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
     private readonly List<Case> _opens = [];
+    private readonly HashSet<string> _opening = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PendingSighting> _sightings = new(StringComparer.Ordinal);
     private readonly List<string> _sightingOrder = [];
     private readonly List<GoneCase> _closes = [];
@@ -41,7 +43,14 @@ internal sealed class StoreBacklog(TimeProvider time)
     /// <summary>When the next attempt is due (MinValue when no fault is pending).</summary>
     public DateTimeOffset NextAttempt => _delay == TimeSpan.Zero ? DateTimeOffset.MinValue : _nextAttempt;
 
-    public void AddOpen(Case c) => _opens.Add(c);
+    public void AddOpen(Case c)
+    {
+        _opens.Add(c);
+        _opening.Add(c.Id);
+    }
+
+    /// <summary>Is this case's opening still waiting? Then its sightings and closure wait behind it.</summary>
+    public bool IsOpening(string caseId) => _opening.Contains(caseId);
 
     public void AddSighting(string caseId, DateTimeOffset lastSeen, float confidence, byte[]? evidence, byte[]? crop)
     {
@@ -63,19 +72,24 @@ internal sealed class StoreBacklog(TimeProvider time)
 
     public Case? PeekOpen() => _opens.Count > 0 ? _opens[0] : null;
 
-    public void RemoveOpen() => _opens.RemoveAt(0);
-
-    public PendingSighting? PeekSighting() => _sightingOrder.Count > 0 ? _sightings[_sightingOrder[0]] : null;
-
-    public void RemoveSighting()
+    public void RemoveOpen()
     {
-        _sightings.Remove(_sightingOrder[0]);
-        _sightingOrder.RemoveAt(0);
+        _opening.Remove(_opens[0].Id);
+        _opens.RemoveAt(0);
     }
 
-    public GoneCase? PeekClose() => _closes.Count > 0 ? _closes[0] : null;
+    /// <summary>The sightings waiting, oldest first (a copy: remove each as it is written).</summary>
+    public PendingSighting[] Sightings() => _sightingOrder.Select(id => _sightings[id]).ToArray();
 
-    public void RemoveClose() => _closes.RemoveAt(0);
+    public void RemoveSighting(string caseId)
+    {
+        if (_sightings.Remove(caseId)) _sightingOrder.Remove(caseId);
+    }
+
+    /// <summary>The closures waiting, oldest first (a copy).</summary>
+    public GoneCase[] Closes() => [.. _closes];
+
+    public void RemoveClose(GoneCase gone) => _closes.Remove(gone);
 
     /// <summary>A write failed for a storage reason: wait longer before the next try.</summary>
     public void Failed()
