@@ -1,10 +1,42 @@
+using CitySight.Domain;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace CitySight.Rules;
 
 /// <summary>The case-raising stage's writes to the sink: the backlog written in order, storage faults waited out.</summary>
 public sealed partial class CaseRaiser
 {
+    /// <summary>
+    /// 500 new cases wait in memory at most: a few hundred KB of pictures each, so a few hundred MB at worst, and hours of
+    /// a busy district's cases (an operator has been told NOT_SERVING long before).
+    /// </summary>
+    public const int DefaultMaxWaitingCases = 500;
+
+    private static readonly Counter StoreFailures = Metrics.CreateCounter(
+        "citysight_store_failures_total",
+        "Writes to the case store that failed for a storage reason (disk full, read-only, I/O error); what they carried waits in memory and is retried.",
+        new CounterConfiguration { LabelNames = ["operation"] });
+
+    private static readonly Gauge CasesWaiting = Metrics.CreateGauge(
+        "citysight_cases_waiting_for_store", "New cases decided but not yet stored because the case store cannot be written.");
+
+    private static readonly Counter CasesNotKept = Metrics.CreateCounter(
+        "citysight_cases_not_kept_total",
+        "New cases not kept because the case store could not be written and the waiting cases reached their limit (raised again at a later sighting).");
+
+    /// <summary>
+    /// Too many cases wait already: this one is not kept, and site dedup forgets it so that a later sighting of the same
+    /// thing (once the store takes writes again) raises it afresh rather than updating a case that exists nowhere.
+    /// </summary>
+    private void NotKept(string caseId, Hit hit)
+    {
+        _site.Drop(caseId);
+        CasesNotKept.Inc();
+        _logger.LogError("Case {Case} ({Type} on camera {Camera}) not kept: {Waiting} new cases already wait for the case store ({Problem})",
+            caseId, hit.CaseType, hit.CameraId, _backlog.WaitingCases, _storeProblem);
+    }
+
     /// <summary>A fault of the storage under the sink (it may heal), not of what was written: disk full, read-only, I/O error.</summary>
     private static bool IsStorageFault(Exception ex) => ex is IOException or UnauthorizedAccessException;
 

@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using CitySight.Domain;
 using CitySight.Imaging;
 using Microsoft.Extensions.Logging;
-using Prometheus;
 
 namespace CitySight.Rules;
 
@@ -41,25 +40,24 @@ public sealed partial class CaseRaiser
     private readonly ConcurrentQueue<CameraUpdate> _cameraUpdates = new();
     private readonly TimeProvider _time;
     private readonly StoreBacklog _backlog;
+    private readonly int _maxWaitingCases;
     private volatile string? _storeProblem;
     private volatile int _waitingCases;
     private DateTimeOffset _faultSince;
     private bool _siteSeeded;
 
-    private static readonly Counter StoreFailures = Metrics.CreateCounter(
-        "citysight_store_failures_total",
-        "Writes to the case store that failed for a storage reason (disk full, read-only, I/O error); what they carried waits in memory and is retried.",
-        new CounterConfiguration { LabelNames = ["operation"] });
-
-    private static readonly Gauge CasesWaiting = Metrics.CreateGauge(
-        "citysight_cases_waiting_for_store", "New cases decided but not yet stored because the case store cannot be written.");
-
     /// <param name="groups">The camera groups with their cameras (a case carries its group's district, street, grid and unit).</param>
     /// <param name="caseTypes">Codes and names per case type; a type not listed is named by its id.</param>
     /// <param name="time">The wall clock the store retries are paced by (tests pass a manual one).</param>
+    /// <param name="maxWaitingCases">
+    /// How many new cases may wait in memory, with their pictures, while the store cannot be written (see
+    /// <see cref="DefaultMaxWaitingCases"/>); past it a new case is not kept, and its place is raised again at a later sighting.
+    /// </param>
     public CaseRaiser(ICaseSink sink, RuleOptions rules, SiteDedupOptions dedup, IEnumerable<CameraGroup> groups,
-        IEnumerable<CaseType> caseTypes, ILogger logger, TimeProvider? time = null)
+        IEnumerable<CaseType> caseTypes, ILogger logger, TimeProvider? time = null, int maxWaitingCases = DefaultMaxWaitingCases)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxWaitingCases);
+        _maxWaitingCases = maxWaitingCases;
         _time = time ?? TimeProvider.System;
         _backlog = new StoreBacklog(_time);
         _sink = sink ?? throw new ArgumentNullException(nameof(sink));
@@ -285,6 +283,11 @@ public sealed partial class CaseRaiser
         switch (_site.Decide(sighting))
         {
             case NewSiteCase created:
+                if (_backlog.WaitingCases >= _maxWaitingCases)
+                {
+                    NotKept(created.CaseId, hit);
+                    break;
+                }
                 _backlog.AddOpen(NewCase(created.CaseId, hit, frame, sighting, scene?.PinnedFor(decision.TrackId)));
                 await FlushAsync(ct);
                 break;

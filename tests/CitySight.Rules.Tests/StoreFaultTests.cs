@@ -112,6 +112,41 @@ public sealed class StoreFaultTests
         await running;
     }
 
+    [Fact]
+    public async Task Past_the_waiting_limit_a_new_case_is_not_kept_and_is_raised_again_at_a_later_sighting()
+    {
+        using var store = new SqliteCaseStore(Path.Combine(TestAssets.TempDir("store-fault-limit"), "data"));
+        var sink = new FailingSink(store) { Failing = true };
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var raiser = new CaseRaiser(sink, Rules, new SiteDedupOptions(), [new CameraGroup { Id = "g", Name = "G", Cameras = [Camera] }],
+            CaseType.Defaults, NullLogger.Instance, clock, maxWaitingCases: 1);
+        var tracking = new TrackingStage([Camera], new TrackerOptions());
+        Box[] cars = [new(2, 30, 14, 40), new(40, 30, 52, 40)];   // far apart on the image: two cases
+        async Task Frames(int fromS, int toS)
+        {
+            for (var s = fromS; s < toS; s += 2)
+            {
+                var frame = Frame.Rent("cam-1", s, T0.AddSeconds(s), 64, 48);
+                using var tracked = tracking.Track(new DetectedFrame(frame,
+                    [.. cars.Select(b => new Detection(2, "car", 0.8f, b, "illegal_parking"))], TimeSpan.Zero))!;
+                await raiser.RaiseAsync(tracked, CancellationToken.None);
+            }
+        }
+
+        await Frames(0, 10);
+        Assert.Equal(1, raiser.WaitingCases);
+        Assert.Equal(1, raiser.Site.WaitingCount);   // the other is not half-known either
+        sink.Failing = false;
+        clock.Advance(StoreBacklog.MaxRetryDelay);
+        await Frames(10, 20);
+
+        var stored = await store.CasesSinceAsync(DateTimeOffset.MinValue, includeFinal: true);
+        Assert.Equal(2, stored.Count);
+        Assert.True(stored[0].RaisedAt < T0.AddSeconds(10), $"raised {stored[0].RaisedAt}");   // the one that waited
+        Assert.Equal(T0.AddSeconds(10), stored[1].RaisedAt);   // the other, raised at its first sighting after
+        Assert.Null(raiser.StoreProblem);
+    }
+
     /// <summary>The real store behind a switch: while <see cref="Failing"/>, every write throws as a full disk does.</summary>
     private sealed class FailingSink(ICaseSink inner) : ICaseSink
     {
