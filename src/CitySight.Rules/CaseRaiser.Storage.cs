@@ -145,8 +145,8 @@ public sealed partial class CaseRaiser
             _logger.LogError(ex, "The case store cannot be written ({Operation}): new cases wait in memory and are retried", operation);
         }
         else _logger.LogWarning("The case store still cannot be written ({Operation}): {Message}", operation, ex.Message);
-        SetStoreProblem($"case store cannot be written since {_faultSince:yyyy-MM-dd HH:mm:ss}Z: {ex.Message} " +
-            $"({_backlog.WaitingCases} new case(s), {_backlog.Count} write(s) in all waiting in memory; next try {_backlog.NextAttempt:HH:mm:ss}Z)");
+        // No counts in it: they change between tries (WaitingCases has them); the reason changes only with the fault.
+        SetStoreProblem($"case store cannot be written since {_faultSince:yyyy-MM-dd HH:mm:ss}Z: {ex.Message} (new cases wait in memory and are retried)");
     }
 
     private async Task CloseAsync(GoneCase gone, CancellationToken ct)

@@ -6,6 +6,7 @@ using CitySight.Tracking;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
+using Xunit.Abstractions;
 
 namespace CitySight.Rules.Tests;
 
@@ -15,7 +16,7 @@ namespace CitySight.Rules.Tests;
 /// picture; meanwhile the stage says what is wrong.
 /// </summary>
 [Collection(StoreFaultCollection.Name)]
-public sealed class DiskFullTests
+public sealed class DiskFullTests(ITestOutputHelper output)
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 23, 10, 0, 0, TimeSpan.FromHours(8));
     private const int W = 640, H = 480, Cars = 8, CarsBeforeFull = 2;
@@ -46,12 +47,19 @@ public sealed class DiskFullTests
     public Task Cases_raised_while_the_disk_is_full_all_arrive_with_their_pictures_once_it_is_freed() => PlayAsync(reserveBytes: 0, leaveBytes: 0);
 
     [SmallFileSystemFact]
+    public Task Cases_raised_while_only_the_database_disk_is_full_all_arrive_once_it_is_freed() =>
+        PlayAsync(reserveBytes: 0, leaveBytes: 0, evidenceApart: true);
+
+    [SmallFileSystemFact]
     public Task Below_the_picture_reserve_new_cases_wait_while_stored_ones_still_record_sightings() =>
         PlayAsync(reserveBytes: 4 << 20, leaveBytes: 2 << 20);
 
-    private static async Task PlayAsync(long reserveBytes, long leaveBytes)
+    /// <param name="evidenceApart">The evidence folder on a file system of its own, which stays roomy: the pictures are
+    /// written and the database's commit is what fails (SQLITE_FULL).</param>
+    private async Task PlayAsync(long reserveBytes, long leaveBytes, bool evidenceApart = false)
     {
         using var fs = SmallFileSystem.Mount(TestAssets.TempDir("tmpfs"), megabytes: 16);
+        using var evidenceFs = evidenceApart ? SmallFileSystem.Mount(Path.Combine(fs.Path, "data", EvidenceFiles.FolderName), megabytes: 16) : null;
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         var store = new SqliteCaseStore(Path.Combine(fs.Path, "data"), reserveBytes);
         try
@@ -85,6 +93,8 @@ public sealed class DiskFullTests
             Assert.Equal(Cars - CarsBeforeFull, raiser.Site.WaitingCount);
             Assert.NotNull(raiser.StoreProblem);
             Assert.True(StoreFailures.WithLabels("open").Value > failuresBefore);
+            output.WriteLine($"while full ({fs.FreeBytes} bytes free): {whileFull.Count} cases stored, {raiser.WaitingCases} waiting, " +
+                $"{StoreFailures.WithLabels("open").Value - failuresBefore} failed opens; {raiser.StoreProblem}");
             if (reserveBytes > 0)
             {
                 // The reserve kept the database writable: sightings of the cars already stored were recorded meanwhile
@@ -105,11 +115,13 @@ public sealed class DiskFullTests
                 if (e.Kind == CaseFeedKind.Opened) opened.Add(e.Case);
                 if (e.Sequence == store.LastSequence) break;
             }
+            output.WriteLine($"after freeing: {opened.Count} opened events on the feed, {opened.Count(c => c.Evidence.Length > 0)} with pictures");
             Assert.Equal(Cars, opened.Count);
             Assert.Equal(Cars, opened.Select(c => c.Id).Distinct().Count());
             Assert.All(opened, c => Assert.NotEmpty(c.Evidence));
-            // Each the case raised when its car arrived (not a later one), seen until the end.
+            // Each the case raised while the disk was full (not raised again later, after it was dropped), seen until the end.
             Assert.Equal(Enumerable.Range(0, Cars).Select(i => T0.AddSeconds(Arrival(i))), opened.Select(c => c.FirstSeen).Order());
+            Assert.All(opened, c => Assert.True(c.RaisedAt < T0.AddSeconds(40), $"{c.Id} raised at {c.RaisedAt}"));
             Assert.All(opened, c => Assert.Equal(CaseState.Reported, c.State));
             foreach (var c in opened)
             {

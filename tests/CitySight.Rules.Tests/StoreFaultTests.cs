@@ -75,7 +75,8 @@ public sealed class StoreFaultTests
         await Frames(30, 60);
 
         var stored = Assert.Single(await store.CasesSinceAsync(DateTimeOffset.MinValue, includeFinal: true));
-        Assert.Equal(T0, stored.FirstSeen);                 // the case raised while the store failed, not a later one
+        Assert.Equal(T0, stored.FirstSeen);
+        Assert.True(stored.RaisedAt < T0.AddSeconds(20), $"raised at {stored.RaisedAt}");   // while the store failed, not later
         Assert.Equal(T0.AddSeconds(58), stored.LastSeen);   // later sightings reached it
         Assert.NotEmpty((await store.GetEvidenceAsync(stored.Id))!);
         Assert.Equal(0, failedFrames);
