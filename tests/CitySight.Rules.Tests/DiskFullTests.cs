@@ -12,7 +12,7 @@ namespace CitySight.Rules.Tests;
 
 /// <summary>
 /// The real case-raising stage and SQLite store on a real 16 MB tmpfs: cars park while the file system is full (or below
-/// the store's picture reserve), then it is freed. Every case reaches the feed once, raised when first seen, with its
+/// the store's picture reserve, or only the database's disk is full, or the evidence folder is read-only), then it is freed. Every case reaches the feed once, raised when first seen, with its
 /// picture; meanwhile the stage says what is wrong.
 /// </summary>
 [Collection(StoreFaultCollection.Name)]
@@ -51,12 +51,17 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         PlayAsync(reserveBytes: 0, leaveBytes: 0, evidenceApart: true);
 
     [SmallFileSystemFact]
+    public Task Cases_raised_while_the_evidence_folder_is_read_only_all_arrive_once_it_is_writable() =>
+        PlayAsync(reserveBytes: 0, leaveBytes: 0, evidenceReadOnly: true);
+
+    [SmallFileSystemFact]
     public Task Below_the_picture_reserve_new_cases_wait_while_stored_ones_still_record_sightings() =>
         PlayAsync(reserveBytes: 4 << 20, leaveBytes: 2 << 20);
 
     /// <param name="evidenceApart">The evidence folder on a file system of its own, which stays roomy: the pictures are
     /// written and the database's commit is what fails (SQLITE_FULL).</param>
-    private async Task PlayAsync(long reserveBytes, long leaveBytes, bool evidenceApart = false)
+    /// <param name="evidenceReadOnly">Instead of filling the disk, the evidence folder is made read-only (EROFS), then writable.</param>
+    private async Task PlayAsync(long reserveBytes, long leaveBytes, bool evidenceApart = false, bool evidenceReadOnly = false)
     {
         using var fs = SmallFileSystem.Mount(TestAssets.TempDir("tmpfs"), megabytes: 16);
         using var evidenceFs = evidenceApart ? SmallFileSystem.Mount(Path.Combine(fs.Path, "data", EvidenceFiles.FolderName), megabytes: 16) : null;
@@ -84,7 +89,8 @@ public sealed class DiskFullTests(ITestOutputHelper output)
             await Frames(0, 10);
             Assert.Equal(CarsBeforeFull, (await store.CasesSinceAsync(DateTimeOffset.MinValue, includeFinal: true)).Count);
 
-            var filler = fs.Fill(leaveBytes);
+            var readOnly = evidenceReadOnly ? fs.ReadOnly(store.EvidenceFolder) : null;
+            var filler = evidenceReadOnly ? null : fs.Fill(leaveBytes);
             var failuresBefore = StoreFailures.WithLabels("open").Value;
             await Frames(10, 40);
             var whileFull = await store.CasesSinceAsync(DateTimeOffset.MinValue, includeFinal: true);
@@ -104,7 +110,8 @@ public sealed class DiskFullTests(ITestOutputHelper output)
                 Assert.True(fs.FreeBytes > 0, "the reserve let the disk fill up");
             }
 
-            File.Delete(filler);
+            readOnly?.Dispose();
+            if (filler is not null) File.Delete(filler);
             await Frames(40, 80);   // past the longest backoff (30 s)
 
             Assert.Null(raiser.StoreProblem);

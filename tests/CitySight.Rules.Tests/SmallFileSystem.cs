@@ -44,6 +44,27 @@ internal sealed class SmallFileSystem : IDisposable
 
     public long FreeBytes => new DriveInfo(Path).AvailableFreeSpace;
 
+    /// <summary>
+    /// Makes <paramref name="folder"/> (inside this file system) read-only through a bind mount on itself, as a disk
+    /// remounted read-only after an error looks to a writer (EROFS); the dispose of what is returned makes it writable again.
+    /// </summary>
+    public IDisposable ReadOnly(string folder)
+    {
+        Check(Run("mount", "--bind", folder, folder), "bind");
+        Check(Run("mount", "-o", "remount,bind,ro", folder, folder), "remount read-only");
+        return new Unmount(folder);
+    }
+
+    private sealed class Unmount(string folder) : IDisposable
+    {
+        public void Dispose() => Check(Run("umount", folder), "umount the read-only bind");
+    }
+
+    private static void Check((bool Ok, string Error) result, string what)
+    {
+        if (!result.Ok) throw new InvalidOperationException($"{what}: {result.Error}");
+    }
+
     public void Dispose()
     {
         Run("umount", "-l", Path);
