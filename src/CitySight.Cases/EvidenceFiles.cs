@@ -9,15 +9,39 @@ public sealed class EvidenceFiles
 {
     public const string FolderName = "evidence";
 
-    public EvidenceFiles(string dataFolder)
+    /// <param name="minFreeBytes">
+    /// Space kept free on the folder's file system: pictures that would leave less are not written (see
+    /// <see cref="EnsureRoomFor"/>), so the database beside them never runs out first. 0: no reserve.
+    /// </param>
+    public EvidenceFiles(string dataFolder, long minFreeBytes = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(minFreeBytes);
         DataFolder = Path.GetFullPath(dataFolder);
         Folder = Path.Combine(DataFolder, FolderName);
+        MinFreeBytes = minFreeBytes;
         Directory.CreateDirectory(Folder);
     }
 
     public string DataFolder { get; }
     public string Folder { get; }
+    public long MinFreeBytes { get; }
+
+    /// <summary>Free space on the folder's file system for this process (statvfs through DriveInfo).</summary>
+    public long FreeBytes() => new DriveInfo(Folder).AvailableFreeSpace;
+
+    /// <summary>Would <paramref name="bytes"/> more still leave <see cref="MinFreeBytes"/> free?</summary>
+    public bool HasRoomFor(long bytes) => MinFreeBytes == 0 || FreeBytes() - bytes >= MinFreeBytes;
+
+    /// <exception cref="EvidenceSpaceException">Writing <paramref name="bytes"/> would leave less than <see cref="MinFreeBytes"/> free.</exception>
+    public void EnsureRoomFor(long bytes)
+    {
+        if (MinFreeBytes == 0) return;
+        var free = FreeBytes();
+        if (free - bytes < MinFreeBytes)
+            throw new EvidenceSpaceException(
+                $"evidence folder {Folder}: {free / 1024.0 / 1024:F1} MB free, below the {MinFreeBytes / 1024.0 / 1024:F1} MB kept for the case database; " +
+                "pictures are not written until space is freed (retention, or a larger disk)");
+    }
 
     /// <summary>Ids become file names: refuses anything that could leave the evidence folder.</summary>
     /// <exception cref="ArgumentException">The id is empty, too long, or not a plain file name.</exception>
@@ -48,12 +72,21 @@ public sealed class EvidenceFiles
     {
         var final = FullPath(id, view);
         var temp = final + ".tmp";
-        using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            fs.Write(jpeg);
-            fs.Flush(flushToDisk: true);
+            using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                fs.Write(jpeg);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(temp, final, overwrite: true);
         }
-        File.Move(temp, final, overwrite: true);
+        catch (IOException)
+        {
+            // Disk full: the torn temp file would hold on to what little space is left.
+            TryDelete(temp);
+            throw;
+        }
         DurableDirectory.Sync(Folder); // make the rename itself survive a power cut
         return RelativePath(id, view);
     }
@@ -72,6 +105,13 @@ public sealed class EvidenceFiles
         if (File.Exists(bestCrop)) CopyDurably(bestCrop, FullPath(id, EvidenceView.FirstCrop));
         CopyDurably(best, first);
         DurableDirectory.Sync(Folder);
+    }
+
+    private static void TryDelete(string file)
+    {
+        try { File.Delete(file); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     private static void CopyDurably(string from, string to)

@@ -14,8 +14,16 @@ namespace CitySight.Rules;
 /// and rejections (<see cref="OnOutcome"/>) cool their places down.
 /// <see cref="RaiseAsync"/> is not thread-safe: one loop calls it (<see cref="RunAsync"/>); camera changes and
 /// outcomes may come from any thread and are applied on that loop, between frames.
+/// <para>
+/// Storage faults lose nothing: when the sink cannot be written (disk full, read-only, I/O error: an
+/// <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>), what was decided waits in memory, in order
+/// (<see cref="StoreBacklog"/>), and is retried with a backoff on the wall clock, on the next frame once due or by
+/// <see cref="RunAsync"/> when no frame comes. Site dedup knows a waiting case as waiting, so its later sightings are
+/// that case (merged into what waits), and learns it is stored only once the sink has committed it.
+/// <see cref="StoreProblem"/> says what is wrong meanwhile (the host reports not serving).
+/// </para>
 /// </summary>
-public sealed class CaseRaiser
+public sealed partial class CaseRaiser
 {
     private readonly ICaseSink _sink;
     private readonly ILogger _logger;
@@ -30,13 +38,28 @@ public sealed class CaseRaiser
     private readonly SiteDedup _site;
     private readonly ConcurrentQueue<Case> _outcomes = new();
     private readonly ConcurrentQueue<CameraUpdate> _cameraUpdates = new();
+    private readonly TimeProvider _time;
+    private readonly StoreBacklog _backlog;
+    private readonly int _maxWaitingCases;
+    private volatile string? _storeProblem;
+    private volatile int _waitingCases;
+    private DateTimeOffset _faultSince;
     private bool _siteSeeded;
 
     /// <param name="groups">The camera groups with their cameras (a case carries its group's district, street, grid and unit).</param>
     /// <param name="caseTypes">Codes and names per case type; a type not listed is named by its id.</param>
+    /// <param name="time">The wall clock the store retries are paced by (tests pass a manual one).</param>
+    /// <param name="maxWaitingCases">
+    /// How many new cases may wait in memory, with their pictures, while the store cannot be written (see
+    /// <see cref="DefaultMaxWaitingCases"/>); past it a new case is not kept, and its place is raised again at a later sighting.
+    /// </param>
     public CaseRaiser(ICaseSink sink, RuleOptions rules, SiteDedupOptions dedup, IEnumerable<CameraGroup> groups,
-        IEnumerable<CaseType> caseTypes, ILogger logger)
+        IEnumerable<CaseType> caseTypes, ILogger logger, TimeProvider? time = null, int maxWaitingCases = DefaultMaxWaitingCases)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxWaitingCases);
+        _maxWaitingCases = maxWaitingCases;
+        _time = time ?? TimeProvider.System;
+        _backlog = new StoreBacklog(_time);
         _sink = sink ?? throw new ArgumentNullException(nameof(sink));
         _ruleOptions = rules ?? throw new ArgumentNullException(nameof(rules));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
@@ -56,6 +79,18 @@ public sealed class CaseRaiser
 
     /// <summary>The district-wide dedup memory (for inspection and for dispatch feedback).</summary>
     public SiteDedup Site => _site;
+
+    /// <summary>
+    /// Null while the case store takes every write; else why it does not (the fault, since when, how much waits in
+    /// memory). The host reports NOT_SERVING with this as the reason. Readable from any thread.
+    /// </summary>
+    public string? StoreProblem => _storeProblem;
+
+    /// <summary>New cases decided but not yet stored (readable from any thread).</summary>
+    public int WaitingCases => _waitingCases;
+
+    /// <summary>Raised on the stage's loop whenever <see cref="StoreProblem"/> changes (null: the store took everything again).</summary>
+    public event Action<string?>? StoreProblemChanged;
 
     /// <summary>
     /// A case's state changed in the store. Dispatch's closures and rejections (through delivery) cool the place down,
@@ -79,28 +114,59 @@ public sealed class CaseRaiser
 
     /// <summary>
     /// Raises cases from every tracked frame of <paramref name="input"/> until it completes or <paramref name="ct"/> is
-    /// cancelled, disposing each frame once done with it. A frame that fails is logged and skipped.
+    /// cancelled, disposing each frame once done with it. A frame that fails is logged and skipped. While writes wait for
+    /// the store, they are retried when due even if no frame comes; at the end, one last try.
     /// </summary>
     public async Task RunAsync(ChannelReader<TrackedFrame> input, CancellationToken ct)
     {
         try
         {
-            await foreach (var tracked in input.ReadAllAsync(ct))
+            Task<bool>? readable = null;
+            while (true)
             {
-                using (tracked)
+                readable ??= input.WaitToReadAsync(ct).AsTask();
+                if (!_backlog.IsEmpty && !readable.IsCompleted)
                 {
-                    try
+                    var wait = _backlog.NextAttempt - _time.GetUtcNow();
+                    if (wait > TimeSpan.Zero) await Task.WhenAny(readable, Task.Delay(wait, _time, ct));
+                    if (!readable.IsCompleted)
                     {
-                        await RaiseAsync(tracked, ct);
+                        ct.ThrowIfCancellationRequested();
+                        await FlushAsync(ct);
+                        continue;
                     }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
+                }
+                if (!await readable) break;
+                readable = null;
+                while (input.TryRead(out var tracked))
+                {
+                    using (tracked)
                     {
-                        _logger.LogError(ex, "Rules failed on a frame from camera {Camera}", tracked.Frame.CameraId);
+                        try
+                        {
+                            await RaiseAsync(tracked, ct);
+                        }
+                        catch (Exception ex) when (ex is not OperationCanceledException)
+                        {
+                            _logger.LogError(ex, "Rules failed on a frame from camera {Camera}", tracked.Frame.CameraId);
+                        }
                     }
                 }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+        await LastFlushAsync();
+    }
+
+    /// <summary>Stopping: one more try, whatever the backoff says; what still cannot be written is lost with the process, loudly.</summary>
+    private async Task LastFlushAsync()
+    {
+        if (_backlog.IsEmpty) return;
+        _backlog.Succeeded();
+        await FlushAsync(CancellationToken.None);
+        if (!_backlog.IsEmpty)
+            _logger.LogError("Stopping with {Cases} new case(s) and {Count} write(s) in all that the case store could not take: they are lost ({Problem})",
+                _backlog.WaitingCases, _backlog.Count, _storeProblem);
     }
 
     /// <summary>One tracked frame: rules, dedup, and what that decides committed through the sink. The caller keeps (and disposes) the frame.</summary>
@@ -108,6 +174,8 @@ public sealed class CaseRaiser
     {
         var frame = tracked.Frame;
         ApplyCameraUpdates();
+        // What waits for the store goes first (when its retry is due), so cases are stored in the order raised.
+        await FlushAsync(ct);
         // A frame of a camera removed at run time, still in flight when it stopped.
         if (!_cameras.ContainsKey(frame.CameraId)) return;
         var rules = await RulesForAsync(tracked, ct);
@@ -205,21 +273,30 @@ public sealed class CaseRaiser
         {
             // Reported once: still there keeps its case open and its last seen current, and raises nothing.
             if (_site.KeepAlive(sighting) is { } kept)
-                await _sink.UpdateSightingAsync(kept, hit.SeenAt, 0, null, null, ct);
+            {
+                _backlog.AddSighting(kept, hit.SeenAt, 0, null, null);
+                await FlushAsync(ct);
+            }
             return;
         }
         // The camera's rules say "seen"; the site says which case that is, across cameras.
         switch (_site.Decide(sighting))
         {
             case NewSiteCase created:
-                var stored = await _sink.OpenAsync(NewCase(created.CaseId, hit, frame, sighting, scene?.PinnedFor(decision.TrackId)), ct);
-                _logger.LogInformation("Case {Case} opened: {Type} on camera {Camera} (confidence {Confidence:F2})",
-                    stored.Id, hit.CaseType, hit.CameraId, hit.Confidence);
+                if (_backlog.WaitingCases >= _maxWaitingCases)
+                {
+                    NotKept(created.CaseId, hit);
+                    break;
+                }
+                _backlog.AddOpen(NewCase(created.CaseId, hit, frame, sighting, scene?.PinnedFor(decision.TrackId)));
+                await FlushAsync(ct);
                 break;
             case SameSiteCase same:
-                await _sink.UpdateSightingAsync(same.CaseId, hit.SeenAt, hit.Confidence,
+                // A sighting of a case still waiting for the store waits behind it, and is written right after it.
+                _backlog.AddSighting(same.CaseId, hit.SeenAt, hit.Confidence,
                     same.BetterEvidence ? CaseEvidence.Annotated(hit, frame, _cameras[hit.CameraId], TypeOf(hit.CaseType)) : null,
-                    same.BetterEvidence ? CaseEvidence.Crop(hit, frame) : null, ct);
+                    same.BetterEvidence ? CaseEvidence.Crop(hit, frame) : null);
+                await FlushAsync(ct);
                 break;
             case SiteCooldown cooling:
                 _logger.LogDebug("{Type} on camera {Camera} not raised: case {Case} there was closed, cooling down until {Until}",
@@ -236,23 +313,11 @@ public sealed class CaseRaiser
                 _logger.LogInformation("Case {Case} {State} by dispatch: its place cools down", c.Id, c.State);
     }
 
-    /// <summary>Records through the sink the cases whose object no camera has seen for the dedup window.</summary>
+    /// <summary>Records through the sink the cases whose object no camera has seen for the dedup window (after their opening, when that waits too).</summary>
     private async Task CloseGoneAsync(CancellationToken ct)
     {
-        foreach (var gone in _site.TakeGone())
-        {
-            try
-            {
-                // False: dispatch closed or rejected it first, and its word stands.
-                if (await _sink.CloseGoneAsync(gone.CaseId, gone.At,
-                        $"gone: no camera has seen it since {gone.LastSeen:yyyy-MM-dd HH:mm:ss zzz}; closed by CitySight", ct))
-                    _logger.LogInformation("Case {Case} closed: not seen since {LastSeen:O}", gone.CaseId, gone.LastSeen);
-            }
-            catch (KeyNotFoundException)
-            {
-                _logger.LogWarning("Case {Case} is gone but was never stored; nothing to close", gone.CaseId);
-            }
-        }
+        foreach (var gone in _site.TakeGone()) _backlog.AddClose(gone);
+        await FlushAsync(ct);
     }
 
     private CaseType TypeOf(string id) => _caseTypes.TryGetValue(id, out var t) ? t : new CaseType(id, "", id, id, "");

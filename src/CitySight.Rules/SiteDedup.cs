@@ -99,6 +99,41 @@ public sealed class SiteDedup
     /// <summary>Open cases remembered.</summary>
     public int OpenCount { get { lock (_gate) return _cases.Count(c => !c.Closed); } }
 
+    /// <summary>New cases decided here that the store has not taken yet (<see cref="MarkStored"/>).</summary>
+    public int WaitingCount { get { lock (_gate) return _cases.Count(c => !c.Stored); } }
+
+    /// <summary>
+    /// The store has committed the case: from now on it is a stored case, not one waiting. A new case is known here from
+    /// <see cref="Decide"/> on (so its later sightings are that case, not a second one) but as waiting until this is called.
+    /// </summary>
+    public void MarkStored(string caseId)
+    {
+        lock (_gate)
+            if (_byId.TryGetValue(caseId, out var c)) c.Stored = true;
+    }
+
+    /// <summary>Is this case decided here but not yet committed by the store? False for stored and unknown cases.</summary>
+    public bool IsWaiting(string caseId)
+    {
+        lock (_gate) return _byId.TryGetValue(caseId, out var c) && !c.Stored;
+    }
+
+    /// <summary>
+    /// Rolls back a new case the store refused for good (not a storage fault: it would never be stored): it is forgotten,
+    /// so a later sighting there is a new case rather than a sighting of one that does not exist. False when unknown or stored.
+    /// </summary>
+    public bool Drop(string caseId)
+    {
+        lock (_gate)
+        {
+            if (!_byId.TryGetValue(caseId, out var c) || c.Stored) return false;
+            _byId.Remove(caseId);
+            _cases.Remove(c);
+            _gone.RemoveAll(g => g.CaseId == caseId);
+            return true;
+        }
+    }
+
     /// <summary>Convenience for a ground-mapped place with no image point.</summary>
     public SiteDecision Decide(string caseType, GeoPoint place, DateTimeOffset at, string cameraId, float confidence = 0, double frameShare = 0) =>
         Decide(new Sighting(caseType, place, PlaceKind.Ground, at, cameraId, confidence, frameShare));
@@ -184,7 +219,7 @@ public sealed class SiteDedup
         lock (_gate)
         {
             if (_byId.Remove(c.Id, out var old)) _cases.Remove(old);
-            var entry = new SiteCase(c.Id, c.CaseType, place ?? new GeoPoint(c.Latitude, c.Longitude), kind, c.LastSeen);
+            var entry = new SiteCase(c.Id, c.CaseType, place ?? new GeoPoint(c.Latitude, c.Longitude), kind, c.LastSeen) { Stored = true };
             var share = c.ImageWidth > 0 && c.ImageHeight > 0 ? c.Box.Area / ((double)c.ImageWidth * c.ImageHeight) : 0;
             entry.TakeEvidence(new Sighting(c.CaseType, entry.Place, kind, c.LastSeen, c.CameraId, c.Confidence, share));
             if (c.ImageWidth > 0 && c.ImageHeight > 0) entry.ImagePoints[c.CameraId] = c.Box.BottomCentre(c.ImageWidth, c.ImageHeight);
@@ -325,6 +360,8 @@ public sealed class SiteDedup
         public float BestConfidence { get; private set; }
         public double BestFrameShare { get; private set; }
         public bool Closed { get; set; }
+        /// <summary>Committed by the store; false from <see cref="Decide"/> until <see cref="MarkStored"/>.</summary>
+        public bool Stored { get; set; }
         public bool Rejected { get; set; }
         public DateTimeOffset ClosedAt { get; set; }
         public TimeSpan CooldownLength { get; set; }

@@ -1,5 +1,6 @@
 using CitySight.Domain;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using Prometheus;
 
 namespace CitySight.Cases.Sqlite;
@@ -7,6 +8,8 @@ namespace CitySight.Cases.Sqlite;
 /// <summary>
 /// The cases in SQLite: open, later sightings and the lifecycle, each committed with its feed event under the write
 /// lock; and the reads. Pictures are written (fsync) before the commit that refers to them.
+/// Storage faults (disk full, read-only, I/O error) reach the caller as <see cref="IOException"/>, with nothing committed;
+/// below the evidence reserve a new case is refused (<see cref="EvidenceSpaceException"/>) and a better picture skipped.
 /// </summary>
 internal sealed class SqliteCaseRecords : ICaseRecords
 {
@@ -14,17 +17,23 @@ internal sealed class SqliteCaseRecords : ICaseRecords
         "citysight_cases_total", "Candidate cases opened (committed new cases), by case type.",
         new CounterConfiguration { LabelNames = ["case_type"] });
 
+    private static readonly Counter EvidenceSkipped = Metrics.CreateCounter(
+        "citysight_evidence_skipped_total",
+        "Better pictures of open cases not written because the evidence folder's free space is below the reserve kept for the database.");
+
     private readonly SqliteDatabase _db;
     private readonly SqliteCaseFeed _feed;
     private readonly EvidenceFiles _evidence;
     private readonly Func<string, byte[]> _readEvidence;
+    private readonly ILogger? _logger;
 
-    public SqliteCaseRecords(SqliteDatabase db, SqliteCaseFeed feed, EvidenceFiles evidence)
+    public SqliteCaseRecords(SqliteDatabase db, SqliteCaseFeed feed, EvidenceFiles evidence, ILogger? logger = null)
     {
         _db = db;
         _feed = feed;
         _evidence = evidence;
         _readEvidence = evidence.ReadOrEmpty;
+        _logger = logger;
     }
 
     public event Action<CaseFeedEvent>? StateChanged;
@@ -40,6 +49,8 @@ internal sealed class SqliteCaseRecords : ICaseRecords
             using var conn = _db.Connect();
             if (ReadCase(conn, c.Id, includeEvidence: true) is { } existing) return existing;
 
+            // A case without its pictures is no evidence: below the reserve it is refused whole, and its raiser keeps it.
+            _evidence.EnsureRoomFor((long)(c.Evidence?.Length ?? 0) + (c.EvidenceCrop?.Length ?? 0) + (c.EvidenceBeforeAfter?.Length ?? 0));
             string? evidencePath = null;
             // Evidence first: a crash before the commit leaves only an orphan file, which the retry overwrites.
             if (c.Evidence is { Length: > 0 }) evidencePath = _evidence.Write(c.Id, c.Evidence);
@@ -73,6 +84,10 @@ internal sealed class SqliteCaseRecords : ICaseRecords
             CasesTotal.WithLabels(c.CaseType ?? "").Inc();
             _feed.Published(sequence);
             return opened with { Sequence = sequence };
+        }
+        catch (SqliteException ex) when (SqliteFaults.IsStorage(ex))
+        {
+            throw SqliteFaults.AsIo(ex, _db.Path);
         }
         finally
         {
@@ -108,7 +123,15 @@ internal sealed class SqliteCaseRecords : ICaseRecords
             }
 
             string? evidencePath = null;
-            if (betterEvidence is { Length: > 0 })
+            // About twice the new pictures: the first view is kept (a copy of the old ones) before they are replaced.
+            if (betterEvidence is { Length: > 0 } && !_evidence.HasRoomFor(2L * (betterEvidence.Length + (betterCrop?.Length ?? 0))))
+            {
+                // The case has its pictures already; what is new (last seen, confidence) is still recorded.
+                EvidenceSkipped.Inc();
+                _logger?.LogWarning("Case {Case}: better picture not written, the evidence folder is below its free-space reserve ({Reserve} bytes)",
+                    caseId, _evidence.MinFreeBytes);
+            }
+            else if (betterEvidence is { Length: > 0 })
             {
                 _evidence.KeepFirstView(caseId);
                 // Replaced by rename: a reader gets either the old or the new JPEG, never a torn one.
@@ -143,6 +166,10 @@ internal sealed class SqliteCaseRecords : ICaseRecords
             update.Parameters.AddWithValue("$id", caseId);
             if (announce) _feed.CommitWithEvent(conn, update, CaseFeedKind.Updated, caseId);
             else update.ExecuteNonQuery();
+        }
+        catch (SqliteException ex) when (SqliteFaults.IsStorage(ex))
+        {
+            throw SqliteFaults.AsIo(ex, _db.Path);
         }
         finally
         {
@@ -193,6 +220,10 @@ internal sealed class SqliteCaseRecords : ICaseRecords
             var changed = ReadCase(conn, caseId, includeEvidence: false)!;
             StateChanged?.Invoke(new CaseFeedEvent(sequence, CaseFeedKind.StateChanged, changed));
             return changed;
+        }
+        catch (SqliteException ex) when (SqliteFaults.IsStorage(ex))
+        {
+            throw SqliteFaults.AsIo(ex, _db.Path);
         }
         finally
         {

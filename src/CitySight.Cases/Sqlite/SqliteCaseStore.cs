@@ -1,4 +1,5 @@
 using CitySight.Domain;
+using Microsoft.Extensions.Logging;
 
 namespace CitySight.Cases.Sqlite;
 
@@ -31,18 +32,28 @@ public sealed class SqliteCaseStore : ICaseStore
     private readonly SqliteCaseRecords _records;
     private readonly SqliteEvidenceStore _evidence;
 
-    public SqliteCaseStore(string dataFolder)
+    /// <summary>
+    /// 64 MiB kept free on the data folder's file system by default: below it new cases' pictures are not written (the
+    /// case waits with its raiser), so the database, whose commits of transitions, acks and closures are a few KB each,
+    /// never meets a full disk first.
+    /// </summary>
+    public const long DefaultMinFreeBytes = 64L * 1024 * 1024;
+
+    /// <param name="minFreeBytes">Free space kept for the database on the data folder's file system (see <see cref="DefaultMinFreeBytes"/>); 0: none.</param>
+    /// <param name="logger">Where skipped pictures are warned about.</param>
+    /// <exception cref="InvalidDataException">The database file is damaged (PRAGMA quick_check) or not a database: the message says what to do.</exception>
+    public SqliteCaseStore(string dataFolder, long minFreeBytes = DefaultMinFreeBytes, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataFolder);
         DataFolder = Path.GetFullPath(dataFolder);
         DatabasePath = Path.Combine(DataFolder, DatabaseFileName);
         Directory.CreateDirectory(DataFolder);
-        var files = new EvidenceFiles(DataFolder);
+        var files = new EvidenceFiles(DataFolder, minFreeBytes);
         EvidenceFolder = files.Folder;
 
         _db = new SqliteDatabase(DatabasePath);
         _feed = new SqliteCaseFeed(_db, files);
-        _records = new SqliteCaseRecords(_db, _feed, files);
+        _records = new SqliteCaseRecords(_db, _feed, files, logger);
         _evidence = new SqliteEvidenceStore(_db, files);
     }
 

@@ -24,10 +24,41 @@ internal sealed class SqliteDatabase
             DefaultTimeout = 30,
         }.ToString();
 
-        using var conn = Connect();
-        Execute(conn, "PRAGMA journal_mode=WAL;");
-        SqliteSchema.CreateOrMigrate(conn);
+        try
+        {
+            using var conn = Connect();
+            Execute(conn, "PRAGMA journal_mode=WAL;");
+            // A damaged file found now is an operator's job with a clear message, not a stream of failed commits later.
+            if (QuickCheck(conn) is { } problem) throw new InvalidDataException(Damaged(path, problem));
+            SqliteSchema.CreateOrMigrate(conn);
+        }
+        catch (SqliteException ex) when (SqliteFaults.IsDamage(ex))
+        {
+            ReleaseFile();
+            throw new InvalidDataException(Damaged(path, ex.Message), ex);
+        }
+        catch (InvalidDataException)
+        {
+            ReleaseFile();
+            throw;
+        }
     }
+
+    /// <summary>PRAGMA quick_check (the b-trees and their pages, not index contents: seconds even for a large file); null when "ok".</summary>
+    private static string? QuickCheck(SqliteConnection conn)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "PRAGMA quick_check(5);";
+        var lines = new List<string>();
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) lines.Add(r.GetString(0));
+        return lines is ["ok"] ? null : "quick_check: " + string.Join("; ", lines);
+    }
+
+    private static string Damaged(string path, string detail) =>
+        $"The case database {path} is damaged or not a SQLite database ({detail}). CitySight does not start on it. " +
+        $"Stop the service, move {path} (with its -wal and -shm files, if any) aside and keep it (`sqlite3 <file> .recover` " +
+        "may save its cases), then start again: a new empty database is created (delivery consumers then start from sequence 0).";
 
     public string Path { get; }
 
