@@ -1,5 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using CitySight.Delivery.Mqtt;
+using CitySight.Delivery.Push;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
@@ -11,7 +13,9 @@ namespace CitySight.Delivery.Security;
 /// Who may call the gRPC services: when API keys or client certificates are configured, every call but the health
 /// check must carry a known <c>x-api-key</c> or a client certificate (its subject CN is the consumer). The consumer's
 /// name is put in the call's <see cref="ServerCallContext.UserState"/> for the services to hold requests to it.
-/// The admin API answers only the listed admin consumers, or, with no authentication configured, only this machine.
+/// The admin API answers only the listed admin consumers, or, with no authentication configured, only this machine;
+/// ReportOutcome answers only the listed outcome consumers (without authentication nobody can be told apart: anyone
+/// who reaches the port, which is then this machine unless allow_unauthenticated says otherwise).
 /// Refusals say what is missing, never what was sent.
 /// </summary>
 public sealed class ConsumerAuthInterceptor(ConsumerAuthOptions options, ILogger<ConsumerAuthInterceptor> logger) : Interceptor
@@ -84,6 +88,12 @@ public sealed class ConsumerAuthInterceptor(ConsumerAuthOptions options, ILogger
             logger.LogWarning("Refused {Method} to consumer {Consumer}: not in delivery.grpc.admin_consumers", context.Method, consumer);
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"'{consumer}' may not use the admin API (delivery.grpc.admin_consumers)"));
         }
+        if (context.Method == options.OutcomeMethod && !options.OutcomeConsumers.Contains(consumer))
+        {
+            logger.LogWarning("Refused {Method} to consumer {Consumer}: not in delivery.grpc.outcome_consumers", context.Method, consumer);
+            throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"'{consumer}' may not report outcomes (close or reject cases): not in delivery.grpc.outcome_consumers"));
+        }
         context.UserState[ConsumerKey] = consumer;
     }
 
@@ -121,5 +131,17 @@ public sealed record ConsumerAuthOptions
     /// <summary>Consumers allowed to call methods under <see cref="AdminServicePrefix"/> once authentication is on.</summary>
     public IReadOnlyCollection<string> AdminConsumers { get; init; } = [];
     public string AdminServicePrefix { get; init; } = "/citysight.v1.CameraAdmin/";
+    /// <summary>Consumers allowed to call <see cref="OutcomeMethod"/> once authentication is on.</summary>
+    public IReadOnlyCollection<string> OutcomeConsumers { get; init; } = [];
+    public string OutcomeMethod { get; init; } = "/citysight.v1.CaseFeed/ReportOutcome";
+    /// <summary>
+    /// Cursors of CitySight's own channels (the push outbox; the host adds a configured push consumer). They and every
+    /// <see cref="MqttOptions.ConsumerPrefix"/> name cannot be named through CaseFeed: moving them would make the channel skip events.
+    /// </summary>
+    public IReadOnlyCollection<string> InternalConsumers { get; init; } = [DispatchPushOptions.DefaultConsumer];
     public bool Required => Keys is not null || ClientCertificates;
+
+    /// <summary>True for a cursor only CitySight's own channels may move.</summary>
+    public bool IsInternal(string consumer) =>
+        InternalConsumers.Contains(consumer) || consumer.StartsWith(MqttOptions.ConsumerPrefix, StringComparison.Ordinal);
 }
