@@ -36,6 +36,10 @@ public static class CitySightHost
     /// </summary>
     public static WebApplication Build(CitySightConfig config, Action<ILoggingBuilder>? logging = null)
     {
+        // Refuse an open port before anything loads; a port opened on purpose is said loudly (log and /healthz).
+        var bind = IPAddress.Parse(config.Service.BindAddress);
+        var exposure = GrpcSecurity.CheckExposure(bind, config.Delivery.Grpc);
+
         var manifest = ModelManifest.Load(config.Models.Manifest);
         var models = config.Models.Run
             .Select(run =>
@@ -44,10 +48,6 @@ public static class CitySightHost
                 return (Run: run, Spec: spec, Path: ModelLocator.Locate(spec, config.Models.SearchPaths));
             })
             .ToList();
-
-        // Refuse an open port before anything loads; a port opened on purpose is said loudly (log and /healthz).
-        var bind = IPAddress.Parse(config.Service.BindAddress);
-        var exposure = GrpcSecurity.CheckExposure(bind, config.Delivery.Grpc);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
