@@ -1,7 +1,11 @@
 using System.Net;
+using System.Text.Json;
 using CitySight.Configuration;
 using CitySight.Delivery.Security;
 using CitySight.Domain;
+using CitySight.Ingest;
+using CitySight.Ingest.Patrol;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CitySight.Service.Tests;
 
@@ -41,6 +45,21 @@ public sealed class ExposureTests
         var warning = GrpcSecurity.CheckExposure(any, new GrpcEndpointOptions { AllowUnauthenticated = true });
         Assert.Contains("without authentication", warning);
         Assert.Contains("allow_unauthenticated", warning);
+    }
+
+    [Fact]
+    public void Healthz_lists_the_open_port_warning_and_nothing_without_it()
+    {
+        var channels = new PipelineChannels();
+        var ingest = new IngestWorker([], new IngestOptions(), channels.Producers, NullLoggerFactory.Instance);
+        var patrol = new PatrolWorker([], new SnapshotVisitor(new IngestOptions()), channels.Producers, new IngestOptions(), TimeProvider.System,
+            NullLogger<PatrolWorker>.Instance);
+        string[] Warnings(string? warning) => JsonSerializer.SerializeToElement(HealthReport.Of(ingest, patrol, _ => null, warning))
+            .GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToArray();
+
+        var open = GrpcSecurity.CheckExposure(IPAddress.Any, new GrpcEndpointOptions { AllowUnauthenticated = true });
+        Assert.Equal([open!], Warnings(open));
+        Assert.Empty(Warnings(null));
     }
 
     [Theory]
