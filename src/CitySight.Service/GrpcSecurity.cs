@@ -49,14 +49,10 @@ public static class GrpcSecurity
     /// <exception cref="InvalidOperationException">Another address than loopback and nobody told apart; the message says what to configure.</exception>
     public static string? CheckExposure(IPAddress bind, GrpcEndpointOptions g)
     {
+        if (g.ExposureRefusal(bind) is { } refusal) throw new InvalidOperationException($"service.bind_address is {bind}: {refusal}");
         if (IPAddress.IsLoopback(bind) || g.Authenticates) return null;
-        if (g.AllowUnauthenticated)
-            return $"the gRPC port listens on {bind} without authentication (delivery.grpc.allow_unauthenticated): anyone who reaches it may "
-                   + "read every case and picture and close or reject cases";
-        throw new InvalidOperationException(
-            $"service.bind_address is {bind}, beyond this machine, but the gRPC port has no consumer authentication: configure "
-            + "delivery.grpc.api_keys_env (API keys) or delivery.grpc.tls.client_ca (client certificates), with delivery.grpc.tls for TLS, "
-            + "or bind 127.0.0.1; delivery.grpc.allow_unauthenticated: true accepts an open port");
+        return $"the gRPC port listens on {bind} without authentication (delivery.grpc.allow_unauthenticated): anyone who reaches it may "
+               + "read every case and picture and close or reject cases";
     }
 
     private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";

@@ -41,7 +41,7 @@ public class SecurityConfigTests
     public void Bind_address_defaults_to_loopback_and_takes_ip_addresses_only()
     {
         Assert.Equal("127.0.0.1", Assert.IsType<CitySightConfig>(new TestConfig("service: {grpc_port: 50052}\n").Load().Config).Service.BindAddress);
-        Assert.Equal("::", new TestConfig("service: {bind_address: \"::\"}\n").Load().Config!.Service.BindAddress);
+        Assert.Equal("::1", new TestConfig("service: {bind_address: \"::1\"}\n").Load().Config!.Service.BindAddress);
 
         var yaml = "service:\n  bind_address: citysight.example   # <\n";
         var cfg = new TestConfig(yaml);
@@ -49,6 +49,21 @@ public class SecurityConfigTests
         Assert.Equal((TestConfig.LineOf(yaml, "# <"), "service.bind_address"), (e.Line, e.Field));
         Assert.Contains("not an IP address", e.Message);
         Assert.Contains("127.0.0.1", e.Message);
+    }
+
+    [Fact]
+    public void Every_interface_without_keys_or_client_certificates_is_an_error_at_the_key_unless_accepted()
+    {
+        var yaml = "service:\n  bind_address: 0.0.0.0   # <\n";
+        var e = Assert.Single(new TestConfig(yaml).Load().Errors);
+        Assert.Equal((TestConfig.LineOf(yaml, "# <"), "service.bind_address"), (e.Line, e.Field));
+        Assert.Contains("delivery.grpc.api_keys_env", e.Message);
+        Assert.Contains("delivery.grpc.tls.client_ca", e.Message);
+        Assert.Contains("allow_unauthenticated", e.Message);
+
+        Assert.True(new TestConfig(yaml + "delivery: {grpc: {allow_unauthenticated: true}}\n").Load().Success);
+        Environment.SetEnvironmentVariable("CITYSIGHT_TEST_BIND_KEYS", "xuhui=xh-0123456789abcdef");
+        Assert.True(new TestConfig(yaml + "delivery: {grpc: {api_keys_env: CITYSIGHT_TEST_BIND_KEYS}}\n").Load().Success);
     }
 
     [Fact]

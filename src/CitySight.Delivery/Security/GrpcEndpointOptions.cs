@@ -23,6 +23,17 @@ public sealed record GrpcEndpointOptions
     /// <summary>True when API keys or client certificates tell consumers apart.</summary>
     public bool Authenticates => ApiKeysEnv is not null || ClientCa is not null;
 
+    /// <summary>
+    /// Why the ports may not listen on <paramref name="bind"/>: beyond loopback nobody would be told apart. Null when
+    /// they may (loopback, authentication on, or an open port accepted with <see cref="AllowUnauthenticated"/>).
+    /// </summary>
+    public string? ExposureRefusal(System.Net.IPAddress bind) =>
+        System.Net.IPAddress.IsLoopback(bind) || Authenticates || AllowUnauthenticated
+            ? null
+            : "beyond this machine, but the gRPC port has no consumer authentication: configure delivery.grpc.api_keys_env "
+              + "(API keys) or delivery.grpc.tls.client_ca (client certificates), with delivery.grpc.tls for TLS, or bind 127.0.0.1; "
+              + "delivery.grpc.allow_unauthenticated: true accepts an open port";
+
     /// <summary>Who may call: the API keys from the environment variable named here, and client certificates.</summary>
     /// <exception cref="InvalidOperationException">The keys cannot be read (the message names the variable and entry, never a key).</exception>
     public ConsumerAuthOptions AuthOptions()
