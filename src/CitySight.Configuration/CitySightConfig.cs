@@ -45,6 +45,11 @@ public sealed record CitySightConfig
 
 public sealed record ServiceSettings
 {
+    /// <summary>
+    /// Address both ports listen on. This machine only by default: another address needs consumer authentication
+    /// (delivery.grpc) or delivery.grpc.allow_unauthenticated, checked when the host is built.
+    /// </summary>
+    public string BindAddress { get; init; } = "127.0.0.1";
     /// <summary>gRPC (HTTP/2, plaintext) port for CaseFeed.</summary>
     public int GrpcPort { get; init; } = 50051;
     /// <summary>HTTP/1 port for /metrics and /healthz.</summary>

@@ -30,6 +30,11 @@ public static class ConfigLoader
         var dedup = DedupSection.Read(top);
         var ingest = IngestSection.Read(top);
         var delivery = DeliverySection.Read(top);
+        // The host refuses an open port at start; validating says so first, at the key.
+        if (delivery.Grpc.ExposureRefusal(System.Net.IPAddress.Parse(service.BindAddress)) is { } refusal
+            && top.Value("service") is YamlDotNet.RepresentationModel.YamlMappingNode svc
+            && svc.Children.Keys.FirstOrDefault(k => k is YamlDotNet.RepresentationModel.YamlScalarNode { Value: "bind_address" }) is { } at)
+            main.Error(at.Start, "service.bind_address", refusal);
 
         var camerasValue = top.Text("cameras") ?? DefaultCamerasFolder;
         var camerasDir = main.Resolve(camerasValue);

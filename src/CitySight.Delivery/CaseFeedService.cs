@@ -11,8 +11,8 @@ namespace CitySight.Delivery;
 /// The gRPC case feed over the case store's feed, its cases (dispatch's outcomes) and their pictures; see
 /// proto/citysight/v1/case_feed.proto for the contract.
 /// </summary>
-public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenceStore evidence, ILogger<CaseFeedService> logger)
-    : CaseFeed.CaseFeedBase
+public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenceStore evidence, Security.ConsumerAuthOptions auth,
+    ILogger<CaseFeedService> logger) : CaseFeed.CaseFeedBase
 {
     private static readonly Gauge Subscribers = Metrics.CreateGauge(
         "citysight_delivery_subscribers", "gRPC case feed subscriptions currently open.");
@@ -26,7 +26,7 @@ public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenc
         if (request.AfterSequence > long.MaxValue)
             throw new RpcException(new Status(StatusCode.InvalidArgument, "after_sequence must be at most 2^63-1"));
 
-        var named = Security.ConsumerAuthInterceptor.ConsumerFor(context, request.Consumer);
+        var named = OutsideConsumer(context, request.Consumer);
         var consumer = string.IsNullOrWhiteSpace(named) ? "(unnamed)" : named;
         var after = (long)request.AfterSequence;
         if (request.Resume)
@@ -70,7 +70,7 @@ public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenc
 
     public override async Task<AckReply> Ack(AckRequest request, ServerCallContext context)
     {
-        var consumer = Security.ConsumerAuthInterceptor.ConsumerFor(context, request.Consumer);
+        var consumer = OutsideConsumer(context, request.Consumer);
         if (string.IsNullOrWhiteSpace(consumer))
             throw new RpcException(new Status(StatusCode.InvalidArgument, "consumer is required"));
         if (request.Sequence > long.MaxValue)
@@ -116,6 +116,23 @@ public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenc
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, ex.Message));
         }
+    }
+
+    /// <summary>
+    /// The consumer a request may act as (see <see cref="Security.ConsumerAuthInterceptor.ConsumerFor"/>), never one of
+    /// CitySight's own channels: an outside Ack to their cursor would make push or MQTT silently skip events.
+    /// </summary>
+    private string OutsideConsumer(ServerCallContext context, string requested)
+    {
+        var consumer = Security.ConsumerAuthInterceptor.ConsumerFor(context, requested);
+        if (!string.IsNullOrWhiteSpace(consumer) && auth.IsInternal(consumer))
+        {
+            logger.LogWarning("Refused {Method} as consumer {Consumer} from {Peer}: that cursor belongs to CitySight's own channel",
+                context.Method, consumer, context.Peer);
+            throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"'{consumer}' is the cursor of CitySight's own push or MQTT channel and cannot be used through CaseFeed; choose another consumer name"));
+        }
+        return consumer;
     }
 
     private async Task<long> CursorOf(string consumer, CancellationToken ct)

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using CitySight.Cases;
 using CitySight.Cases.Sqlite;
@@ -35,6 +36,10 @@ public static class CitySightHost
     /// </summary>
     public static WebApplication Build(CitySightConfig config, Action<ILoggingBuilder>? logging = null)
     {
+        // Refuse an open port before anything loads; a port opened on purpose is said loudly (log and /healthz).
+        var bind = IPAddress.Parse(config.Service.BindAddress);
+        var exposure = GrpcSecurity.CheckExposure(bind, config.Delivery.Grpc);
+
         var manifest = ModelManifest.Load(config.Models.Manifest);
         var models = config.Models.Run
             .Select(run =>
@@ -54,8 +59,8 @@ public static class CitySightHost
 
         builder.WebHost.ConfigureKestrel(k =>
         {
-            GrpcSecurity.Listen(k, config.Service.GrpcPort, config.Delivery.Grpc);
-            k.ListenAnyIP(config.Service.HttpPort, o => o.Protocols = HttpProtocols.Http1);
+            GrpcSecurity.Listen(k, bind, config.Service.GrpcPort, config.Delivery.Grpc);
+            GrpcSecurity.On(k, bind, config.Service.HttpPort, o => o.Protocols = HttpProtocols.Http1);
         });
 
         var s = builder.Services;
@@ -87,7 +92,10 @@ public static class CitySightHost
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<DetectionStage>(), config.Models.StaticObjects);
         });
         s.AddCaseStore(_ => new SqliteCaseStore(config.Service.DataDir));
-        s.AddCitySightDelivery(config.Delivery.Grpc.AuthOptions());
+        // CitySight's own channels' cursors (push outbox, MQTT publishers) cannot be named through CaseFeed.
+        var auth = config.Delivery.Grpc.AuthOptions();
+        if (config.Delivery.Push is { } ownPush) auth = auth with { InternalConsumers = [.. auth.InternalConsumers, ownPush.Consumer] };
+        s.AddCitySightDelivery(auth);
         s.AddSingleton(TimeProvider.System);
         s.AddSingleton(sp => new IngestWorker(config.Cameras, config.Ingest, sp.GetRequiredService<PipelineChannels>().Producers,
             sp.GetRequiredService<ILoggerFactory>()));
@@ -169,11 +177,13 @@ public static class CitySightHost
         app.MapGrpcService<CameraAdminService>();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcReflectionService();
+        if (exposure is not null) app.Logger.LogWarning("Security: {Warning}", exposure);
         var health = app.Services.GetRequiredService<HealthServiceImpl>();
         app.Lifetime.ApplicationStarted.Register(() => SetHealth(health, HealthCheckResponse.Types.ServingStatus.Serving));
         app.Lifetime.ApplicationStopping.Register(() => SetHealth(health, HealthCheckResponse.Types.ServingStatus.NotServing));
         app.MapMetrics("/metrics");
-        app.MapGet("/healthz", (IngestWorker ingest, PatrolWorker patrol) => Results.Json(Health(ingest, patrol), JsonOptions));
+        app.MapGet("/healthz", (IngestWorker ingest, PatrolWorker patrol, CameraDirectory cameras) =>
+            Results.Json(HealthReport.Of(ingest, patrol, cameras.Find, exposure), JsonOptions));
         return app;
     }
 
@@ -200,37 +210,7 @@ public static class CitySightHost
     }
 
     private static MqttCameraStatus CameraStatusOf(CitySight.Ingest.CameraStatus st) =>
-        new(st.CameraId, st.State.ToString().ToLowerInvariant(), st.Reason, st.Since);
+        new(st.CameraId, st.State.ToString().ToLowerInvariant(), HealthReport.WithoutUrl(st.Reason, null), st.Since);
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
-
-    private static object Health(IngestWorker ingest, PatrolWorker patrol) => new
-    {
-        status = "serving",
-        cameras = ingest.Sources.Select(src => new
-        {
-            id = src.Camera.Id,
-            group = src.Camera.GroupId,
-            mode = "continuous",
-            state = src.Status.State.ToString(),
-            reason = src.Status.Reason,
-            last_frame = src.Status.LastFrameCaptureTime,
-            frames = src.Status.FramesDecoded,
-            reconnects = src.Status.Reconnects,
-        }),
-        patrol = new
-        {
-            worst_gap_s = patrol.WorstGap.TotalSeconds,
-            cameras = patrol.Status().Select(p => new
-            {
-                id = p.CameraId,
-                visiting = p.Visiting,
-                last_visit = p.LastVisit,
-                due = p.DueAt,
-                last_gap_s = p.LastGap?.TotalSeconds,
-                failures = p.ConsecutiveFailures,
-                reason = p.Reason,
-            }),
-        },
-    };
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using CitySight.Delivery.Security;
@@ -11,16 +12,16 @@ namespace CitySight.Service;
 public static class GrpcSecurity
 {
     /// <summary>Listens on the gRPC port: HTTP/2 over TLS when a certificate is configured, plain h2c otherwise.</summary>
-    public static void Listen(KestrelServerOptions kestrel, int port, GrpcEndpointOptions g)
+    public static void Listen(KestrelServerOptions kestrel, IPAddress bind, int port, GrpcEndpointOptions g)
     {
         if (g.TlsCert is null || g.TlsKey is null)
         {
-            kestrel.ListenAnyIP(port, o => o.Protocols = HttpProtocols.Http2);
+            On(kestrel, bind, port, o => o.Protocols = HttpProtocols.Http2);
             return;
         }
         var certificate = PemFiles.WithKey(g.TlsCert, g.TlsKey);
         var clientCa = g.ClientCa is null ? null : PemFiles.Authorities(g.ClientCa);
-        kestrel.ListenAnyIP(port, o =>
+        On(kestrel, bind, port, o =>
         {
             o.Protocols = HttpProtocols.Http2;
             o.UseHttps(https =>
@@ -32,6 +33,26 @@ public static class GrpcSecurity
                 https.ClientCertificateValidation = (cert, _, _) => PemFiles.ChainsTo(cert, clientCa, ClientAuthentication);
             });
         });
+    }
+
+    /// <summary>A port on <paramref name="bind"/>; either "any" address listens on IPv4 and IPv6 alike.</summary>
+    public static void On(KestrelServerOptions kestrel, IPAddress bind, int port, Action<ListenOptions> configure)
+    {
+        if (bind.Equals(IPAddress.Any) || bind.Equals(IPAddress.IPv6Any)) kestrel.ListenAnyIP(port, configure);
+        else kestrel.Listen(bind, port, configure);
+    }
+
+    /// <summary>
+    /// Whether the ports may listen where configured: on loopback always; elsewhere only with consumer authentication,
+    /// or when delivery.grpc.allow_unauthenticated accepts an open port (the warning returned is logged and shown in /healthz).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another address than loopback and nobody told apart; the message says what to configure.</exception>
+    public static string? CheckExposure(IPAddress bind, GrpcEndpointOptions g)
+    {
+        if (g.ExposureRefusal(bind) is { } refusal) throw new InvalidOperationException($"service.bind_address is {bind}: {refusal}");
+        if (IPAddress.IsLoopback(bind) || g.Authenticates) return null;
+        return $"the gRPC port listens on {bind} without authentication (delivery.grpc.allow_unauthenticated): anyone who reaches it may "
+               + "read every case and picture and close or reject cases";
     }
 
     private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";

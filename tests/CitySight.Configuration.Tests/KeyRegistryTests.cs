@@ -61,6 +61,9 @@ public class KeyRegistryTests
         "group: {id: g, name: G, defaults: {detectors: [illegal_parking, garbage]}}\n" +
         "cameras:\n  - {id: c1, name: C, url: clip.mp4, latitude: 31.2, longitude: 121.4}\n";
 
+    /// <summary>The api_keys_env a created delivery.grpc holds: another than the samples' variable, so that key's sample changes it.</summary>
+    private const string BaseKeysEnv = "CITYSIGHT_SAMPLE_BASE_KEYS";
+
     /// <summary>What a section or list holds when a test must create it: its required keys.</summary>
     private static readonly Dictionary<string, string> Containers = new()
     {
@@ -68,6 +71,8 @@ public class KeyRegistryTests
         ["case_types"] = "[{id: illegal_parking, name_en: Sample parking}]",
         ["delivery.mqtt"] = "{host: broker.example, username: u}",
         ["delivery.mqtt.tls"] = "{client_cert: a.pem, client_key: b.pem}",
+        // outcome_consumers needs consumer authentication.
+        ["delivery.grpc"] = "{api_keys_env: " + BaseKeysEnv + "}",
         ["delivery.grpc.tls"] = "{cert: a.pem, key: b.pem}",
         ["delivery.push"] = "{endpoint: http://dispatch.example, client_cert: a.pem, client_key: b.pem}",
         ["cameras[].zones"] = "[{name: z1, polygon: [[0, 0], [1, 0], [1, 1]]}]",
@@ -85,6 +90,7 @@ public class KeyRegistryTests
         File.WriteAllText(Path.Combine(cfg.CamerasDir, "clip.mp4"), "");
         foreach (var env in ConfigKeys.All.Where(k => k.Kind == ConfigKeyKind.EnvName).Select(k => k.Sample!).Distinct())
             Environment.SetEnvironmentVariable(env, "sample-secret-0123456789abcdef");
+        Environment.SetEnvironmentVariable(BaseKeysEnv, "sample-secret-0123456789abcdef");
 
         var main = new YamlMappingNode();
         var doc = new YamlStream();

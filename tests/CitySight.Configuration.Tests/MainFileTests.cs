@@ -139,7 +139,7 @@ public class MainFileTests
         { "service:\n  http_port: 0 #<\n", "service.http_port", "0", "must be between 1 and 65535 (got 0)" },
         { "service:\n  http_port: web #<\n", "service.http_port", "web", "expected a whole number (got 'web')" },
         { "service:\n  grpc_port: 7000\n  http_port: 7000 #<\n", "service.http_port", "http_port", "cannot share port 7000" },
-        { "service:\n  grcp_port: 1 #<\n", "service.grcp_port", "grcp_port", "unknown key 'grcp_port'; did you mean 'grpc_port'? allowed: grpc_port, http_port, data_dir" },
+        { "service:\n  grcp_port: 1 #<\n", "service.grcp_port", "grcp_port", "unknown key 'grcp_port'; did you mean 'grpc_port'? allowed: grpc_port, http_port, bind_address, data_dir" },
         { "servise: #<\n  grpc_port: 1\n", "servise", "servise", "allowed: service, models, rules, dedup, ingest, case_types, cameras" },
         { "service:\n  timezone: Asia/Shangai #<\n", "service.timezone", "Asia/Shangai", "unknown time zone 'Asia/Shangai'; did you mean 'Asia/Shanghai'? use an IANA id such as Asia/Shanghai" },
         { "service:\n  timezone: Asia/Beijing #<\n", "service.timezone", "Asia/Beijing", "unknown time zone 'Asia/Beijing'; China Standard Time is 'Asia/Shanghai'" },

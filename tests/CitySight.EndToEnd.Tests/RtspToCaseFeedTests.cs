@@ -6,6 +6,7 @@ using CitySight.Delivery;
 using CitySight.Delivery.V1;
 using CitySight.Domain;
 using CitySight.Ingest;
+using CitySight.Ingest.Patrol;
 using CitySight.Service;
 using CitySight.Tests;
 using Microsoft.AspNetCore.Builder;
@@ -23,6 +24,9 @@ public sealed class RtspToCaseFeedTests : IAsyncLifetime
     private RtspSimulator _sim = null!;
     private WebApplication _app = null!;
     private CitySightConfig _config = null!;
+
+    private const string SecretUrl = "rtsp://ops-user:s3cret-pw@127.0.0.3:9/stream-path-9?token=tok-abc-123";
+    private static readonly string[] SecretParts = ["ops-user", "s3cret-pw", "127.0.0.3", "stream-path-9", "token", "tok-abc-123"];
 
     public async Task InitializeAsync()
     {
@@ -49,6 +53,10 @@ public sealed class RtspToCaseFeedTests : IAsyncLifetime
         };
         // A second camera whose mount does not exist: it must fail alone, without touching the first.
         var broken = camera with { Id = "lot-broken", Url = _sim.UrlFor("no-such-mount") };
+        // Cameras with a password and a query token, streamed and patrolled, that cannot be reached (nothing listens on
+        // 127.0.0.3:9): /healthz and /metrics must name them by id only.
+        var secret = camera with { Id = "lot-secret", Url = SecretUrl };
+        var patrolled = camera with { Id = "lot-secret-patrol", Url = SecretUrl.Replace("stream-path-9", "stream-path-9b"), Mode = IngestMode.Patrol };
         _config = new CitySightConfig
         {
             SourceFile = "e2e",
@@ -59,7 +67,7 @@ public sealed class RtspToCaseFeedTests : IAsyncLifetime
                 SearchPaths = [Path.Combine(TestAssets.RepoRoot, "models"), Path.Combine(TestAssets.Root, "models")],
             },
             Rules = TestRules.Quick,
-            Groups = [new CameraGroup { Id = "test-street", Name = "Test street", Street = "Test Road", Grid = "g-1", Cameras = [camera, broken] }],
+            Groups = [new CameraGroup { Id = "test-street", Name = "Test street", Street = "Test Road", Grid = "g-1", Cameras = [camera, broken, secret, patrolled] }],
         };
         _app = CitySightHost.Build(_config);
         await _app.StartAsync();
@@ -120,6 +128,19 @@ public sealed class RtspToCaseFeedTests : IAsyncLifetime
         Assert.All(health.GetProperty("cameras").EnumerateArray(), cam => Assert.NotEqual("Streaming", cam.GetProperty("state").GetString()));
         var metrics = await http.GetStringAsync("/metrics");
         Assert.Contains("citysight_frames_decoded_total", metrics);
+        // The cameras with secrets in their URL have failed (with reasons) by now, and are named by id only.
+        var patrol = _app.Services.GetRequiredService<PatrolWorker>();
+        await Wait.UntilAsync(() => sources.Single(s => s.Camera.Id == "lot-secret").Status.Reason is { Length: > 0 }
+                                    && patrol.Status().Single().Reason is { Length: > 0 },
+            TimeSpan.FromSeconds(30), "the unreachable cameras to fail with a reason");
+        var healthText = await http.GetStringAsync("/healthz");
+        metrics = await http.GetStringAsync("/metrics");
+        Assert.Contains("lot-secret-patrol", healthText);
+        foreach (var part in SecretParts)
+        {
+            Assert.DoesNotContain(part, healthText, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(part, metrics, StringComparison.OrdinalIgnoreCase);
+        }
         Assert.Contains("citysight_inference_seconds", metrics);
         Assert.Contains("citysight_cases_total", metrics);
 

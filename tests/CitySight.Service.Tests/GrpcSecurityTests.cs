@@ -79,7 +79,7 @@ public sealed class GrpcSecurityTests : IDisposable
         var env = "CITYSIGHT_TEST_KEYS_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
         Environment.SetEnvironmentVariable(env, $"ops={opsKey},xuhui={xuhuiKey}");
         // The admin rule, tried on a CaseFeed method standing in for the CameraAdmin service (same interceptor path).
-        var (address, _) = await StartAsync(new GrpcEndpointOptions { ApiKeysEnv = env, AdminConsumers = ["ops"] },
+        var (address, _) = await StartAsync(new GrpcEndpointOptions { ApiKeysEnv = env, AdminConsumers = ["ops"], OutcomeConsumers = ["ops", "xuhui"] },
             auth: o => o with { AdminServicePrefix = "/citysight.v1.CaseFeed/ReportOutcome" });
         using var channel = GrpcChannel.ForAddress(address);
         var client = new CaseFeed.CaseFeedClient(channel);
@@ -184,7 +184,8 @@ public sealed class GrpcSecurityTests : IDisposable
         var port = TestPorts.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => GrpcSecurity.Listen(k, port, grpc));
+        // Every interface: one test reaches the port through this machine's network address.
+        builder.WebHost.ConfigureKestrel(k => GrpcSecurity.Listen(k, IPAddress.Any, port, grpc));
         builder.Services.AddCaseStore(store);
         var options = grpc.AuthOptions();
         builder.Services.AddCitySightDelivery(auth is null ? options : auth(options));

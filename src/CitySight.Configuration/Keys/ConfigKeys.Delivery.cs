@@ -37,6 +37,10 @@ public static partial class ConfigKeys
         yield return grpc.Key("delivery.grpc.tls.client_ca", ConfigKeyKind.File, g => g.ClientCa, "Clients may (with keys) or must present a certificate signed by this CA.", SampleFile);
         yield return grpc.Key("delivery.grpc.api_keys_env", EnvName, g => g.ApiKeysEnv, "NAME of the environment variable with consumer=key pairs.", SampleSecretEnv);
         yield return grpc.Key("delivery.grpc.admin_consumers", TextList, g => string.Join(";", g.AdminConsumers), "Consumers that may call the admin API once authentication is on.", "[ops]");
+        yield return grpc.Key("delivery.grpc.outcome_consumers", TextList, g => string.Join(";", g.OutcomeConsumers),
+            "Consumers that may call ReportOutcome (close, reject cases); needs api_keys_env or tls.client_ca.", "[xuhui]");
+        yield return grpc.Key("delivery.grpc.allow_unauthenticated", Bool, g => g.AllowUnauthenticated,
+            "Listen beyond loopback (service.bind_address) without keys or certificates: anyone reaching the port may call.", "true");
 
         yield return Container(M, "delivery.push", Mapping, "Stream cases to the district's DispatchIntake endpoint.");
         var push = new KeysOf<DispatchPushOptions>(M, new() { Endpoint = PushSection.NoEndpoint }, c => c.Delivery.Push ?? new() { Endpoint = PushSection.NoEndpoint });

@@ -19,6 +19,8 @@ public static partial class ConfigKeys
         var service = new KeysOf<ServiceSettings>(M, new(), c => c.Service);
         yield return service.Key("service.grpc_port", Int, s => s.GrpcPort, "CaseFeed gRPC port; not the HTTP port.", "50052", min: 1, max: 65535);
         yield return service.Key("service.http_port", Int, s => s.HttpPort, "/metrics and /healthz port (HTTP/1).", "8081", min: 1, max: 65535);
+        yield return service.Key("service.bind_address", Text, s => s.BindAddress,
+            "IP address both ports listen on; another than loopback needs delivery.grpc authentication.", "127.0.0.2");
         yield return service.Key("service.data_dir", ConfigKeyKind.Path, s => s.DataDir, "Folder of the SQLite case store and the evidence images.", "elsewhere");
         yield return service.Key("service.timezone", Text, s => s.TimeZone.Id, "Local time (IANA id) for zone schedules of groups that set none.", "Asia/Urumqi");
         var evidence = new KeysOf<EvidenceRetentionOptions>(M, new(), c => c.Service.EvidenceRetention);

@@ -9,17 +9,30 @@ internal static class GrpcSection
     {
         var g = new GrpcEndpointOptions();
         if (!delivery.Has("grpc") || delivery.Child("grpc") is not { } sec) return g;
+        var clientCa = false;
         if (sec.Has("tls") && sec.Child("tls") is { } t)
         {
+            clientCa = t.Has("client_ca");
             g = g with { TlsCert = t.ExistingFile("cert"), TlsKey = t.ExistingFile("key"), ClientCa = t.ExistingFile("client_ca") };
             if (!t.Has("cert")) t.Required("cert", "the server certificate (PEM)");
             if (!t.Has("key")) t.Required("key", "the server certificate's private key (PEM)");
         }
-        var admins = sec.TextList("admin_consumers")?.Select(i => i.Value.Trim()).Where(v => v.Length > 0).Distinct().ToList();
-        return g with
+        var admins = Names(sec, "admin_consumers");
+        var outcomes = Names(sec, "outcome_consumers");
+        g = g with
         {
             ApiKeysEnv = sec.EnvName("api_keys_env", "consumer API keys as consumer=key pairs separated by commas"),
             AdminConsumers = admins ?? g.AdminConsumers,
+            OutcomeConsumers = outcomes ?? g.OutcomeConsumers,
+            AllowUnauthenticated = sec.Bool("allow_unauthenticated") ?? g.AllowUnauthenticated,
         };
+        // Without keys or certificates every caller names itself: a list of who may close cases would only look like a guard.
+        if (outcomes is not null && !sec.Has("api_keys_env") && !clientCa)
+            sec.Src.Error(sec.KeyMark("outcome_consumers"), sec.Field("outcome_consumers"),
+                "needs consumer authentication to mean anything: set api_keys_env or tls.client_ca");
+        return g;
     }
+
+    private static List<string>? Names(Section sec, string key) =>
+        sec.TextList(key)?.Select(i => i.Value.Trim()).Where(v => v.Length > 0).Distinct().ToList();
 }

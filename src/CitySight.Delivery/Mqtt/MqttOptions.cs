@@ -45,7 +45,10 @@ public sealed record MqttOptions
     }
 
     /// <summary>The case store consumer whose cursor this publisher advances.</summary>
-    public string ConsumerName => "mqtt:" + ClientId;
+    public string ConsumerName => ConsumerPrefix + ClientId;
+
+    /// <summary>Every publisher's cursor starts so; CaseFeed refuses such names (see ConsumerAuthOptions.IsInternal).</summary>
+    public const string ConsumerPrefix = "mqtt:";
 
     public static string DefaultClientId() => "citysight-" + Environment.MachineName.ToLowerInvariant();
 

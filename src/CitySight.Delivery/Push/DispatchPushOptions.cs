@@ -10,7 +10,10 @@ public sealed record DispatchPushOptions
     /// <summary>http:// (h2c) or https:// address of the DispatchIntake service.</summary>
     public required Uri Endpoint { get; init; }
     /// <summary>The store consumer (outbox cursor) this client advances on receipts.</summary>
-    public string Consumer { get; init; } = "dispatch-push";
+    public string Consumer { get; init; } = DefaultConsumer;
+
+    /// <summary>The outbox cursor's name unless delivery.push.consumer says otherwise; never movable through CaseFeed.</summary>
+    public const string DefaultConsumer = "dispatch-push";
     /// <summary>Sent as <c>x-api-key</c> metadata on every call when set. A secret: never logged.</summary>
     public string? ApiKey { get; init; }
     /// <summary>The environment variable holding <see cref="ApiKey"/> (delivery.push.api_key_env), checked to be set when the config is loaded.</summary>

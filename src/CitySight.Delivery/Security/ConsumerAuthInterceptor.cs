@@ -11,7 +11,9 @@ namespace CitySight.Delivery.Security;
 /// Who may call the gRPC services: when API keys or client certificates are configured, every call but the health
 /// check must carry a known <c>x-api-key</c> or a client certificate (its subject CN is the consumer). The consumer's
 /// name is put in the call's <see cref="ServerCallContext.UserState"/> for the services to hold requests to it.
-/// The admin API answers only the listed admin consumers, or, with no authentication configured, only this machine.
+/// The admin API answers only the listed admin consumers, or, with no authentication configured, only this machine;
+/// ReportOutcome answers only the listed outcome consumers (without authentication nobody can be told apart: anyone
+/// who reaches the port, which is then this machine unless allow_unauthenticated says otherwise).
 /// Refusals say what is missing, never what was sent.
 /// </summary>
 public sealed class ConsumerAuthInterceptor(ConsumerAuthOptions options, ILogger<ConsumerAuthInterceptor> logger) : Interceptor
@@ -84,6 +86,12 @@ public sealed class ConsumerAuthInterceptor(ConsumerAuthOptions options, ILogger
             logger.LogWarning("Refused {Method} to consumer {Consumer}: not in delivery.grpc.admin_consumers", context.Method, consumer);
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"'{consumer}' may not use the admin API (delivery.grpc.admin_consumers)"));
         }
+        if (context.Method == options.OutcomeMethod && !options.OutcomeConsumers.Contains(consumer))
+        {
+            logger.LogWarning("Refused {Method} to consumer {Consumer}: not in delivery.grpc.outcome_consumers", context.Method, consumer);
+            throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"'{consumer}' may not report outcomes (close or reject cases): not in delivery.grpc.outcome_consumers"));
+        }
         context.UserState[ConsumerKey] = consumer;
     }
 
@@ -111,15 +119,4 @@ public sealed class ConsumerAuthInterceptor(ConsumerAuthOptions options, ILogger
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"authenticated as '{authenticated}', not '{requested}'"));
         return requested;
     }
-}
-
-/// <summary>What the interceptor checks: API keys, and whether client certificates identify consumers.</summary>
-public sealed record ConsumerAuthOptions
-{
-    public ConsumerKeys? Keys { get; init; }
-    public bool ClientCertificates { get; init; }
-    /// <summary>Consumers allowed to call methods under <see cref="AdminServicePrefix"/> once authentication is on.</summary>
-    public IReadOnlyCollection<string> AdminConsumers { get; init; } = [];
-    public string AdminServicePrefix { get; init; } = "/citysight.v1.CameraAdmin/";
-    public bool Required => Keys is not null || ClientCertificates;
 }

@@ -15,6 +15,24 @@ public sealed record GrpcEndpointOptions
     public string? ApiKeysEnv { get; init; }
     /// <summary>With authentication on, only these consumers may call the admin API (CameraAdmin); none listed: nobody.</summary>
     public IReadOnlyList<string> AdminConsumers { get; init; } = [];
+    /// <summary>With authentication on, only these consumers may call ReportOutcome (close, reject); none listed: nobody.</summary>
+    public IReadOnlyList<string> OutcomeConsumers { get; init; } = [];
+    /// <summary>Lets the service listen beyond this machine without authentication (a warning at start and in /healthz).</summary>
+    public bool AllowUnauthenticated { get; init; }
+
+    /// <summary>True when API keys or client certificates tell consumers apart.</summary>
+    public bool Authenticates => ApiKeysEnv is not null || ClientCa is not null;
+
+    /// <summary>
+    /// Why the ports may not listen on <paramref name="bind"/>: beyond loopback nobody would be told apart. Null when
+    /// they may (loopback, authentication on, or an open port accepted with <see cref="AllowUnauthenticated"/>).
+    /// </summary>
+    public string? ExposureRefusal(System.Net.IPAddress bind) =>
+        System.Net.IPAddress.IsLoopback(bind) || Authenticates || AllowUnauthenticated
+            ? null
+            : "beyond this machine, but the gRPC port has no consumer authentication: configure delivery.grpc.api_keys_env "
+              + "(API keys) or delivery.grpc.tls.client_ca (client certificates), with delivery.grpc.tls for TLS, or bind 127.0.0.1; "
+              + "delivery.grpc.allow_unauthenticated: true accepts an open port";
 
     /// <summary>Who may call: the API keys from the environment variable named here, and client certificates.</summary>
     /// <exception cref="InvalidOperationException">The keys cannot be read (the message names the variable and entry, never a key).</exception>
@@ -34,13 +52,20 @@ public sealed record GrpcEndpointOptions
                 throw new InvalidOperationException($"delivery.grpc.api_keys_env: {ex.Message}", ex);
             }
         }
-        return new ConsumerAuthOptions { Keys = keys, ClientCertificates = ClientCa is not null, AdminConsumers = AdminConsumers.ToHashSet(StringComparer.Ordinal) };
+        return new ConsumerAuthOptions
+        {
+            Keys = keys,
+            ClientCertificates = ClientCa is not null,
+            AdminConsumers = AdminConsumers.ToHashSet(StringComparer.Ordinal),
+            OutcomeConsumers = OutcomeConsumers.ToHashSet(StringComparer.Ordinal),
+        };
     }
 
-    // The admin list compares by content (a loaded configuration is compared with an expected one).
+    // The consumer lists compare by content (a loaded configuration is compared with an expected one).
     public bool Equals(GrpcEndpointOptions? other) =>
         other is not null && TlsCert == other.TlsCert && TlsKey == other.TlsKey && ClientCa == other.ClientCa
-        && ApiKeysEnv == other.ApiKeysEnv && AdminConsumers.SequenceEqual(other.AdminConsumers);
+        && ApiKeysEnv == other.ApiKeysEnv && AdminConsumers.SequenceEqual(other.AdminConsumers)
+        && OutcomeConsumers.SequenceEqual(other.OutcomeConsumers) && AllowUnauthenticated == other.AllowUnauthenticated;
 
-    public override int GetHashCode() => HashCode.Combine(TlsCert, TlsKey, ClientCa, ApiKeysEnv, AdminConsumers.Count);
+    public override int GetHashCode() => HashCode.Combine(TlsCert, TlsKey, ClientCa, ApiKeysEnv, AdminConsumers.Count, OutcomeConsumers.Count, AllowUnauthenticated);
 }
