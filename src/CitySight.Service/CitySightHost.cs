@@ -179,11 +179,19 @@ public static class CitySightHost
         app.MapGrpcReflectionService();
         if (exposure is not null) app.Logger.LogWarning("Security: {Warning}", exposure);
         var health = app.Services.GetRequiredService<HealthServiceImpl>();
-        app.Lifetime.ApplicationStarted.Register(() => SetHealth(health, HealthCheckResponse.Types.ServingStatus.Serving));
+        var raiser = app.Services.GetRequiredService<CaseRaiser>();
+        // Serving while the case store can be written; a storage fault (disk full, read-only) is NOT_SERVING until it clears.
+        app.Lifetime.ApplicationStarted.Register(() => SetHealth(health, raiser.StoreProblem is null
+            ? HealthCheckResponse.Types.ServingStatus.Serving : HealthCheckResponse.Types.ServingStatus.NotServing));
+        raiser.StoreProblemChanged += p =>
+        {
+            if (app.Lifetime.ApplicationStopping.IsCancellationRequested) return;
+            SetHealth(health, p is null ? HealthCheckResponse.Types.ServingStatus.Serving : HealthCheckResponse.Types.ServingStatus.NotServing);
+        };
         app.Lifetime.ApplicationStopping.Register(() => SetHealth(health, HealthCheckResponse.Types.ServingStatus.NotServing));
         app.MapMetrics("/metrics");
         app.MapGet("/healthz", (IngestWorker ingest, PatrolWorker patrol, CameraDirectory cameras) =>
-            Results.Json(HealthReport.Of(ingest, patrol, cameras.Find, exposure), JsonOptions));
+            Results.Json(HealthReport.Of(ingest, patrol, cameras.Find, exposure, raiser.StoreProblem, raiser.WaitingCases), JsonOptions));
         return app;
     }
 

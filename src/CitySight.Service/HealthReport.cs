@@ -11,10 +11,16 @@ namespace CitySight.Service;
 /// </summary>
 public static partial class HealthReport
 {
-    /// <summary>The /healthz document; <paramref name="warning"/> is the start-up security warning, if any.</summary>
-    public static object Of(IngestWorker ingest, PatrolWorker patrol, Func<string, Camera?> camera, string? warning) => new
+    /// <summary>
+    /// The /healthz document; <paramref name="warning"/> is the start-up security warning, if any;
+    /// <paramref name="storeProblem"/> why the case store cannot be written now (cases wait in memory), if so.
+    /// </summary>
+    public static object Of(IngestWorker ingest, PatrolWorker patrol, Func<string, Camera?> camera, string? warning,
+        string? storeProblem = null, int casesWaitingForStore = 0) => new
     {
-        status = "serving",
+        status = storeProblem is null ? "serving" : "not_serving",
+        store_problem = storeProblem,
+        cases_waiting_for_store = casesWaitingForStore,
         warnings = warning is null ? Array.Empty<string>() : [warning],
         cameras = ingest.Sources.Select(src => new
         {
