@@ -41,4 +41,87 @@ public sealed class HostileStreamTests(ITestOutputHelper output)
         output.WriteLine(string.Join(", ", frames.Select(f => $"{f.W}x{f.H}@{f.At.TotalSeconds:0.0#}")));
         Assert.Equal(Enumerable.Range(0, RealFrames).Select(i => (160, 120, TimeSpan.FromSeconds(i / 10.0))), frames);
     }
+
+    [Fact]
+    public async Task ShowInfoLine_FromAnotherInstance_OrNotAtTheStartOfTheLine_IsNoFrame()
+    {
+        var reader = new ShowInfoReader("rtsp://cam/x", null, "out_1f2e", "all_1f2e");
+        // An SDP printed at verbose level puts the camera's text at the start of a line: the instance name it cannot
+        // guess is what tells ffmpeg's lines from the camera's.
+        var stderr = string.Join('\n',
+            "[showinfo@out @ 0x55e4e1a7b0c0] n:   0 pts:      0 pts_time:0 s:16000x16000 i:P iskey:1",
+            "s=[showinfo@out_1f2e @ 0x55e4e1a7b0c0] n:   0 pts:      0 pts_time:0 s:16000x16000",
+            "    title           : [showinfo@out_1f2e @ 0x1] n:   0 pts:      0 s:16000x16000",
+            "[showinfo@out_1f2e @ 0xzz] n:   0 pts:      0 s:16000x16000",
+            "[showinfo@out_1f2e @ 0x55e4e1a7b0c0] n:   0 pts:      0 pts_time:0 fmt:bgr24 s:160x120 i:P iskey:1 type:I");
+        await reader.RunAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(stderr)));
+
+        var frames = new List<FrameLine>();
+        while (await reader.NextFrameAsync() is (true, var f)) frames.Add(f);
+        Assert.Equal([new FrameLine(TimeSpan.Zero, 160, 120)], frames);
+    }
+
+    [Fact]
+    public void EachRun_NamesItsShowInfoFiltersAfresh_AndTheArgumentsUseThem()
+    {
+        var names = ShowInfoReader.NewInstanceNames();
+        Assert.NotEqual(names, ShowInfoReader.NewInstanceNames());
+        var options = new VideoReadOptions { OnKeyframeInterval = _ => { } };
+        var a = VideoReader.BuildArguments("rtsp://cam/x", live: true, keyframesOnly: false, options, names).ToList();
+        var filters = a[a.IndexOf("-vf") + 1];
+        Assert.Contains($"showinfo@{names.All}=checksum=0", filters);
+        Assert.EndsWith($"showinfo@{names.Out}=checksum=0", filters);
+    }
+
+    [Theory]
+    [InlineData("rtsp://cam/x", true, "rtsp,rtsps,tcp,tls,udp,rtp")]
+    [InlineData("rtsps://cam/x", true, "rtsp,rtsps,tcp,tls,udp,rtp")]
+    [InlineData("https://cam/x.mjpg", true, "http,https,tcp,tls")]
+    [InlineData("/videos/a.mp4", false, "file")]
+    public void DecoderInput_IsLimitedInPixelsAndProtocols_BeforeTheInput(string url, bool live, string whitelist)
+    {
+        var a = VideoReader.BuildArguments(url, live, keyframesOnly: false, new VideoReadOptions()).ToList();
+        var s = VideoReader.BuildSnapshotArguments(url, live, new SnapshotOptions { MaxFramePixels = 1920 * 1080 }).ToList();
+        foreach (var args in new[] { a, s })
+        {
+            Assert.True(args.IndexOf("-max_pixels") is >= 0 and var m && m < args.IndexOf("-i"));
+            Assert.Equal(whitelist, args[args.IndexOf("-protocol_whitelist") + 1]);
+            Assert.True(args.IndexOf("-protocol_whitelist") < args.IndexOf("-i"));
+        }
+        Assert.Equal("8294400", a[a.IndexOf("-max_pixels") + 1]); // 4K by default
+        Assert.Equal("2073600", s[s.IndexOf("-max_pixels") + 1]);
+    }
+
+    [Theory]
+    [InlineData(160, 120, 0, 0, 0, true)]
+    [InlineData(3840, 2160, 0, 0, 0, true)]
+    [InlineData(3840, 2161, 0, 0, 0, false)] // over the 4K default
+    [InlineData(16000, 16000, 0, 0, 0, false)]
+    [InlineData(0, 120, 0, 0, 0, false)]
+    [InlineData(1281, 720, 1280, 0, 0, false)] // ffmpeg was asked for at most 1280 wide
+    [InlineData(1280, 721, 1280, 720, 0, false)]
+    [InlineData(1280, 720, 1280, 720, 0, true)]
+    [InlineData(200, 200, 0, 0, 100 * 100, false)]
+    public void AnnouncedSize_MustFitTheBoxAndTheLimit(int w, int h, int maxW, int maxH, long maxPixels, bool fits)
+    {
+        Assert.Equal(fits, InputLimits.Fits(new FrameLine(null, w, h), maxW, maxH, maxPixels));
+    }
+
+    [Fact]
+    public async Task StreamLargerThanTheLimit_IsRefusedByTheDecoder_InvalidData()
+    {
+        var path = await ClipTitledAsync("plain");
+        var options = new VideoReadOptions { SampleInterval = TimeSpan.Zero, RealTime = false, MaxFramePixels = 100 * 100 };
+        var e = await Assert.ThrowsAsync<StreamException>(async () =>
+        {
+            await foreach (var f in VideoReader.ReadAsync("big-cam", path, options)) f.Dispose();
+        });
+        output.WriteLine(e.Message);
+        Assert.Equal(StreamFailureKind.InvalidData, e.Kind);
+        Assert.Contains("max pixel count", e.Message, StringComparison.Ordinal);
+
+        var snapshot = await Assert.ThrowsAsync<StreamException>(() =>
+            VideoReader.SnapshotAsync("big-cam", path, new SnapshotOptions { MaxFramePixels = 100 * 100 }));
+        Assert.Equal(StreamFailureKind.InvalidData, snapshot.Kind);
+    }
 }
