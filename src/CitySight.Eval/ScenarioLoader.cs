@@ -74,6 +74,12 @@ public static class ScenarioLoader
             Error(scanner.CurrentPosition, "", "not valid YAML: the parser stopped here; look above for an unclosed '[', '{' or quote");
             return new(null, errors);
         }
+        catch (ArgumentException)
+        {
+            // YamlDotNet 18's "unsupported event", for an alias where it cannot build a node.
+            Error(scanner.CurrentPosition, "", "not valid YAML: the parser stopped here; look for a misplaced alias (*name) or indentation");
+            return new(null, errors);
+        }
         if (root is null)
         {
             errors.Add(new ConfigError(path, 1, 1, "", "expected a mapping with 'cameras' and 'expected'"));

@@ -66,6 +66,13 @@ public sealed class ModelManifest
                 throw new ManifestException($"{source}:{line}: not valid YAML: the parser stopped here; look above for an unclosed '[', '{{' or quote",
                     source, null, null, line, ex);
             }
+            catch (ArgumentException ex)
+            {
+                // YamlDotNet 18's "unsupported event", for an alias where it cannot build a node.
+                var line = Math.Max(1, (int)scanner.CurrentPosition.Line);
+                throw new ManifestException($"{source}:{line}: not valid YAML: the parser stopped here; look for a misplaced alias (*name) or indentation",
+                    source, null, null, line, ex);
+            }
 
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
                 throw Fail(null, null, stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null,
