@@ -124,4 +124,13 @@ public sealed class HostileStreamTests(ITestOutputHelper output)
             VideoReader.SnapshotAsync("big-cam", path, new SnapshotOptions { MaxFramePixels = 100 * 100 }));
         Assert.Equal(StreamFailureKind.InvalidData, snapshot.Kind);
     }
+
+    [Fact]
+    public void IngestLimit_ReachesStreamsAndPatrolVisits()
+    {
+        var ingest = new IngestOptions { MaxFramePixels = 1920 * 1080 };
+        Assert.Equal(1920 * 1080, ingest.SourceOptions().MaxFramePixels);
+        Assert.Equal(1920 * 1080, ingest.SnapshotOptionsFor(new Camera { Id = "c", Name = "c", GroupId = "g", Url = "rtsp://cam/x" }).MaxFramePixels);
+        Assert.Equal(InputLimits.DefaultMaxFramePixels, IngestOptions.Defaults.MaxFramePixels);
+    }
 }
