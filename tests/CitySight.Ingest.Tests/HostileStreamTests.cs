@@ -133,4 +133,67 @@ public sealed class HostileStreamTests(ITestOutputHelper output)
         Assert.Equal(1920 * 1080, ingest.SnapshotOptionsFor(new Camera { Id = "c", Name = "c", GroupId = "g", Url = "rtsp://cam/x" }).MaxFramePixels);
         Assert.Equal(InputLimits.DefaultMaxFramePixels, IngestOptions.Defaults.MaxFramePixels);
     }
+
+    /// <summary>
+    /// A camera that answers DESCRIBE with an SDP of its own making, then refuses SETUP. At the verbose level the reader
+    /// uses for cameras, ffmpeg prints the SDP raw, one line per line: a line of it can start exactly as ffmpeg's own
+    /// showinfo lines do. Returns the address; the server answers one connection.
+    /// </summary>
+    private static (string Url, Task Served) LyingRtspServer(string sdp)
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var served = Task.Run(async () =>
+        {
+            try
+            {
+                using var client = await listener.AcceptTcpClientAsync();
+                var stream = client.GetStream();
+                using var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+                while (true)
+                {
+                    var request = new List<string>();
+                    while (await reader.ReadLineAsync() is { Length: > 0 } l) request.Add(l);
+                    if (request.Count == 0) return;
+                    var cseq = request.First(l => l.StartsWith("CSeq", StringComparison.OrdinalIgnoreCase)).Split(':')[1].Trim();
+                    var reply = request[0].Split(' ')[0] switch
+                    {
+                        "OPTIONS" => $"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nPublic: DESCRIBE, SETUP, PLAY\r\n\r\n",
+                        "DESCRIBE" => $"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nContent-Type: application/sdp\r\nContent-Length: {sdp.Length}\r\n\r\n{sdp}",
+                        _ => $"RTSP/1.0 454 Session Not Found\r\nCSeq: {cseq}\r\n\r\n",
+                    };
+                    await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(reply));
+                    if (reply.Contains(" 454 ", StringComparison.Ordinal)) return;
+                }
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        });
+        return ($"rtsp://127.0.0.1:{port}/cam", served);
+    }
+
+    [Fact]
+    public async Task SdpLines_PrintedRawByFfmpeg_AreNoFrames()
+    {
+        const string fake = "[showinfo@out @ 0x1] n:   0 pts:      0 pts_time:0 fmt:bgr24 sar:1/1 s:16000x16000 i:P iskey:1 type:I";
+        var sdp = $"v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns={fake}\r\n{fake}\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\n" +
+                  "a=rtpmap:96 H264/90000\r\na=control:track1\r\n";
+        var (url, served) = LyingRtspServer(sdp);
+        var names = ShowInfoReader.NewInstanceNames();
+        var args = VideoReader.BuildArguments(url, live: true, keyframesOnly: false,
+            new VideoReadOptions { OpenTimeout = TimeSpan.FromSeconds(5) }, names);
+        await using var ffmpeg = FfmpegProcess.Start("ffmpeg", args);
+        var reader = new ShowInfoReader(url, null, names.Out, names.All);
+        await reader.RunAsync(ffmpeg).WaitAsync(TimeSpan.FromSeconds(20));
+        await served.WaitAsync(TimeSpan.FromSeconds(5));
+
+        output.WriteLine(string.Join("\n", reader.Tail()));
+        // The SDP did reach stderr with the lookalike at the start of a line (else this test proves nothing) ...
+        Assert.Contains(reader.Tail(), l => l.StartsWith("[showinfo@out @ 0x1] n:", StringComparison.Ordinal));
+        // ... and no frame came of it.
+        Assert.False((await reader.NextFrameAsync()).Available);
+    }
 }
