@@ -126,6 +126,6 @@ public sealed partial class ScenarioFuzzTests
     [Fact]
     public void MutatedScenario_LoadsOrGivesLocatedErrors()
     {
-        Mutated(Good).Sample(LoadsOrLocates, iter: 300, print: s => s);
+        Mutated(Good).Sample(LoadsOrLocates, iter: 150, print: s => s);
     }
 }

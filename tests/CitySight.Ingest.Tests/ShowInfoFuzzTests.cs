@@ -102,7 +102,7 @@ public sealed class ShowInfoFuzzTests
         {
             var expected = s.Genuine.Where(g => g.Frame is not null).Select(g => g.Frame!.Value).ToList();
             Assert.Equal(expected, Read(s.Stderr, s.Chunks));
-        }, iter: 300, print: s => s.Stderr.Length > 4000 ? s.Stderr[..4000] + "…" : s.Stderr);
+        }, iter: 200, print: s => s.Stderr.Length > 4000 ? s.Stderr[..4000] + "…" : s.Stderr);
     }
 
     [Fact]
