@@ -62,6 +62,13 @@ internal sealed partial class YamlSource(string display, string fullPath, Config
             Error(scanner.CurrentPosition, "", "YAML syntax error: the parser stopped here; look above for an unclosed '[', '{' or quote");
             return false;
         }
+        catch (ArgumentException)
+        {
+            // YamlDotNet 18 throws this ("unsupported event") for an alias where it cannot build a node, e.g. " *a" after
+            // the last key (found by ConfigFuzzTests).
+            Error(scanner.CurrentPosition, "", "YAML syntax error: the parser stopped here; look for a misplaced alias (*name) or indentation");
+            return false;
+        }
 
         if (stream.Documents.Count > 1)
         {

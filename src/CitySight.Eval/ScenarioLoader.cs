@@ -55,15 +55,29 @@ public static class ScenarioLoader
         catch (IOException ex) { errors.Add(new ConfigError(path, 0, 0, "", ex.Message)); return new(null, errors); }
 
         YamlMappingNode? root;
+        var scanner = new Scanner(new StringReader(text));
         try
         {
             var stream = new YamlStream();
-            stream.Load(new StringReader(text));
+            stream.Load(new Parser(scanner));
             root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode as YamlMappingNode : null;
         }
         catch (YamlException ex)
         {
             errors.Add(new ConfigError(path, (int)ex.Start.Line, (int)ex.Start.Column, "", $"not valid YAML: {ex.InnerException?.Message ?? ex.Message}"));
+            return new(null, errors);
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet 18 throws this, with no position, for some unclosed flow collections (as the config loader
+            // knows); the scanner stopped where it gave up.
+            Error(scanner.CurrentPosition, "", "not valid YAML: the parser stopped here; look above for an unclosed '[', '{' or quote");
+            return new(null, errors);
+        }
+        catch (ArgumentException)
+        {
+            // YamlDotNet 18's "unsupported event", for an alias where it cannot build a node.
+            Error(scanner.CurrentPosition, "", "not valid YAML: the parser stopped here; look for a misplaced alias (*name) or indentation");
             return new(null, errors);
         }
         if (root is null)

@@ -47,15 +47,31 @@ public sealed class ModelManifest
 
         public ModelManifest Read(string yaml)
         {
+            var scanner = new Scanner(new StringReader(yaml));
             var stream = new YamlStream();
             try
             {
-                stream.Load(new StringReader(yaml));
+                stream.Load(new Parser(scanner));
             }
             catch (YamlException ex)
             {
                 var line = (int)ex.Start.Line;
                 throw new ManifestException($"{source}:{line}: not valid YAML: {ex.Message}", source, null, null, line, ex);
+            }
+            catch (InvalidOperationException ex)
+            {
+                // YamlDotNet 18 throws this, with no position, for some unclosed flow collections (found by
+                // ManifestFuzzTests); the scanner stopped where it gave up, the best line there is.
+                var line = Math.Max(1, (int)scanner.CurrentPosition.Line);
+                throw new ManifestException($"{source}:{line}: not valid YAML: the parser stopped here; look above for an unclosed '[', '{{' or quote",
+                    source, null, null, line, ex);
+            }
+            catch (ArgumentException ex)
+            {
+                // YamlDotNet 18's "unsupported event", for an alias where it cannot build a node.
+                var line = Math.Max(1, (int)scanner.CurrentPosition.Line);
+                throw new ManifestException($"{source}:{line}: not valid YAML: the parser stopped here; look for a misplaced alias (*name) or indentation",
+                    source, null, null, line, ex);
             }
 
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
@@ -295,8 +311,9 @@ public sealed class ModelManifest
 
         private ManifestException Fail(string? model, string? field, YamlNode? node, string message)
         {
-            int? line = node is null ? null : (int)node.Start.Line;
-            var where = line is null ? source : $"{source}:{line}";
+            // No node: an empty or comment-only file, wrong as a whole; its first line is where to look.
+            var line = node is null ? 1 : Math.Max(1, (int)node.Start.Line);
+            var where = $"{source}:{line}";
             var what = (model is null ? "" : $" model '{model}':") + (field is null ? "" : $" {field}:");
             return new ManifestException($"{where}:{what} {message}", source, model, field, line);
         }

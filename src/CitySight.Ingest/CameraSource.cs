@@ -38,6 +38,9 @@ public sealed record CameraSourceOptions
     /// <inheritdoc cref="VideoReadOptions.MaxFrameWidth"/>
     public int MaxFrameHeight { get; init; }
 
+    /// <inheritdoc cref="VideoReadOptions.MaxFramePixels"/>
+    public long MaxFramePixels { get; init; }
+
     /// <summary>The group label of this camera's metrics; null: the camera's own GroupId.</summary>
     public string? GroupId { get; init; }
 
@@ -221,6 +224,7 @@ public sealed class CameraSource
             DecoderDevice = _options.DecoderDevice,
             MaxFrameWidth = _options.MaxFrameWidth,
             MaxFrameHeight = _options.MaxFrameHeight,
+            MaxFramePixels = _options.MaxFramePixels,
             GroupId = _group,
             FfmpegPath = _options.FfmpegPath,
             FirstSequence = _nextSequence,

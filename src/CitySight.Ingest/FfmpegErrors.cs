@@ -28,6 +28,8 @@ internal static partial class FfmpegErrors
         ("No address associated with hostname", StreamFailureKind.UnknownHost),
         ("Failed to resolve hostname", StreamFailureKind.UnknownHost),
         ("Invalid data found", StreamFailureKind.InvalidData),
+        ("exceeds specified max pixel count", StreamFailureKind.InvalidData), // -max_pixels
+        ("not on whitelist", StreamFailureKind.InvalidData), // -protocol_whitelist: a file or SDP pointing elsewhere
         ("does not contain any stream", StreamFailureKind.NoVideo),
         ("matches no streams", StreamFailureKind.NoVideo), // -map 0:v:0 on a source without video
     ];

@@ -34,6 +34,7 @@ internal sealed class ShowInfoReader
     private readonly Channel<FrameLine> _frames = Channel.CreateUnbounded<FrameLine>(new() { SingleReader = true, SingleWriter = true });
     private readonly Queue<string> _tail = new();
     private readonly Action<TimeSpan>? _onGop;
+    private readonly byte[] _outPrefix, _allPrefix;
     private (long Num, long Den) _outBase = (1, 1), _allBase = (1, 1);
     private readonly List<TimeSpan> _keyframes = new();
     private TimeSpan? _reportedGop;
@@ -42,10 +43,25 @@ internal sealed class ShowInfoReader
     private InputVideo? _input;
     private long? _declaredBitRate;
 
-    public ShowInfoReader(string url, Action<TimeSpan>? onKeyframeInterval)
+    /// <param name="outName">The instance name of the showinfo filter after the last filter (showinfo@outName).</param>
+    /// <param name="allName">The instance name of the showinfo filter that sees every decoded frame.</param>
+    public ShowInfoReader(string url, Action<TimeSpan>? onKeyframeInterval, string outName = "out", string allName = "all")
     {
         _url = url;
         _onGop = onKeyframeInterval;
+        _outPrefix = Encoding.ASCII.GetBytes($"[showinfo@{outName} @ 0x");
+        _allPrefix = Encoding.ASCII.GetBytes($"[showinfo@{allName} @ 0x");
+    }
+
+    /// <summary>
+    /// Instance names for one ffmpeg run that the source cannot guess. A camera's text reaches stderr too (a title, and at
+    /// verbose level the whole SDP, one raw line per line): only a line that starts with ffmpeg's own prefix for a
+    /// filter whose name the camera never saw is a frame announcement.
+    /// </summary>
+    public static (string Out, string All) NewInstanceNames()
+    {
+        var nonce = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        return ($"out_{nonce}", $"all_{nonce}");
     }
 
     /// <summary>
@@ -141,25 +157,21 @@ internal sealed class ShowInfoReader
     internal void HandleLine(ReadOnlySpan<byte> line)
     {
         if (line.IsEmpty) return;
-        var at = line.IndexOf("[showinfo@"u8);
-        if (at >= 0)
-        {
-            HandleShowInfo(line[(at + "[showinfo@".Length)..]);
-            return;
-        }
-        if (line.StartsWith("frame="u8)) return; // the progress report says nothing about failures
-        HandleDiagnostic(Secrets.Scrub(Encoding.UTF8.GetString(line), _url));
+        // The final progress report may share its line with the next message; its own text is ffmpeg's numbers only.
+        var progress = line.StartsWith("frame="u8);
+        var message = progress && line.IndexOf((byte)'[') is var b and >= 0 ? line[b..] : line;
+        if (message.StartsWith(_outPrefix)) HandleShowInfo(message[_outPrefix.Length..], isOut: true);
+        else if (message.StartsWith(_allPrefix)) HandleShowInfo(message[_allPrefix.Length..], isOut: false);
+        else if (!progress) HandleDiagnostic(Secrets.Scrub(Encoding.UTF8.GetString(line), _url));
+        // a progress report says nothing about failures
     }
 
-    private void HandleShowInfo(ReadOnlySpan<byte> s)
+    private void HandleShowInfo(ReadOnlySpan<byte> s, bool isOut)
     {
-        bool isOut;
-        if (s.StartsWith("out"u8)) isOut = true;
-        else if (s.StartsWith("all"u8)) isOut = false;
-        else return;
-        var close = s.IndexOf((byte)']');
-        if (close < 0) return;
-        s = s[(close + 1)..].TrimStart((byte)' ');
+        // "<hex address>] " and the message.
+        var close = s.IndexOf("] "u8);
+        if (close <= 0 || s[..close].ContainsAnyExcept("0123456789abcdefABCDEF"u8)) return;
+        s = s[(close + 2)..].TrimStart((byte)' ');
 
         if (s.StartsWith("config in time_base:"u8))
         {

@@ -28,6 +28,9 @@ public sealed record SnapshotOptions
     /// <inheritdoc cref="VideoReadOptions.MaxFrameWidth"/>
     public int MaxFrameHeight { get; init; }
 
+    /// <inheritdoc cref="VideoReadOptions.MaxFramePixels"/>
+    public long MaxFramePixels { get; init; }
+
     /// <summary>The Sequence given to the frame (a patrolled camera keeps counting across visits).</summary>
     public long Sequence { get; init; }
 

@@ -96,6 +96,12 @@ public sealed record VideoReadOptions
     /// <summary>The camera's group, for metric labels.</summary>
     public string GroupId { get; init; } = "";
 
+    /// <summary>
+    /// The largest picture decoded (ffmpeg's <c>-max_pixels</c>) and the largest frame accepted from the pipe, in pixels;
+    /// 0: <see cref="InputLimits.DefaultMaxFramePixels"/> (4K). A larger stream fails with InvalidData.
+    /// </summary>
+    public long MaxFramePixels { get; init; }
+
     /// <summary>The Sequence given to the first frame of this pass (a camera keeps counting across reconnects).</summary>
     public long FirstSequence { get; init; }
 

@@ -40,7 +40,8 @@ public static class VideoReader
         var minSpacing = interval > TimeSpan.Zero ? interval - SelectSlack : TimeSpan.Zero;
         var clock = new CaptureClock(live, live ? default : FileStart(url, options.FileStartsAt), interval);
 
-        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildArguments(url, live, keyframesOnly, options));
+        var names = ShowInfoReader.NewInstanceNames();
+        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildArguments(url, live, keyframesOnly, options, names));
         await using var _ = ffmpeg.ConfigureAwait(false);
 
         var cpu = new CpuSampler(ffmpeg, IngestMetrics.DecoderCpuSeconds.WithLabels(cameraId, options.GroupId));
@@ -53,7 +54,7 @@ public static class VideoReader
             // A keyframes-only stream with a wide GOP delivers a frame per GOP: allow for it.
             if (options.StallTimeout is null) watchdog.SetStallTimeout(options.StallTimeoutFor(measured));
             options.OnKeyframeInterval?.Invoke(measured);
-        });
+        }, names.Out, names.All);
         var stderrTask = stderr.RunAsync(ffmpeg);
         await using var onCancel = ct.Register(stop).ConfigureAwait(false);
 
@@ -69,7 +70,7 @@ public static class VideoReader
                 watchdog.Waiting();
                 var (available, line) = await stderr.NextFrameAsync().ConfigureAwait(false);
                 if (!available) break; // ffmpeg ended (or was killed) without another frame
-                if (line.Width <= 0 || line.Height <= 0 || (long)line.Width * line.Height > MaxFramePixels)
+                if (!InputLimits.Fits(line, options.MaxFrameWidth, options.MaxFrameHeight, options.MaxFramePixels))
                 {
                     badFrame = line;
                     break;
@@ -146,9 +147,10 @@ public static class VideoReader
         if (!live && !File.Exists(url))
             throw StreamException.Create(cameraId, url, StreamFailureKind.NotFound, "no such file");
 
-        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildSnapshotArguments(url, live, options));
+        var names = ShowInfoReader.NewInstanceNames();
+        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildSnapshotArguments(url, live, options, names));
         await using var _ = ffmpeg.ConfigureAwait(false);
-        var stderr = new ShowInfoReader(url, null);
+        var stderr = new ShowInfoReader(url, null, names.Out, names.All);
         var stderrTask = stderr.RunAsync(ffmpeg);
 
         var cpu = new CpuSampler(ffmpeg, IngestMetrics.DecoderCpuSeconds.WithLabels(cameraId, options.GroupId));
@@ -165,7 +167,7 @@ public static class VideoReader
         try
         {
             var (available, line) = await stderr.NextFrameAsync().ConfigureAwait(false);
-            if (available && (line.Width <= 0 || line.Height <= 0 || (long)line.Width * line.Height > MaxFramePixels))
+            if (available && !InputLimits.Fits(line, options.MaxFrameWidth, options.MaxFrameHeight, options.MaxFramePixels))
             {
                 badFrame = line;
             }
@@ -211,8 +213,6 @@ public static class VideoReader
     public static bool IsNetworkUrl(string url) =>
         url.Contains("://", StringComparison.Ordinal) && !url.StartsWith("file://", StringComparison.OrdinalIgnoreCase);
 
-    // 16k × 16k: anything larger is a misparsed line, not a camera.
-    private const long MaxFramePixels = 16384L * 16384L;
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
 
@@ -296,8 +296,10 @@ public static class VideoReader
     private static readonly string[] RawOutput =
         ["-autoscale", "0", "-fps_mode", "passthrough", "-flush_packets", "1", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"];
 
-    internal static IReadOnlyList<string> BuildArguments(string url, bool live, bool keyframesOnly, VideoReadOptions o)
+    internal static IReadOnlyList<string> BuildArguments(string url, bool live, bool keyframesOnly, VideoReadOptions o,
+        (string Out, string All)? showInfo = null)
     {
+        var (outName, allName) = showInfo ?? ("out", "all");
         var inv = CultureInfo.InvariantCulture;
         // verbose (live only): adds a few lines per connection, among them "Successfully connected", which tells a hung
         // camera (stalled) from an unreachable one. Nothing per frame.
@@ -316,6 +318,7 @@ public static class VideoReader
             if (o.RealTime) a.Add("-re");
             if (o.Loop) a.AddRange(["-stream_loop", "-1"]); // ffmpeg offsets each pass: timestamps keep increasing
         }
+        InputLimits.Add(a, url, live, o.MaxFramePixels);
         a.AddRange(DecoderArguments.For(o.Decoder, o.DecoderThreads, o.KnownStream?.Codec, o.DecoderDevice));
         if (keyframesOnly) a.AddRange(["-skip_frame", "nokey"]);
         a.AddRange(["-i", url, "-map", "0:v:0", "-an", "-sn", "-dn"]);
@@ -324,7 +327,7 @@ public static class VideoReader
         // One stderr line per decoded frame, only where the GOP is still to be learnt from the stream (live) or is
         // nearly free (keyframes only). A file's GOP was probed from its packets, and at hundreds of frames a second
         // the extra lines would cost the reader more than the frames themselves.
-        if (o.OnKeyframeInterval is not null && (live || keyframesOnly)) filters.Add("showinfo@all=checksum=0");
+        if (o.OnKeyframeInterval is not null && (live || keyframesOnly)) filters.Add($"showinfo@{allName}=checksum=0");
         if (o.SampleInterval > TimeSpan.Zero)
         {
             var seconds = (o.SampleInterval - SelectSlack).TotalSeconds.ToString("0.######", inv);
@@ -334,13 +337,14 @@ public static class VideoReader
         if (ScaleFilter(o.MaxFrameWidth, o.MaxFrameHeight) is { } scale) filters.Add(scale);
         filters.Add("format=bgr24");
         // Last, so that its s:WxH is the size of the bytes on the pipe.
-        filters.Add("showinfo@out=checksum=0");
+        filters.Add($"showinfo@{outName}=checksum=0");
         a.AddRange(["-vf", string.Join(",", filters)]);
         a.AddRange(RawOutput);
         return a;
     }
 
-    internal static IReadOnlyList<string> BuildSnapshotArguments(string url, bool live, SnapshotOptions o)
+    internal static IReadOnlyList<string> BuildSnapshotArguments(string url, bool live, SnapshotOptions o,
+        (string Out, string All)? showInfo = null)
     {
         var a = new List<string> { "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info" };
         if (live)
@@ -350,13 +354,14 @@ public static class VideoReader
             a.AddRange(MinimalProbe);
             AddNetworkInput(a, url, o.Timeout + TimeSpan.FromSeconds(1));
         }
+        InputLimits.Add(a, url, live, o.MaxFramePixels);
         a.AddRange(DecoderArguments.For(o.Decoder, o.DecoderThreads, o.Codec, o.DecoderDevice));
         // Only keyframes are decoded: the first one is a complete picture, with no reference frames to wait for.
         a.AddRange(["-skip_frame", "nokey", "-i", url, "-map", "0:v:0", "-an", "-sn", "-dn"]);
         var filters = new List<string>();
         if (ScaleFilter(o.MaxFrameWidth, o.MaxFrameHeight) is { } scale) filters.Add(scale);
         filters.Add("format=bgr24");
-        filters.Add("showinfo@out=checksum=0");
+        filters.Add($"showinfo@{(showInfo ?? ("out", "all")).Out}=checksum=0");
         a.AddRange(["-vf", string.Join(",", filters), "-frames:v", "1"]);
         a.AddRange(RawOutput);
         return a;

@@ -96,6 +96,7 @@ public static partial class ConfigKeys
         yield return ingest.Key("ingest.snapshot_timeout", Duration, i => i.SnapshotTimeout, "A patrol visit without a frame this long is a failure.", "5s", min: 0, minExclusive: true);
         yield return ingest.Key("ingest.max_frame_width", Int, i => i.MaxFrameWidth, "Wider frames are scaled down in the decoder; 0 = no limit.", "1280", min: 0, max: 16384);
         yield return ingest.Key("ingest.max_frame_height", Int, i => i.MaxFrameHeight, "Taller frames are scaled down in the decoder; 0 = no limit.", "720", min: 0, max: 16384);
+        yield return ingest.Key("ingest.max_frame_pixels", Int, i => i.MaxFramePixels, "Largest picture a camera may send, in pixels (ffmpeg -max_pixels); larger streams fail.", "2073600", min: 1, max: int.MaxValue);
 
         yield return Container(M, "case_types", List, "Case types: the built-in ones overridden by id, or new ones.");
         var caseTypes = new KeysOf<IReadOnlyList<CaseType>>(M, CaseType.Defaults, c => c.CaseTypes);

@@ -16,6 +16,7 @@ internal static class IngestSection
             SnapshotTimeout = sec.Duration("snapshot_timeout") ?? i.SnapshotTimeout,
             MaxFrameWidth = sec.Int("max_frame_width") ?? i.MaxFrameWidth,
             MaxFrameHeight = sec.Int("max_frame_height") ?? i.MaxFrameHeight,
+            MaxFramePixels = sec.Int("max_frame_pixels") ?? i.MaxFramePixels,
         };
     }
 }

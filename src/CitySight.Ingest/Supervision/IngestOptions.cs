@@ -17,12 +17,17 @@ public sealed record IngestOptions
     /// <summary>Frames larger than this are scaled down in the decoder (aspect kept); 0 = no limit.</summary>
     public int MaxFrameWidth { get; init; }
     public int MaxFrameHeight { get; init; }
+    /// <summary>The largest picture decoded and accepted, in pixels (ffmpeg's -max_pixels); beyond it a camera fails.</summary>
+    public long MaxFramePixels { get; init; } = InputLimits.DefaultMaxFramePixels;
 
     /// <summary>The defaults (what an unset ingest section means).</summary>
     public static IngestOptions Defaults { get; } = new();
 
     /// <summary>The decoder options of a continuous stream.</summary>
-    public CameraSourceOptions SourceOptions() => new() { MaxFrameWidth = MaxFrameWidth, MaxFrameHeight = MaxFrameHeight };
+    public CameraSourceOptions SourceOptions() => new()
+    {
+        MaxFrameWidth = MaxFrameWidth, MaxFrameHeight = MaxFrameHeight, MaxFramePixels = MaxFramePixels,
+    };
 
     /// <summary>The options of one patrol visit to this camera (its decoder and group, this machine's limits).</summary>
     public SnapshotOptions SnapshotOptionsFor(Camera camera) => SnapshotOptions.For(camera) with
@@ -30,5 +35,6 @@ public sealed record IngestOptions
         Timeout = SnapshotTimeout,
         MaxFrameWidth = MaxFrameWidth,
         MaxFrameHeight = MaxFrameHeight,
+        MaxFramePixels = MaxFramePixels,
     };
 }
