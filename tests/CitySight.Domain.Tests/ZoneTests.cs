@@ -253,6 +253,9 @@ public class ZoneTests
     [InlineData("rtsp://10.0.0.5/stream1", "rtsp://10.0.0.5/stream1")]
     [InlineData("rtsp://admin:p@ss@10.0.0.5/s", "rtsp://admin:***@10.0.0.5/s")]
     [InlineData("/videos/a.mp4", "/videos/a.mp4")]
+    [InlineData("rtsp://10.0.0.5/cam/realmonitor?channel=1&subtype=0&token=tok-123", "rtsp://10.0.0.5/cam/realmonitor?channel=1&subtype=0&token=***")]
+    [InlineData("https://u:pw@cam.example/live?Access_Token=a1&sig=b2&apiKey=c3", "https://u:***@cam.example/live?Access_Token=***&sig=***&apiKey=***")]
+    [InlineData("rtsp://10.0.0.5/s?password=x%40y", "rtsp://10.0.0.5/s?password=***")]
     public void Urls_are_redacted(string url, string expected) => Assert.Equal(expected, Secrets.RedactUrl(url));
 
     [Fact]
@@ -262,5 +265,15 @@ public class ZoneTests
         var text = Secrets.Scrub($"[rtsp @ 0x1] method DESCRIBE failed: 401 Unauthorized {url} p@ss", url);
         Assert.DoesNotContain("p@ss", text);
         Assert.DoesNotContain("p%40ss", text);
+    }
+
+    [Fact]
+    public void Scrub_removes_secret_query_values_from_free_text_and_keeps_the_others()
+    {
+        const string url = "rtsp://10.0.0.5/live?channel=3&token=t%2Bk-9";
+        var text = Secrets.Scrub($"[rtsp @ 0x1] 403 Forbidden for {url}; token t+k-9 refused (channel=3)", url);
+        Assert.DoesNotContain("t%2Bk-9", text);
+        Assert.DoesNotContain("t+k-9", text);
+        Assert.Contains("channel=3", text);
     }
 }
