@@ -6,6 +6,7 @@ using CitySight.Tracking;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
+using static CitySight.Rules.Tests.StoreFaultScene;
 using Xunit.Abstractions;
 
 namespace CitySight.Rules.Tests;
@@ -18,24 +19,9 @@ namespace CitySight.Rules.Tests;
 [Collection(StoreFaultCollection.Name)]
 public sealed class DiskFullTests(ITestOutputHelper output)
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 23, 10, 0, 0, TimeSpan.FromHours(8));
+    private static readonly Camera Camera = GateCamera;
+    private static readonly RuleOptions Rules = RaiseAtOnce;
     private const int W = 640, H = 480, Cars = 8, CarsBeforeFull = 2;
-
-    private static readonly Camera Camera = new()
-    {
-        Id = "cam-1", Name = "Gate", GroupId = "g", Url = "rtsp://192.0.2.1/cam-1",
-        Latitude = 31.2, Longitude = 121.4, Detectors = ["illegal_parking"],
-    };
-
-    private static readonly RuleOptions Rules = new()
-    {
-        ConfirmSamples = 1,
-        SightingInterval = TimeSpan.FromSeconds(2),
-        CaseTypes = new Dictionary<string, CaseTypeRuleOverrides> { ["illegal_parking"] = new() { MinDwell = TimeSpan.Zero, RequireStationary = false } },
-    };
-
-    private static readonly Counter StoreFailures = Metrics.CreateCounter("citysight_store_failures_total", "",
-        new CounterConfiguration { LabelNames = ["operation"] });
 
     /// <summary>Car i parks at its own spot along the kerb (80 px apart: more than the same-camera image distance).</summary>
     private static Box CarBox(int i) => new(10 + i * 78, 400, 70 + i * 78, 440);

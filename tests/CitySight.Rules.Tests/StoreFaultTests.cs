@@ -5,6 +5,7 @@ using CitySight.Tests;
 using CitySight.Tracking;
 using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
+using static CitySight.Rules.Tests.StoreFaultScene;
 
 namespace CitySight.Rules.Tests;
 
@@ -15,25 +16,9 @@ namespace CitySight.Rules.Tests;
 [Collection(StoreFaultCollection.Name)]
 public sealed class StoreFaultTests
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 23, 10, 0, 0, TimeSpan.FromHours(8));
+    private static readonly Camera Camera = GateCamera;
+    private static readonly RuleOptions Rules = RaiseAtOnce;
     private static readonly Box Car = new(20, 20, 44, 40);
-
-    private static readonly Camera Camera = new()
-    {
-        Id = "cam-1", Name = "Gate", GroupId = "g", Url = "rtsp://192.0.2.1/cam-1",
-        Latitude = 31.2, Longitude = 121.4, Detectors = ["illegal_parking"],
-    };
-
-    private static readonly RuleOptions Rules = new()
-    {
-        ConfirmSamples = 1,
-        // Every frame's sighting reaches dedup, so the stored last seen says which ones got through.
-        SightingInterval = TimeSpan.FromSeconds(2),
-        CaseTypes = new Dictionary<string, CaseTypeRuleOverrides> { ["illegal_parking"] = new() { MinDwell = TimeSpan.Zero, RequireStationary = false } },
-    };
-
-    private static readonly Counter StoreFailures = Metrics.CreateCounter("citysight_store_failures_total", "",
-        new CounterConfiguration { LabelNames = ["operation"] });
 
     [Fact]
     public async Task A_case_raised_while_the_store_fails_is_stored_once_it_recovers_with_its_first_sighting_and_picture()
