@@ -11,9 +11,21 @@ namespace CitySight.Service;
 /// <summary>The gRPC port as delivery.grpc says: TLS with the configured certificate, client certificates, API keys.</summary>
 public static class GrpcSecurity
 {
-    /// <summary>Listens on the gRPC port: HTTP/2 over TLS when a certificate is configured, plain h2c otherwise.</summary>
+    /// <summary>How long an HTTP/2 connection may stay silent before the server pings it.</summary>
+    public static readonly TimeSpan KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a ping may go unanswered before the connection is closed.</summary>
+    public static readonly TimeSpan KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Listens on the gRPC port: HTTP/2 over TLS when a certificate is configured, plain h2c otherwise. Idle connections
+    /// are pinged, so a subscriber that vanished without closing (a dead NAT entry, a pulled cable) is noticed within
+    /// about a minute and its stream ended, instead of holding a feed follower for ever.
+    /// </summary>
     public static void Listen(KestrelServerOptions kestrel, IPAddress bind, int port, GrpcEndpointOptions g)
     {
+        kestrel.Limits.Http2.KeepAlivePingDelay = KeepAlivePingDelay;
+        kestrel.Limits.Http2.KeepAlivePingTimeout = KeepAlivePingTimeout;
         if (g.TlsCert is null || g.TlsKey is null)
         {
             On(kestrel, bind, port, o => o.Protocols = HttpProtocols.Http2);

@@ -22,6 +22,15 @@ public sealed class ExposureTests
         Assert.Null(GrpcSecurity.CheckExposure(IPAddress.Parse(new ServiceSettings().BindAddress), new GrpcEndpointOptions()));
     }
 
+    [Fact]
+    public void The_grpc_port_pings_idle_connections_so_a_vanished_subscriber_is_noticed()
+    {
+        var kestrel = new Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions();
+        GrpcSecurity.Listen(kestrel, IPAddress.Loopback, 50999, new GrpcEndpointOptions());
+        Assert.Equal(TimeSpan.FromSeconds(30), kestrel.Limits.Http2.KeepAlivePingDelay);
+        Assert.Equal(TimeSpan.FromSeconds(20), kestrel.Limits.Http2.KeepAlivePingTimeout);
+    }
+
     [Theory]
     [InlineData("0.0.0.0")]
     [InlineData("::")]
