@@ -57,7 +57,7 @@ public sealed class DetectionStage
     /// models' own detections go no further on such a camera than its types allow.
     /// </summary>
     public static BatchingDetector[] Route(Camera? camera, IReadOnlyList<BatchingDetector> detectors) =>
-        camera is null || camera.Detectors.Count == 0 || CameraStaticPass.IsWantedBy(camera)
+        camera is null || camera.Detectors.Count == 0 || ModelFreeTypes.AnyAskedBy(camera)
             ? detectors.ToArray()
             : detectors.Where(d => d.Spec.CaseTypes.Keys.Any(camera.Detectors.Contains)).ToArray();
 
@@ -174,7 +174,7 @@ public sealed class DetectionStage
         if (++_framesSinceSweep >= 4096) SweepStaticPasses();
         var camera = _cameraOf(frame.CameraId);
         _staticPasses.TryGetValue(frame.CameraId, out var pass);
-        if (!CameraStaticPass.IsWantedBy(camera))
+        if (!ModelFreeTypes.AnyAskedBy(camera))
         {
             if (pass is not null) _staticPasses.Remove(frame.CameraId);
             return detections;

@@ -23,7 +23,7 @@ public sealed class ExposureTests
     }
 
     [Fact]
-    public void The_grpc_port_pings_idle_connections_so_a_vanished_subscriber_is_noticed()
+    public void The_grpc_port_is_set_to_ping_idle_http2_connections()
     {
         var kestrel = new Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions();
         GrpcSecurity.Listen(kestrel, IPAddress.Loopback, 50999, new GrpcEndpointOptions());

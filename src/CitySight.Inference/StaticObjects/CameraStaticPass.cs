@@ -27,9 +27,6 @@ public sealed class CameraStaticPass
     /// <summary>The camera definition this pass was made for; a reload (a new instance) makes a new pass.</summary>
     public Camera Camera { get; }
 
-    /// <summary>Whether a camera's frames get the pass: it asks for garbage, billboards or street stalls.</summary>
-    public static bool IsWantedBy(Camera? camera) => ModelFreeTypes.AnyAskedBy(camera);
-
     /// <summary>
     /// Runs the pass on <paramref name="frame"/> and returns the models' detections with the static objects appended,
     /// each with the case type of the zone its foot stands in (null: a stall's goods only). Without a static object the

@@ -84,10 +84,10 @@ public class StaticObjectZoneTests
     [Fact]
     public void Cameras_asking_for_any_model_free_type_get_the_pass_others_do_not()
     {
-        Assert.True(CameraStaticPass.IsWantedBy(Cam(["street_stall"])));
-        Assert.True(CameraStaticPass.IsWantedBy(Cam(["billboard"])));
-        Assert.True(CameraStaticPass.IsWantedBy(Cam(["illegal_parking", "garbage"])));
-        Assert.False(CameraStaticPass.IsWantedBy(Cam(["illegal_parking"])));
-        Assert.False(CameraStaticPass.IsWantedBy(null));
+        Assert.True(ModelFreeTypes.AnyAskedBy(Cam(["street_stall"])));
+        Assert.True(ModelFreeTypes.AnyAskedBy(Cam(["billboard"])));
+        Assert.True(ModelFreeTypes.AnyAskedBy(Cam(["illegal_parking", "garbage"])));
+        Assert.False(ModelFreeTypes.AnyAskedBy(Cam(["illegal_parking"])));
+        Assert.False(ModelFreeTypes.AnyAskedBy(null));
     }
 }
