@@ -1,4 +1,5 @@
 using CitySight.Cases;
+using CitySight.Cases.Sqlite;
 using CitySight.Delivery.Mqtt;
 using CitySight.Delivery.Push;
 using CitySight.Delivery.Security;
@@ -60,6 +61,13 @@ public sealed record ServiceSettings
     public TimeZoneInfo TimeZone { get; init; } = TimeZones.Default;
     /// <summary>service.evidence_retention_days and service.evidence_max_gb, as the evidence retention job takes them.</summary>
     public EvidenceRetentionOptions EvidenceRetention { get; init; } = new();
+    /// <summary>
+    /// Free space (MiB) kept on the data folder's file system for the case database: below it pictures are not written and
+    /// the case waits, so a filling disk stops evidence before the database itself fails. 0: no reserve.
+    /// </summary>
+    public int ReserveFreeMegabytes { get; init; } = (int)(SqliteCaseStore.DefaultMinFreeBytes / (1024 * 1024));
+    /// <summary>Cases kept in memory, in order, while the store cannot be written; past it a new case is raised again at a later sighting.</summary>
+    public int MaxWaitingCases { get; init; } = CaseRaiser.DefaultMaxWaitingCases;
 }
 
 public sealed record ModelSettings

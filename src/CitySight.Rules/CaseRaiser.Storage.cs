@@ -13,6 +13,9 @@ public sealed partial class CaseRaiser
     /// </summary>
     public const int DefaultMaxWaitingCases = 500;
 
+    /// <summary>Most cases held while the store cannot be written.</summary>
+    public int MaxWaitingCases => _maxWaitingCases;
+
     private static readonly Counter StoreFailures = Metrics.CreateCounter(
         "citysight_store_failures_total",
         "Writes to the case store that failed for a storage reason (disk full, read-only, I/O error); what they carried waits in memory and is retried.",

@@ -91,7 +91,8 @@ public static class CitySightHost
             return new DetectionStage(sp.GetRequiredService<IReadOnlyList<BatchingDetector>>(), cameras.Find,
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<DetectionStage>(), config.Models.StaticObjects);
         });
-        s.AddCaseStore(_ => new SqliteCaseStore(config.Service.DataDir));
+        s.AddCaseStore(sp => new SqliteCaseStore(config.Service.DataDir, config.Service.ReserveFreeMegabytes * 1024L * 1024,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteCaseStore>()));
         // CitySight's own channels' cursors (push outbox, MQTT publishers) cannot be named through CaseFeed.
         var auth = config.Delivery.Grpc.AuthOptions();
         if (config.Delivery.Push is { } ownPush) auth = auth with { InternalConsumers = [.. auth.InternalConsumers, ownPush.Consumer] };
@@ -121,7 +122,7 @@ public static class CitySightHost
             var settle = config.Models.StaticObjects.SettleTime;
             var rules = config.Rules with { BeforeViewInterval = settle > TimeSpan.FromMinutes(1) ? settle : TimeSpan.FromMinutes(1) };
             var raiser = new CaseRaiser(store, rules, config.Dedup, config.Groups, config.CaseTypes,
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger<CaseRaiser>());
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<CaseRaiser>(), maxWaitingCases: config.Service.MaxWaitingCases);
             // Dispatch's closures and rejections (through delivery) cool the place down.
             store.StateChanged += e => raiser.OnOutcome(e.Case);
             return raiser;

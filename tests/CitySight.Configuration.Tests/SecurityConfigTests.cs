@@ -66,12 +66,14 @@ public class SecurityConfigTests
         Assert.True(new TestConfig(yaml + "delivery: {grpc: {api_keys_env: CITYSIGHT_TEST_BIND_KEYS}}\n").Load().Success);
     }
 
-    [Fact]
-    public void Outcome_consumers_without_keys_or_client_certificates_is_an_error_naming_both()
+    [Theory]
+    [InlineData("outcome_consumers")]
+    [InlineData("admin_consumers")]
+    public void A_list_of_who_may_act_without_keys_or_client_certificates_is_an_error_naming_both(string key)
     {
-        var yaml = "delivery:\n  grpc:\n    outcome_consumers: [xuhui]   # <\n";
+        var yaml = $"delivery:\n  grpc:\n    {key}: [xuhui]   # <\n";
         var e = Assert.Single(new TestConfig(yaml).Load().Errors);
-        Assert.Equal((TestConfig.LineOf(yaml, "# <"), "delivery.grpc.outcome_consumers"), (e.Line, e.Field));
+        Assert.Equal((TestConfig.LineOf(yaml, "# <"), $"delivery.grpc.{key}"), (e.Line, e.Field));
         Assert.Contains("api_keys_env", e.Message);
         Assert.Contains("tls.client_ca", e.Message);
     }

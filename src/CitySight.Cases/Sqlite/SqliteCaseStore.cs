@@ -50,6 +50,7 @@ public sealed class SqliteCaseStore : ICaseStore
         Directory.CreateDirectory(DataFolder);
         var files = new EvidenceFiles(DataFolder, minFreeBytes);
         EvidenceFolder = files.Folder;
+        MinFreeBytes = files.MinFreeBytes;
 
         _db = new SqliteDatabase(DatabasePath);
         _feed = new SqliteCaseFeed(_db, files);
@@ -60,6 +61,8 @@ public sealed class SqliteCaseStore : ICaseStore
     public string DataFolder { get; }
     public string DatabasePath { get; }
     public string EvidenceFolder { get; }
+    /// <summary>Free space kept for the database: pictures that would leave less are not written.</summary>
+    public long MinFreeBytes { get; }
 
     // Cases
 

@@ -22,6 +22,10 @@ public static partial class ConfigKeys
         yield return service.Key("service.bind_address", Text, s => s.BindAddress,
             "IP address both ports listen on; another than loopback needs delivery.grpc authentication.", "127.0.0.2");
         yield return service.Key("service.data_dir", ConfigKeyKind.Path, s => s.DataDir, "Folder of the SQLite case store and the evidence images.", "elsewhere");
+        yield return service.Key("service.reserve_free_mb", Int, s => s.ReserveFreeMegabytes,
+            "Free space (MiB) kept for the case database: below it pictures wait instead of being written; 0 keeps none.", "128", min: 0, max: 1_000_000);
+        yield return service.Key("service.max_waiting_cases", Int, s => s.MaxWaitingCases,
+            "Cases held in memory while the store cannot be written; past it a place is raised again at a later sighting.", "50", min: 1, max: 1_000_000);
         yield return service.Key("service.timezone", Text, s => s.TimeZone.Id, "Local time (IANA id) for zone schedules of groups that set none.", "Asia/Urumqi");
         var evidence = new KeysOf<EvidenceRetentionOptions>(M, new(), c => c.Service.EvidenceRetention);
         yield return evidence.Key("service.evidence_retention_days", Int, s => s.EvidenceRetentionDays,

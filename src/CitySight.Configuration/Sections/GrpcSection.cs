@@ -26,12 +26,18 @@ internal static class GrpcSection
             OutcomeConsumers = outcomes ?? g.OutcomeConsumers,
             AllowUnauthenticated = sec.Bool("allow_unauthenticated") ?? g.AllowUnauthenticated,
         };
-        // Without keys or certificates every caller names itself: a list of who may close cases would only look like a guard.
-        if (outcomes is not null && !sec.Has("api_keys_env") && !clientCa)
-            sec.Src.Error(sec.KeyMark("outcome_consumers"), sec.Field("outcome_consumers"),
-                "needs consumer authentication to mean anything: set api_keys_env or tls.client_ca");
+        // Without keys or certificates every caller names itself: a list of who may close cases or run the admin API
+        // would only look like a guard.
+        if (!sec.Has("api_keys_env") && !clientCa)
+        {
+            if (outcomes is not null) NeedsAuthentication(sec, "outcome_consumers");
+            if (admins is not null) NeedsAuthentication(sec, "admin_consumers");
+        }
         return g;
     }
+
+    private static void NeedsAuthentication(Section sec, string key) =>
+        sec.Src.Error(sec.KeyMark(key), sec.Field(key), "needs consumer authentication to mean anything: set api_keys_env or tls.client_ca");
 
     private static List<string>? Names(Section sec, string key) =>
         sec.TextList(key)?.Select(i => i.Value.Trim()).Where(v => v.Length > 0).Distinct().ToList();

@@ -16,6 +16,8 @@ internal static class ServiceSection
             HttpPort = http ?? s.HttpPort,
             DataDir = sec.Text("data_dir") is { Length: > 0 } d ? sec.Src.Resolve(d) : s.DataDir,
             TimeZone = sec.TimeZone("timezone") ?? s.TimeZone,
+            ReserveFreeMegabytes = sec.Int("reserve_free_mb") ?? s.ReserveFreeMegabytes,
+            MaxWaitingCases = sec.Int("max_waiting_cases") ?? s.MaxWaitingCases,
             EvidenceRetention = s.EvidenceRetention with
             {
                 EvidenceRetentionDays = sec.Int("evidence_retention_days") ?? s.EvidenceRetention.EvidenceRetentionDays,
