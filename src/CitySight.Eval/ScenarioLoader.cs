@@ -144,6 +144,15 @@ public static class ScenarioLoader
                     camLines[kl] = camLines[kl][..kc] + "url".PadRight(width) + camLines[kl][(kc + width)..];
                 }
                 var raw = (cm.Children[videoKey] as YamlScalarNode)?.Value?.Trim() ?? "";
+                // The video is linked under the run's own folder by this name: a name climbing out of it would place a
+                // link anywhere the user may write.
+                if (!Path.IsPathRooted(raw) && !Path.GetFullPath(Path.Combine(camDir, raw)).StartsWith(camDir + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                {
+                    Error(cm.Children[videoKey].Start, field + ".video",
+                        $"'{raw}' climbs out of the scenario's folder; name a file in it or in the media folder, or give an absolute path");
+                    noVideo.Add(field);
+                    continue;
+                }
                 var found = FindVideo(folder, mediaDir, raw);
                 if (found is null)
                 {

@@ -91,6 +91,7 @@ public class EvalLoaderTests
         { "unknown top-level key", [(1, "notes: a typo of a key")], 1, 1, "notes", "unknown key" },
         { "camera without video", [(5, "    # no video")], 3, 5, "cameras[0].video", "required" },
         { "missing video file", [(5, "    video: nowhere.mp4")], 5, 12, "cameras[0].video", "no such video file: nowhere.mp4" },
+        { "video climbing out of the folder", [(5, "    video: ../../../escape.mp4")], 5, 12, "cameras[0].video", "'../../../escape.mp4' climbs out" },
         { "unknown event key", [(17, "    start: 10s")], 17, 5, "expected[0].start", "unknown key" },
         { "at outside [0, 1]", [(16, "    at: [1.2, 0.7]")], 16, 9, "expected[0].at", "between 0 and 1" },
         { "at below 0", [(16, "    at: [0.5, -0.1]")], 16, 9, "expected[0].at", "between 0 and 1" },
