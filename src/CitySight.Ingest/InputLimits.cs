@@ -23,14 +23,14 @@ internal static class InputLimits
         (long)line.Width * line.Height <= (maxPixels > 0 ? maxPixels : DefaultMaxFramePixels);
 
     /// <summary>
-    /// -max_pixels and -protocol_whitelist, before -i: the decoder refuses larger pictures before allocating them, and
-    /// the demuxer opens only what this source needs (a file cannot name a URL, an SDP cannot point at a file).
+    /// -max_pixels, before -i: the decoder refuses larger pictures before allocating them. (<see cref="FfmpegInput"/> adds
+    /// it, with -protocol_whitelist: the demuxer opens only what this source needs, so a file cannot name a URL, an SDP
+    /// cannot point at a file.)
     /// </summary>
-    public static void Add(List<string> a, string url, bool live, long maxPixels)
+    public static void AddPixelLimit(List<string> a, long maxPixels)
     {
         var limit = maxPixels > 0 ? maxPixels : DefaultMaxFramePixels;
         a.AddRange(["-max_pixels", Math.Min(limit, int.MaxValue).ToString(CultureInfo.InvariantCulture)]);
-        a.AddRange(["-protocol_whitelist", ProtocolWhitelist(url, live)]);
     }
 
     /// <remarks>

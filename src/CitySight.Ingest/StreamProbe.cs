@@ -160,19 +160,16 @@ public static class StreamProbe
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
 
-    internal static IReadOnlyList<string> BuildArguments(string url, bool live, TimeSpan timeout)
+    internal static FfmpegCommand BuildArguments(string url, bool live, TimeSpan timeout)
     {
         var a = new List<string> { "-hide_banner", "-nostdin", "-nostats", "-loglevel", live ? "verbose" : "info" };
-        if (live)
-        {
-            if (url.StartsWith("rtsp", StringComparison.OrdinalIgnoreCase)) a.AddRange(["-rtsp_transport", "tcp"]);
-            if (url.StartsWith("rtsp", StringComparison.OrdinalIgnoreCase) || url.StartsWith("http", StringComparison.OrdinalIgnoreCase))
-                a.AddRange(["-timeout", ((long)(timeout + TimeSpan.FromSeconds(1)).TotalMicroseconds).ToString(CultureInfo.InvariantCulture)]);
-        }
+        var input = new FfmpegInput(url, live);
+        if (live) VideoReader.AddNetworkOptions(input, timeout + TimeSpan.FromSeconds(1));
+        input.AddTo(a, maxPixels: null); // nothing is decoded
         // framecrc: "stream, dts, pts, duration, size, crc[, F=0xflags]" per packet; the flags are left out for a
         // plain keyframe. flush_packets: each line leaves at once, so the probe can stop at the third keyframe.
-        a.AddRange(["-i", url, "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-flush_packets", "1", "pipe:1"]);
-        return a;
+        a.AddRange(["-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-flush_packets", "1", "pipe:1"]);
+        return new FfmpegCommand(a, input.Script());
     }
 
     /// <summary>Keyframes and sizes from framecrc lines.</summary>

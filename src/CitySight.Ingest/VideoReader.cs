@@ -216,11 +216,13 @@ public static class VideoReader
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
 
-    internal static FfmpegProcess Start(string cameraId, string url, string program, IReadOnlyList<string> arguments)
+    internal static FfmpegProcess Start(string cameraId, string url, string program, FfmpegCommand command)
     {
+        if (!FfmpegInput.IsOneLine(url))
+            throw StreamException.Create(cameraId, url, StreamFailureKind.InvalidData, "the URL holds a line break");
         try
         {
-            return FfmpegProcess.Start(program, arguments);
+            return FfmpegProcess.Start(program, command);
         }
         catch (Win32Exception e)
         {
@@ -258,14 +260,14 @@ public static class VideoReader
     private static bool IsRtsp(string url) => url.StartsWith("rtsp", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>RTSP over TCP and a socket timeout, for network sources.</summary>
-    private static void AddNetworkInput(List<string> a, string url, TimeSpan socketTimeout)
+    internal static void AddNetworkOptions(FfmpegInput input, TimeSpan socketTimeout)
     {
-        var rtsp = IsRtsp(url);
-        if (rtsp) a.AddRange(["-rtsp_transport", "tcp"]);
+        var rtsp = IsRtsp(input.Url);
+        if (rtsp) input.Option("rtsp_transport", "tcp");
         // ffmpeg's own socket timeout is only a backstop behind ours (which gives the clearer reason).
         // (rtsp and http take it in microseconds; other protocols may not know the option at all.)
-        if (rtsp || url.StartsWith("http", StringComparison.OrdinalIgnoreCase))
-            a.AddRange(["-timeout", ((long)socketTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture)]);
+        if (rtsp || input.Url.StartsWith("http", StringComparison.OrdinalIgnoreCase))
+            input.Option("timeout", ((long)socketTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>
@@ -291,14 +293,15 @@ public static class VideoReader
     /// Stream analysis cut to the minimum. Both are needed: an analyzeduration of 0 alone means "the default" (seconds);
     /// the small probesize is what ends the analysis after the first packets.
     /// </summary>
-    private static readonly string[] MinimalProbe = ["-probesize", "32768", "-analyzeduration", "0"];
+    private static void MinimalProbe(FfmpegInput input) => input.Analysis("probesize", "32768").Analysis("analyzeduration", "0");
 
     private static readonly string[] RawOutput =
         ["-autoscale", "0", "-fps_mode", "passthrough", "-flush_packets", "1", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"];
 
-    internal static IReadOnlyList<string> BuildArguments(string url, bool live, bool keyframesOnly, VideoReadOptions o,
+    internal static FfmpegCommand BuildArguments(string url, bool live, bool keyframesOnly, VideoReadOptions o,
         (string Out, string All)? showInfo = null)
     {
+        var input = new FfmpegInput(url, live);
         var (outName, allName) = showInfo ?? ("out", "all");
         var inv = CultureInfo.InvariantCulture;
         // verbose (live only): adds a few lines per connection, among them "Successfully connected", which tells a hung
@@ -309,8 +312,8 @@ public static class VideoReader
             // No ffprobe beforehand: ffmpeg's own opening describes the stream (codec and size come with the SDP; the
             // decoder learns the rest from the first keyframe). Its default analysis (up to 5 s) would hold back the first
             // frame for seconds, then release a burst.
-            a.AddRange(MinimalProbe);
-            AddNetworkInput(a, url,
+            MinimalProbe(input);
+            AddNetworkOptions(input,
                 Max(o.OpenTimeout, o.StallTimeoutFor(o.KeyframeInterval ?? o.KnownStream?.KeyframeInterval)) + TimeSpan.FromSeconds(5));
         }
         else
@@ -318,10 +321,10 @@ public static class VideoReader
             if (o.RealTime) a.Add("-re");
             if (o.Loop) a.AddRange(["-stream_loop", "-1"]); // ffmpeg offsets each pass: timestamps keep increasing
         }
-        InputLimits.Add(a, url, live, o.MaxFramePixels);
         a.AddRange(DecoderArguments.For(o.Decoder, o.DecoderThreads, o.KnownStream?.Codec, o.DecoderDevice));
         if (keyframesOnly) a.AddRange(["-skip_frame", "nokey"]);
-        a.AddRange(["-i", url, "-map", "0:v:0", "-an", "-sn", "-dn"]);
+        input.AddTo(a, o.MaxFramePixels);
+        a.AddRange(["-map", "0:v:0", "-an", "-sn", "-dn"]);
 
         var filters = new List<string>();
         // One stderr line per decoded frame, only where the GOP is still to be learnt from the stream (live) or is
@@ -340,31 +343,33 @@ public static class VideoReader
         filters.Add($"showinfo@{outName}=checksum=0");
         a.AddRange(["-vf", string.Join(",", filters)]);
         a.AddRange(RawOutput);
-        return a;
+        return new FfmpegCommand(a, input.Script());
     }
 
-    internal static IReadOnlyList<string> BuildSnapshotArguments(string url, bool live, SnapshotOptions o,
+    internal static FfmpegCommand BuildSnapshotArguments(string url, bool live, SnapshotOptions o,
         (string Out, string All)? showInfo = null)
     {
+        var input = new FfmpegInput(url, live);
         var a = new List<string> { "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info" };
         if (live)
         {
             // Waiting to "analyse" would cost seconds per visit (5-6 s measured with the defaults, against ~0.3 s + the
             // wait for a keyframe).
-            a.AddRange(MinimalProbe);
-            AddNetworkInput(a, url, o.Timeout + TimeSpan.FromSeconds(1));
+            MinimalProbe(input);
+            AddNetworkOptions(input, o.Timeout + TimeSpan.FromSeconds(1));
         }
-        InputLimits.Add(a, url, live, o.MaxFramePixels);
         a.AddRange(DecoderArguments.For(o.Decoder, o.DecoderThreads, o.Codec, o.DecoderDevice));
         // Only keyframes are decoded: the first one is a complete picture, with no reference frames to wait for.
-        a.AddRange(["-skip_frame", "nokey", "-i", url, "-map", "0:v:0", "-an", "-sn", "-dn"]);
+        a.AddRange(["-skip_frame", "nokey"]);
+        input.AddTo(a, o.MaxFramePixels);
+        a.AddRange(["-map", "0:v:0", "-an", "-sn", "-dn"]);
         var filters = new List<string>();
         if (ScaleFilter(o.MaxFrameWidth, o.MaxFrameHeight) is { } scale) filters.Add(scale);
         filters.Add("format=bgr24");
         filters.Add($"showinfo@{(showInfo ?? ("out", "all")).Out}=checksum=0");
         a.AddRange(["-vf", string.Join(",", filters), "-frames:v", "1"]);
         a.AddRange(RawOutput);
-        return a;
+        return new FfmpegCommand(a, input.Script());
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
