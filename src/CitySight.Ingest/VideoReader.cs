@@ -4,8 +4,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using CitySight.Domain;
-using FFMpegCore;
-using FFMpegCore.Exceptions;
 
 namespace CitySight.Ingest;
 
@@ -388,7 +386,7 @@ public static class VideoReader
             timeout.CancelAfter(o.OpenTimeout);
             try
             {
-                gop = await ProbeFileGopAsync(url, timeout.Token).ConfigureAwait(false);
+                gop = await FileGopProbe.WidestGapAsync(url, o.FfmpegPath, GopProbePackets, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -401,36 +399,6 @@ public static class VideoReader
             DecodeMode.AllFrames => false,
             _ => gop is { } g && o.AllowsKeyframesOnly(g),
         });
-    }
-
-    /// <summary>Widest keyframe gap among a file's first packets; null when fewer than two keyframes are seen.</summary>
-    private static async Task<TimeSpan?> ProbeFileGopAsync(string path, CancellationToken ct)
-    {
-        FFProbePackets packets;
-        try
-        {
-            packets = await FFProbe.GetPacketsAsync(path, null,
-                $"-select_streams v:0 -read_intervals %+#{GopProbePackets.ToString(CultureInfo.InvariantCulture)}", ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is FFMpegException or System.Text.Json.JsonException or Win32Exception or FormatNullException)
-        {
-            return null; // unknown GOP: decode every frame, which is always correct (ffmpeg will say what is wrong)
-        }
-
-        TimeSpan? previous = null;
-        TimeSpan? widest = null;
-        foreach (var p in packets.Packets)
-        {
-            if (p.Flags is null || !p.Flags.StartsWith('K')) continue;
-            if (!TimeSpan.TryParse(p.PtsTime, CultureInfo.InvariantCulture, out var t)) continue;
-            if (previous is { } prev && t > prev)
-            {
-                var gap = t - prev;
-                if (widest is null || gap > widest) widest = gap;
-            }
-            previous = t;
-        }
-        return widest;
     }
 
     /// <summary>How ffmpeg ended, after the frames stopped: an unreadable frame size or a failing exit, with its reason.</summary>

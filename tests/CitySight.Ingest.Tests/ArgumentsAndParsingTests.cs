@@ -257,4 +257,19 @@ public sealed class ArgumentsAndParsingTests
             }
         }
     }
+
+    [Theory]
+    [InlineData("0.600000,K_", 0.6)]
+    [InlineData("12.040000,K__", 12.04)]
+    [InlineData("0.650000,__", null)]
+    [InlineData("N/A,K_", null)]
+    [InlineData("", null)]
+    public void FileGopProbe_ReadsKeyframeTimes_FromFfprobesCsv(string line, double? seconds) =>
+        Assert.Equal(seconds is { } s ? TimeSpan.FromSeconds(s) : null, FileGopProbe.ParseKeyframe(line));
+
+    [Theory]
+    [InlineData("ffmpeg", "ffprobe")]
+    [InlineData("/opt/ffmpeg/bin/ffmpeg", "/opt/ffmpeg/bin/ffprobe")]
+    public void FileGopProbe_RunsTheFfprobeBesideTheConfiguredFfmpeg(string ffmpeg, string ffprobe) =>
+        Assert.Equal(ffprobe, FileGopProbe.ProbePath(ffmpeg));
 }

@@ -113,6 +113,34 @@ public sealed class SecretsOutOfReachTests(ITestOutputHelper output)
         Assert.All(seen.Values, c => Assert.Contains(" -i pipe:0 ", c.CommandLine, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task TheFileGopProbe_GetsTheClearedEnvironmentToo()
+    {
+        var secret = "env-" + Guid.NewGuid().ToString("N")[..12];
+        var dir = TestAssets.TempDir("env-ffprobe");
+        var seenEnvironment = Path.Combine(dir, "environment");
+        // A stand-in ffprobe that writes down its environment and reports keyframes 0.6 s apart.
+        var ffprobe = Path.Combine(dir, "ffprobe");
+        File.WriteAllText(ffprobe, $"#!/bin/sh\nenv > '{seenEnvironment}'\necho 0.000000,K_\necho 0.600000,K_\n");
+        File.SetUnixFileMode(ffprobe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        Environment.SetEnvironmentVariable(EnvironmentSecretName, secret);
+        TimeSpan? gop;
+        try
+        {
+            gop = await FileGopProbe.WidestGapAsync(TestAssets.Media("parking-lot-cctv-640x480.mp4"), Path.Combine(dir, "ffmpeg"), 600,
+                CancellationToken.None);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(EnvironmentSecretName, null);
+        }
+        Assert.Equal(TimeSpan.FromSeconds(0.6), gop); // the stand-in did run
+        var environment = await File.ReadAllTextAsync(seenEnvironment);
+        Assert.DoesNotContain(secret, environment, StringComparison.Ordinal);
+        Assert.Contains("LC_ALL=C\n", environment, StringComparison.Ordinal);
+    }
+
     private static string Role(FfmpegChild c) =>
         c.CommandLine.Contains(" framecrc ", StringComparison.Ordinal) ? "probe"
         : c.CommandLine.Contains(" -frames:v 1 ", StringComparison.Ordinal) ? "snapshot"
