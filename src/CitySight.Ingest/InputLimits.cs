@@ -34,10 +34,10 @@ internal static class InputLimits
     }
 
     /// <remarks>
-    /// rtsps is allowed but its certificate is not verified: ffmpeg 5.1's RTSP demuxer opens its TLS connection without
-    /// the caller's options, so <c>-tls_verify 1 -ca_file</c> are accepted and ignored (checked by hand against a
-    /// self-signed server: rtsps connects, https with the same options fails "Peer certificate failed verification").
-    /// Verifying a camera needs a TLS terminator in front of ffmpeg; until then treat rtsps as encryption only.
+    /// ffmpeg 5.1's RTSP demuxer opens its TLS connection without the caller's options, so <c>-tls_verify 1 -ca_file</c>
+    /// are accepted and ignored (checked by hand against a self-signed server: rtsps connects, https with the same options
+    /// fails "Peer certificate failed verification"). With <see cref="VideoReadOptions.RtspsCaFile"/> set, ffmpeg reads an
+    /// rtsps camera as plain rtsp from a local <see cref="RtspsRelay"/> that verifies it; without, rtsps is encryption only.
     /// </remarks>
     public static string ProtocolWhitelist(string url, bool live)
     {

@@ -64,7 +64,9 @@ public static class StreamProbe
     /// If the timeout ends the probe after the stream was described but before three keyframes, the result succeeds with
     /// what was measured (Gop null when fewer than two keyframes came).
     /// </summary>
-    public static async Task<ProbeResult> ProbeAsync(string url, TimeSpan timeout, CancellationToken ct = default, string ffmpegPath = "ffmpeg")
+    /// <param name="rtspsCaFile">See <see cref="VideoReadOptions.RtspsCaFile"/>.</param>
+    public static async Task<ProbeResult> ProbeAsync(string url, TimeSpan timeout, CancellationToken ct = default, string ffmpegPath = "ffmpeg",
+        string? rtspsCaFile = null)
     {
         ArgumentNullException.ThrowIfNull(url);
         ct.ThrowIfCancellationRequested();
@@ -75,14 +77,18 @@ public static class StreamProbe
             return result with { FailureKind = StreamFailureKind.NotFound, Failure = "no such file", Elapsed = started.Elapsed };
 
         FfmpegProcess ffmpeg;
+        RtspsRelay? relay = null;
         try
         {
-            ffmpeg = VideoReader.Start("probe", url, ffmpegPath, BuildArguments(url, live, timeout));
+            relay = RtspsRelay.For("probe", url, rtspsCaFile);
+            ffmpeg = VideoReader.Start("probe", url, ffmpegPath, BuildArguments(relay?.LocalUrl ?? url, live, timeout));
         }
         catch (StreamException e)
         {
+            if (relay is not null) await relay.DisposeAsync().ConfigureAwait(false);
             return result with { FailureKind = e.Kind, Failure = e.Reason, Elapsed = started.Elapsed };
         }
+        await using var __ = relay; // often null: the ConfigureAwait wrapper would not check
         await using var _ = ffmpeg.ConfigureAwait(false);
         var stderr = new ShowInfoReader(url, null);
         var stderrTask = stderr.RunAsync(ffmpeg);
@@ -124,6 +130,8 @@ public static class StreamProbe
         result = result with { Elapsed = started.Elapsed };
 
         var input = stderr.Input;
+        if (input is null && relay?.Failure is { } refused)
+            return result with { FailureKind = refused.Kind, Failure = Secrets.Scrub(refused.Reason, url) };
         if (input is null)
         {
             if (Volatile.Read(ref timedOut) != 0)

@@ -39,7 +39,9 @@ public static class VideoReader
         var clock = new CaptureClock(live, live ? default : FileStart(url, options.FileStartsAt), interval);
 
         var names = ShowInfoReader.NewInstanceNames();
-        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildArguments(url, live, keyframesOnly, options, names));
+        var relay = RtspsRelay.For(cameraId, url, options.RtspsCaFile);
+        await using var __ = relay; // often null: the ConfigureAwait wrapper would not check
+        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildArguments(relay?.LocalUrl ?? url, live, keyframesOnly, options, names));
         await using var _ = ffmpeg.ConfigureAwait(false);
 
         var cpu = new CpuSampler(ffmpeg, IngestMetrics.DecoderCpuSeconds.WithLabels(cameraId, options.GroupId));
@@ -117,6 +119,7 @@ public static class VideoReader
         }
 
         ct.ThrowIfCancellationRequested();
+        ThrowIfRelayFailed(cameraId, url, relay);
         if (watchdog.Fired)
         {
             var open = Seconds(options.OpenTimeout);
@@ -146,7 +149,9 @@ public static class VideoReader
             throw StreamException.Create(cameraId, url, StreamFailureKind.NotFound, "no such file");
 
         var names = ShowInfoReader.NewInstanceNames();
-        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildSnapshotArguments(url, live, options, names));
+        var relay = RtspsRelay.For(cameraId, url, options.RtspsCaFile);
+        await using var __ = relay; // often null: the ConfigureAwait wrapper would not check
+        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildSnapshotArguments(relay?.LocalUrl ?? url, live, options, names));
         await using var _ = ffmpeg.ConfigureAwait(false);
         var stderr = new ShowInfoReader(url, null, names.Out, names.All);
         var stderrTask = stderr.RunAsync(ffmpeg);
@@ -197,6 +202,7 @@ public static class VideoReader
             frame.Dispose();
         }
         ct.ThrowIfCancellationRequested();
+        ThrowIfRelayFailed(cameraId, url, relay);
         if (Volatile.Read(ref timedOut) != 0)
             throw StreamException.Create(cameraId, url, StreamFailureKind.Timeout, $"no frame within {Seconds(options.Timeout)} s");
         ThrowIfFfmpegFailed(cameraId, url, badFrame, ffmpeg, stderr);
@@ -399,6 +405,12 @@ public static class VideoReader
             DecodeMode.AllFrames => false,
             _ => gop is { } g && o.AllowsKeyframesOnly(g),
         });
+    }
+
+    /// <summary>An rtsps camera the relay did not trust or reach: that, not ffmpeg's closed connection, is the reason.</summary>
+    internal static void ThrowIfRelayFailed(string cameraId, string url, RtspsRelay? relay)
+    {
+        if (relay?.Failure is { } f) throw StreamException.Create(cameraId, url, f.Kind, f.Reason);
     }
 
     /// <summary>How ffmpeg ended, after the frames stopped: an unreadable frame size or a failing exit, with its reason.</summary>
