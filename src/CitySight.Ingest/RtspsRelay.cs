@@ -27,6 +27,7 @@ internal sealed class RtspsRelay : IAsyncDisposable
     private readonly Task _accepting;
     private readonly List<Task> _relays = [];
     private RelayFailure? _failure;
+    private int _reached;
 
     private RtspsRelay(string url, X509Certificate2Collection trusted, string userInfo, string host, int port, string pathAndQuery)
     {
@@ -50,6 +51,12 @@ internal sealed class RtspsRelay : IAsyncDisposable
     /// null while nothing failed. ffmpeg only sees its connection to the relay close, so this is the reason to report.
     /// </summary>
     public RelayFailure? Failure => Volatile.Read(ref _failure);
+
+    /// <summary>
+    /// Whether a verified connection to the camera was made. ffmpeg's "connected" only means it reached the relay: an
+    /// unreachable camera is a timeout, not a hung one.
+    /// </summary>
+    public bool Reached => Volatile.Read(ref _reached) != 0;
 
     /// <summary>
     /// A relay for an rtsps URL when a CA file is configured; null otherwise (ffmpeg then connects itself, unverified).
@@ -130,6 +137,7 @@ internal sealed class RtspsRelay : IAsyncDisposable
                     TargetHost = _host,
                     RemoteCertificateValidationCallback = Verify,
                 }, _stop.Token).ConfigureAwait(false);
+                Volatile.Write(ref _reached, 1);
                 var local = client.GetStream();
                 // Either side ending ends both: ffmpeg sees the camera's close as its own.
                 await Task.WhenAny(local.CopyToAsync(tls, _stop.Token), tls.CopyToAsync(local, _stop.Token)).ConfigureAwait(false);

@@ -138,7 +138,7 @@ public static class StreamProbe
                 return result with
                 {
                     FailureKind = StreamFailureKind.Timeout,
-                    Failure = stderr.Connected
+                    Failure = stderr.Connected && relay is not { Reached: false }
                         ? $"connected, but the stream was not described within {Seconds(timeout)} s"
                         : $"no answer within {Seconds(timeout)} s",
                 };

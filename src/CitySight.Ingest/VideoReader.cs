@@ -125,7 +125,7 @@ public static class VideoReader
             var open = Seconds(options.OpenTimeout);
             if (!watchdog.FiredBeforeFirstFrame)
                 throw StreamException.Create(cameraId, url, StreamFailureKind.Stalled, $"no frame for {Seconds(watchdog.StallTimeout)} s");
-            if (stderr.Connected)
+            if (stderr.Connected && relay is not { Reached: false })
                 throw StreamException.Create(cameraId, url, StreamFailureKind.Stalled, $"connected, but no frame within {open} s");
             throw StreamException.Create(cameraId, url, StreamFailureKind.Timeout, $"no answer within {open} s");
         }

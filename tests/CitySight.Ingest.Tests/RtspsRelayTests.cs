@@ -66,4 +66,30 @@ public sealed class RtspsRelayTests(ITestOutputHelper output)
         Assert.Equal(forwarded, camera.Forwarded);
         untrusted.Dispose();
     }
+
+    [Fact]
+    public async Task ACameraTheRelayCannotReach_IsRefusedOrTimedOut_NotConnected()
+    {
+        using var certs = new TestCertificates(TestAssets.TempDir("rtsps-certs"));
+        // Nothing listens: refused, as ffmpeg would have said itself (it only saw the relay close).
+        using var free = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        free.Start();
+        var closedPort = ((System.Net.IPEndPoint)free.LocalEndpoint).Port;
+        free.Stop();
+        var refused = await Assert.ThrowsAsync<StreamException>(() => VideoReader.SnapshotAsync("tls-cam",
+            $"rtsps://u:pw@127.0.0.1:{closedPort}/x", new SnapshotOptions { RtspsCaFile = certs.CaFile }));
+        Assert.Equal(StreamFailureKind.ConnectionRefused, refused.Kind);
+
+        // Accepts TCP and never answers the handshake: ffmpeg reached the relay, but the camera was never reached.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var options = new VideoReadOptions { RtspsCaFile = certs.CaFile, OpenTimeout = TimeSpan.FromSeconds(2) };
+        var e = await Assert.ThrowsAsync<StreamException>(async () =>
+        {
+            await foreach (var f in VideoReader.ReadAsync("tls-cam", $"rtsps://u:pw@127.0.0.1:{((System.Net.IPEndPoint)silent.LocalEndpoint).Port}/x", options))
+                f.Dispose();
+        });
+        output.WriteLine(e.Message);
+        Assert.Equal((StreamFailureKind.Timeout, "no answer within 2 s"), (e.Kind, e.Reason));
+    }
 }
