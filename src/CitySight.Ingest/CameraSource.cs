@@ -44,6 +44,9 @@ public sealed record CameraSourceOptions
     /// <summary>The group label of this camera's metrics; null: the camera's own GroupId.</summary>
     public string? GroupId { get; init; }
 
+    /// <inheritdoc cref="VideoReadOptions.RtspsCaFile"/>
+    public string? RtspsCaFile { get; init; }
+
     public string FfmpegPath { get; init; } = "ffmpeg";
 }
 
@@ -227,6 +230,7 @@ public sealed class CameraSource
             MaxFramePixels = _options.MaxFramePixels,
             GroupId = _group,
             FfmpegPath = _options.FfmpegPath,
+            RtspsCaFile = _options.RtspsCaFile,
             FirstSequence = _nextSequence,
             // The stream seen last time: its codec (QSV) and GOP; a file is not probed again.
             KnownStream = _lastStream,

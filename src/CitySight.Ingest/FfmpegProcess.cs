@@ -49,8 +49,10 @@ internal sealed class FfmpegProcess : IAsyncDisposable
     public ValueTask<int> ReadStderrAsync(Memory<byte> buffer) =>
         _stderrPipe is { } s ? s.ReceiveAsync(buffer, SocketFlags.None) : Stderr.ReadAsync(buffer);
 
-    public static FfmpegProcess Start(string program, IEnumerable<string> arguments)
+    /// <summary>Starts the program with <paramref name="command"/>'s arguments; its stdin text, if any, is written and stdin closed.</summary>
+    public static FfmpegProcess Start(string program, FfmpegCommand command)
     {
+        ArgumentNullException.ThrowIfNull(command);
         var psi = new ProcessStartInfo(program)
         {
             RedirectStandardInput = true, // never inherit ours; ffmpeg gets -nostdin as well
@@ -58,10 +60,21 @@ internal sealed class FfmpegProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
             StandardErrorEncoding = Encoding.UTF8,
+            StandardInputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), // a BOM would spoil the script's header
         };
-        foreach (var a in arguments) psi.ArgumentList.Add(a);
+        foreach (var a in command.Arguments) psi.ArgumentList.Add(a);
+        ChildEnvironment.Apply(psi.Environment);
         var p = Process.Start(psi) ?? throw new Win32Exception($"cannot start {program}");
-        p.StandardInput.Close();
+        try
+        {
+            // A few hundred bytes: the pipe takes them at once, whether or not ffmpeg is reading yet.
+            if (command.Stdin is { } text) p.StandardInput.Write(text);
+            p.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // ffmpeg died before reading (a wrong program, say): its exit code and stderr tell why
+        }
         return new FfmpegProcess(p);
     }
 
@@ -135,6 +148,9 @@ internal sealed class FfmpegProcess : IAsyncDisposable
         _process.Dispose();
     }
 }
+
+/// <summary>An ffmpeg command line and what its stdin gets (a concat script naming a secret URL), or null for nothing.</summary>
+internal sealed record FfmpegCommand(IReadOnlyList<string> Arguments, string? Stdin = null);
 
 /// <summary>Reads a process's CPU time from Linux's /proc.</summary>
 internal static class ProcStat

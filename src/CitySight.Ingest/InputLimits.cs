@@ -23,21 +23,21 @@ internal static class InputLimits
         (long)line.Width * line.Height <= (maxPixels > 0 ? maxPixels : DefaultMaxFramePixels);
 
     /// <summary>
-    /// -max_pixels and -protocol_whitelist, before -i: the decoder refuses larger pictures before allocating them, and
-    /// the demuxer opens only what this source needs (a file cannot name a URL, an SDP cannot point at a file).
+    /// -max_pixels, before -i: the decoder refuses larger pictures before allocating them. (<see cref="FfmpegInput"/> adds
+    /// it, with -protocol_whitelist: the demuxer opens only what this source needs, so a file cannot name a URL, an SDP
+    /// cannot point at a file.)
     /// </summary>
-    public static void Add(List<string> a, string url, bool live, long maxPixels)
+    public static void AddPixelLimit(List<string> a, long maxPixels)
     {
         var limit = maxPixels > 0 ? maxPixels : DefaultMaxFramePixels;
         a.AddRange(["-max_pixels", Math.Min(limit, int.MaxValue).ToString(CultureInfo.InvariantCulture)]);
-        a.AddRange(["-protocol_whitelist", ProtocolWhitelist(url, live)]);
     }
 
     /// <remarks>
-    /// rtsps is allowed but its certificate is not verified: ffmpeg 5.1's RTSP demuxer opens its TLS connection without
-    /// the caller's options, so <c>-tls_verify 1 -ca_file</c> are accepted and ignored (checked by hand against a
-    /// self-signed server: rtsps connects, https with the same options fails "Peer certificate failed verification").
-    /// Verifying a camera needs a TLS terminator in front of ffmpeg; until then treat rtsps as encryption only.
+    /// ffmpeg 5.1's RTSP demuxer opens its TLS connection without the caller's options, so <c>-tls_verify 1 -ca_file</c>
+    /// are accepted and ignored (checked by hand against a self-signed server: rtsps connects, https with the same options
+    /// fails "Peer certificate failed verification"). With <see cref="VideoReadOptions.RtspsCaFile"/> set, ffmpeg reads an
+    /// rtsps camera as plain rtsp from a local <see cref="RtspsRelay"/> that verifies it; without, rtsps is encryption only.
     /// </remarks>
     public static string ProtocolWhitelist(string url, bool live)
     {

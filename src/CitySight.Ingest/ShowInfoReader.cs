@@ -27,6 +27,7 @@ internal readonly record struct FrameLine(TimeSpan? Pts, int Width, int Height)
 internal sealed class ShowInfoReader
 {
     private const int TailLines = 30;
+    private const string ScriptPrefix = FfmpegInput.ScriptName + ": ";
     // Longer lines (showinfo's hex dump of SEI user data reaches ~3 kB) are cut; only their start matters.
     private const int BufferSize = 16 * 1024;
 
@@ -215,6 +216,9 @@ internal sealed class ShowInfoReader
 
     private void HandleDiagnostic(string text)
     {
+        // A URL read from a script on stdin (FfmpegInput) is "pipe:0" to ffmpeg: its failures name the camera again.
+        if (text.StartsWith(ScriptPrefix, StringComparison.Ordinal))
+            text = string.Concat(Secrets.RedactUrl(_url), text.AsSpan(FfmpegInput.ScriptName.Length));
         if (text.Contains("Successfully connected to", StringComparison.Ordinal)) Volatile.Write(ref _connected, 1);
         if (text.StartsWith("Input #", StringComparison.Ordinal))
         {

@@ -37,6 +37,9 @@ public sealed record SnapshotOptions
     /// <summary>The camera's group, for metric labels.</summary>
     public string GroupId { get; init; } = "";
 
+    /// <inheritdoc cref="VideoReadOptions.RtspsCaFile"/>
+    public string? RtspsCaFile { get; init; }
+
     public string FfmpegPath { get; init; } = "ffmpeg";
 
     /// <summary>Options for a configured camera (its decoder and group).</summary>

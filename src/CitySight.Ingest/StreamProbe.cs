@@ -64,7 +64,9 @@ public static class StreamProbe
     /// If the timeout ends the probe after the stream was described but before three keyframes, the result succeeds with
     /// what was measured (Gop null when fewer than two keyframes came).
     /// </summary>
-    public static async Task<ProbeResult> ProbeAsync(string url, TimeSpan timeout, CancellationToken ct = default, string ffmpegPath = "ffmpeg")
+    /// <param name="rtspsCaFile">See <see cref="VideoReadOptions.RtspsCaFile"/>.</param>
+    public static async Task<ProbeResult> ProbeAsync(string url, TimeSpan timeout, CancellationToken ct = default, string ffmpegPath = "ffmpeg",
+        string? rtspsCaFile = null)
     {
         ArgumentNullException.ThrowIfNull(url);
         ct.ThrowIfCancellationRequested();
@@ -75,14 +77,18 @@ public static class StreamProbe
             return result with { FailureKind = StreamFailureKind.NotFound, Failure = "no such file", Elapsed = started.Elapsed };
 
         FfmpegProcess ffmpeg;
+        RtspsRelay? relay = null;
         try
         {
-            ffmpeg = VideoReader.Start("probe", url, ffmpegPath, BuildArguments(url, live, timeout));
+            relay = RtspsRelay.For("probe", url, rtspsCaFile);
+            ffmpeg = VideoReader.Start("probe", url, ffmpegPath, BuildArguments(relay?.LocalUrl ?? url, live, timeout));
         }
         catch (StreamException e)
         {
+            if (relay is not null) await relay.DisposeAsync().ConfigureAwait(false);
             return result with { FailureKind = e.Kind, Failure = e.Reason, Elapsed = started.Elapsed };
         }
+        await using var __ = relay; // often null: the ConfigureAwait wrapper would not check
         await using var _ = ffmpeg.ConfigureAwait(false);
         var stderr = new ShowInfoReader(url, null);
         var stderrTask = stderr.RunAsync(ffmpeg);
@@ -124,13 +130,15 @@ public static class StreamProbe
         result = result with { Elapsed = started.Elapsed };
 
         var input = stderr.Input;
+        if (input is null && relay?.Failure is { } refused)
+            return result with { FailureKind = refused.Kind, Failure = Secrets.Scrub(refused.Reason, url) };
         if (input is null)
         {
             if (Volatile.Read(ref timedOut) != 0)
                 return result with
                 {
                     FailureKind = StreamFailureKind.Timeout,
-                    Failure = stderr.Connected
+                    Failure = stderr.Connected && relay is not { Reached: false }
                         ? $"connected, but the stream was not described within {Seconds(timeout)} s"
                         : $"no answer within {Seconds(timeout)} s",
                 };
@@ -160,19 +168,16 @@ public static class StreamProbe
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
 
-    internal static IReadOnlyList<string> BuildArguments(string url, bool live, TimeSpan timeout)
+    internal static FfmpegCommand BuildArguments(string url, bool live, TimeSpan timeout)
     {
         var a = new List<string> { "-hide_banner", "-nostdin", "-nostats", "-loglevel", live ? "verbose" : "info" };
-        if (live)
-        {
-            if (url.StartsWith("rtsp", StringComparison.OrdinalIgnoreCase)) a.AddRange(["-rtsp_transport", "tcp"]);
-            if (url.StartsWith("rtsp", StringComparison.OrdinalIgnoreCase) || url.StartsWith("http", StringComparison.OrdinalIgnoreCase))
-                a.AddRange(["-timeout", ((long)(timeout + TimeSpan.FromSeconds(1)).TotalMicroseconds).ToString(CultureInfo.InvariantCulture)]);
-        }
+        var input = new FfmpegInput(url, live);
+        if (live) VideoReader.AddNetworkOptions(input, timeout + TimeSpan.FromSeconds(1));
+        input.AddTo(a, maxPixels: null); // nothing is decoded
         // framecrc: "stream, dts, pts, duration, size, crc[, F=0xflags]" per packet; the flags are left out for a
         // plain keyframe. flush_packets: each line leaves at once, so the probe can stop at the third keyframe.
-        a.AddRange(["-i", url, "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-flush_packets", "1", "pipe:1"]);
-        return a;
+        a.AddRange(["-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-flush_packets", "1", "pipe:1"]);
+        return new FfmpegCommand(a, input.Script());
     }
 
     /// <summary>Keyframes and sizes from framecrc lines.</summary>

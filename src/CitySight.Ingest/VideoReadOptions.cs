@@ -111,6 +111,12 @@ public sealed record VideoReadOptions
     /// <summary>Called from ffmpeg's stderr reader when the GOP has been measured on the stream (and again if it changes).</summary>
     public Action<TimeSpan>? OnKeyframeInterval { get; init; }
 
+    /// <summary>
+    /// PEM file of the CA(s) that rtsps cameras' certificates must chain to; null: rtsps is encryption only (ffmpeg 5.1
+    /// cannot verify). When set, ffmpeg reads an rtsps camera through a local <see cref="RtspsRelay"/> that verifies it.
+    /// </summary>
+    public string? RtspsCaFile { get; init; }
+
     public string FfmpegPath { get; init; } = "ffmpeg";
 
     /// <summary>Options for a configured camera: its sampling, file playback, decoder and group.</summary>

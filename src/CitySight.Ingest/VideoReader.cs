@@ -4,8 +4,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using CitySight.Domain;
-using FFMpegCore;
-using FFMpegCore.Exceptions;
 
 namespace CitySight.Ingest;
 
@@ -41,7 +39,9 @@ public static class VideoReader
         var clock = new CaptureClock(live, live ? default : FileStart(url, options.FileStartsAt), interval);
 
         var names = ShowInfoReader.NewInstanceNames();
-        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildArguments(url, live, keyframesOnly, options, names));
+        var relay = RtspsRelay.For(cameraId, url, options.RtspsCaFile);
+        await using var __ = relay; // often null: the ConfigureAwait wrapper would not check
+        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildArguments(relay?.LocalUrl ?? url, live, keyframesOnly, options, names));
         await using var _ = ffmpeg.ConfigureAwait(false);
 
         var cpu = new CpuSampler(ffmpeg, IngestMetrics.DecoderCpuSeconds.WithLabels(cameraId, options.GroupId));
@@ -119,12 +119,13 @@ public static class VideoReader
         }
 
         ct.ThrowIfCancellationRequested();
+        ThrowIfRelayFailed(cameraId, url, relay);
         if (watchdog.Fired)
         {
             var open = Seconds(options.OpenTimeout);
             if (!watchdog.FiredBeforeFirstFrame)
                 throw StreamException.Create(cameraId, url, StreamFailureKind.Stalled, $"no frame for {Seconds(watchdog.StallTimeout)} s");
-            if (stderr.Connected)
+            if (stderr.Connected && relay is not { Reached: false })
                 throw StreamException.Create(cameraId, url, StreamFailureKind.Stalled, $"connected, but no frame within {open} s");
             throw StreamException.Create(cameraId, url, StreamFailureKind.Timeout, $"no answer within {open} s");
         }
@@ -148,7 +149,9 @@ public static class VideoReader
             throw StreamException.Create(cameraId, url, StreamFailureKind.NotFound, "no such file");
 
         var names = ShowInfoReader.NewInstanceNames();
-        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildSnapshotArguments(url, live, options, names));
+        var relay = RtspsRelay.For(cameraId, url, options.RtspsCaFile);
+        await using var __ = relay; // often null: the ConfigureAwait wrapper would not check
+        var ffmpeg = Start(cameraId, url, options.FfmpegPath, BuildSnapshotArguments(relay?.LocalUrl ?? url, live, options, names));
         await using var _ = ffmpeg.ConfigureAwait(false);
         var stderr = new ShowInfoReader(url, null, names.Out, names.All);
         var stderrTask = stderr.RunAsync(ffmpeg);
@@ -199,6 +202,7 @@ public static class VideoReader
             frame.Dispose();
         }
         ct.ThrowIfCancellationRequested();
+        ThrowIfRelayFailed(cameraId, url, relay);
         if (Volatile.Read(ref timedOut) != 0)
             throw StreamException.Create(cameraId, url, StreamFailureKind.Timeout, $"no frame within {Seconds(options.Timeout)} s");
         ThrowIfFfmpegFailed(cameraId, url, badFrame, ffmpeg, stderr);
@@ -216,11 +220,13 @@ public static class VideoReader
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
 
-    internal static FfmpegProcess Start(string cameraId, string url, string program, IReadOnlyList<string> arguments)
+    internal static FfmpegProcess Start(string cameraId, string url, string program, FfmpegCommand command)
     {
+        if (!FfmpegInput.IsOneLine(url))
+            throw StreamException.Create(cameraId, url, StreamFailureKind.InvalidData, "the URL holds a line break");
         try
         {
-            return FfmpegProcess.Start(program, arguments);
+            return FfmpegProcess.Start(program, command);
         }
         catch (Win32Exception e)
         {
@@ -258,14 +264,14 @@ public static class VideoReader
     private static bool IsRtsp(string url) => url.StartsWith("rtsp", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>RTSP over TCP and a socket timeout, for network sources.</summary>
-    private static void AddNetworkInput(List<string> a, string url, TimeSpan socketTimeout)
+    internal static void AddNetworkOptions(FfmpegInput input, TimeSpan socketTimeout)
     {
-        var rtsp = IsRtsp(url);
-        if (rtsp) a.AddRange(["-rtsp_transport", "tcp"]);
+        var rtsp = IsRtsp(input.Url);
+        if (rtsp) input.Option("rtsp_transport", "tcp");
         // ffmpeg's own socket timeout is only a backstop behind ours (which gives the clearer reason).
         // (rtsp and http take it in microseconds; other protocols may not know the option at all.)
-        if (rtsp || url.StartsWith("http", StringComparison.OrdinalIgnoreCase))
-            a.AddRange(["-timeout", ((long)socketTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture)]);
+        if (rtsp || input.Url.StartsWith("http", StringComparison.OrdinalIgnoreCase))
+            input.Option("timeout", ((long)socketTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>
@@ -291,14 +297,15 @@ public static class VideoReader
     /// Stream analysis cut to the minimum. Both are needed: an analyzeduration of 0 alone means "the default" (seconds);
     /// the small probesize is what ends the analysis after the first packets.
     /// </summary>
-    private static readonly string[] MinimalProbe = ["-probesize", "32768", "-analyzeduration", "0"];
+    private static void MinimalProbe(FfmpegInput input) => input.Analysis("probesize", "32768").Analysis("analyzeduration", "0");
 
     private static readonly string[] RawOutput =
         ["-autoscale", "0", "-fps_mode", "passthrough", "-flush_packets", "1", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"];
 
-    internal static IReadOnlyList<string> BuildArguments(string url, bool live, bool keyframesOnly, VideoReadOptions o,
+    internal static FfmpegCommand BuildArguments(string url, bool live, bool keyframesOnly, VideoReadOptions o,
         (string Out, string All)? showInfo = null)
     {
+        var input = new FfmpegInput(url, live);
         var (outName, allName) = showInfo ?? ("out", "all");
         var inv = CultureInfo.InvariantCulture;
         // verbose (live only): adds a few lines per connection, among them "Successfully connected", which tells a hung
@@ -309,8 +316,8 @@ public static class VideoReader
             // No ffprobe beforehand: ffmpeg's own opening describes the stream (codec and size come with the SDP; the
             // decoder learns the rest from the first keyframe). Its default analysis (up to 5 s) would hold back the first
             // frame for seconds, then release a burst.
-            a.AddRange(MinimalProbe);
-            AddNetworkInput(a, url,
+            MinimalProbe(input);
+            AddNetworkOptions(input,
                 Max(o.OpenTimeout, o.StallTimeoutFor(o.KeyframeInterval ?? o.KnownStream?.KeyframeInterval)) + TimeSpan.FromSeconds(5));
         }
         else
@@ -318,10 +325,10 @@ public static class VideoReader
             if (o.RealTime) a.Add("-re");
             if (o.Loop) a.AddRange(["-stream_loop", "-1"]); // ffmpeg offsets each pass: timestamps keep increasing
         }
-        InputLimits.Add(a, url, live, o.MaxFramePixels);
         a.AddRange(DecoderArguments.For(o.Decoder, o.DecoderThreads, o.KnownStream?.Codec, o.DecoderDevice));
         if (keyframesOnly) a.AddRange(["-skip_frame", "nokey"]);
-        a.AddRange(["-i", url, "-map", "0:v:0", "-an", "-sn", "-dn"]);
+        input.AddTo(a, o.MaxFramePixels);
+        a.AddRange(["-map", "0:v:0", "-an", "-sn", "-dn"]);
 
         var filters = new List<string>();
         // One stderr line per decoded frame, only where the GOP is still to be learnt from the stream (live) or is
@@ -340,31 +347,33 @@ public static class VideoReader
         filters.Add($"showinfo@{outName}=checksum=0");
         a.AddRange(["-vf", string.Join(",", filters)]);
         a.AddRange(RawOutput);
-        return a;
+        return new FfmpegCommand(a, input.Script());
     }
 
-    internal static IReadOnlyList<string> BuildSnapshotArguments(string url, bool live, SnapshotOptions o,
+    internal static FfmpegCommand BuildSnapshotArguments(string url, bool live, SnapshotOptions o,
         (string Out, string All)? showInfo = null)
     {
+        var input = new FfmpegInput(url, live);
         var a = new List<string> { "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info" };
         if (live)
         {
             // Waiting to "analyse" would cost seconds per visit (5-6 s measured with the defaults, against ~0.3 s + the
             // wait for a keyframe).
-            a.AddRange(MinimalProbe);
-            AddNetworkInput(a, url, o.Timeout + TimeSpan.FromSeconds(1));
+            MinimalProbe(input);
+            AddNetworkOptions(input, o.Timeout + TimeSpan.FromSeconds(1));
         }
-        InputLimits.Add(a, url, live, o.MaxFramePixels);
         a.AddRange(DecoderArguments.For(o.Decoder, o.DecoderThreads, o.Codec, o.DecoderDevice));
         // Only keyframes are decoded: the first one is a complete picture, with no reference frames to wait for.
-        a.AddRange(["-skip_frame", "nokey", "-i", url, "-map", "0:v:0", "-an", "-sn", "-dn"]);
+        a.AddRange(["-skip_frame", "nokey"]);
+        input.AddTo(a, o.MaxFramePixels);
+        a.AddRange(["-map", "0:v:0", "-an", "-sn", "-dn"]);
         var filters = new List<string>();
         if (ScaleFilter(o.MaxFrameWidth, o.MaxFrameHeight) is { } scale) filters.Add(scale);
         filters.Add("format=bgr24");
         filters.Add($"showinfo@{(showInfo ?? ("out", "all")).Out}=checksum=0");
         a.AddRange(["-vf", string.Join(",", filters), "-frames:v", "1"]);
         a.AddRange(RawOutput);
-        return a;
+        return new FfmpegCommand(a, input.Script());
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
@@ -383,7 +392,7 @@ public static class VideoReader
             timeout.CancelAfter(o.OpenTimeout);
             try
             {
-                gop = await ProbeFileGopAsync(url, timeout.Token).ConfigureAwait(false);
+                gop = await FileGopProbe.WidestGapAsync(url, o.FfmpegPath, GopProbePackets, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -398,34 +407,10 @@ public static class VideoReader
         });
     }
 
-    /// <summary>Widest keyframe gap among a file's first packets; null when fewer than two keyframes are seen.</summary>
-    private static async Task<TimeSpan?> ProbeFileGopAsync(string path, CancellationToken ct)
+    /// <summary>An rtsps camera the relay did not trust or reach: that, not ffmpeg's closed connection, is the reason.</summary>
+    internal static void ThrowIfRelayFailed(string cameraId, string url, RtspsRelay? relay)
     {
-        FFProbePackets packets;
-        try
-        {
-            packets = await FFProbe.GetPacketsAsync(path, null,
-                $"-select_streams v:0 -read_intervals %+#{GopProbePackets.ToString(CultureInfo.InvariantCulture)}", ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is FFMpegException or System.Text.Json.JsonException or Win32Exception or FormatNullException)
-        {
-            return null; // unknown GOP: decode every frame, which is always correct (ffmpeg will say what is wrong)
-        }
-
-        TimeSpan? previous = null;
-        TimeSpan? widest = null;
-        foreach (var p in packets.Packets)
-        {
-            if (p.Flags is null || !p.Flags.StartsWith('K')) continue;
-            if (!TimeSpan.TryParse(p.PtsTime, CultureInfo.InvariantCulture, out var t)) continue;
-            if (previous is { } prev && t > prev)
-            {
-                var gap = t - prev;
-                if (widest is null || gap > widest) widest = gap;
-            }
-            previous = t;
-        }
-        return widest;
+        if (relay?.Failure is { } f) throw StreamException.Create(cameraId, url, f.Kind, f.Reason);
     }
 
     /// <summary>How ffmpeg ended, after the frames stopped: an unreadable frame size or a failing exit, with its reason.</summary>

@@ -57,7 +57,7 @@ public sealed class ArgumentsAndParsingTests
     public void ReaderArguments_PutTheDecoderBeforeTheInput_AndKeepEachFramesSize()
     {
         var options = new VideoReadOptions { Decoder = DecoderKind.Vaapi, MaxFrameWidth = 1280, SampleInterval = TimeSpan.FromSeconds(1) };
-        var a = VideoReader.BuildArguments("rtsp://cam/x", live: true, keyframesOnly: true, options).ToList();
+        var a = VideoReader.BuildArguments("rtsp://cam/x", live: true, keyframesOnly: true, options).Arguments.ToList();
         var input = a.IndexOf("-i");
         Assert.True(a.IndexOf("-hwaccel") is >= 0 and var h && h < input, "decoder options must precede -i");
         Assert.True(a.IndexOf("-skip_frame") < input);
@@ -67,7 +67,7 @@ public sealed class ArgumentsAndParsingTests
         // sampled first, then scaled, converted, and announced last (its size is the size on the pipe)
         Assert.Matches(@"^select=.*,scale=w='min\(iw,1280\)':h=ih:force_original_aspect_ratio=decrease,format=bgr24,showinfo@out=checksum=0$", filters);
 
-        var plain = VideoReader.BuildArguments("/videos/a.mp4", live: false, keyframesOnly: false, new VideoReadOptions());
+        var plain = VideoReader.BuildArguments("/videos/a.mp4", live: false, keyframesOnly: false, new VideoReadOptions()).Arguments;
         Assert.DoesNotContain(plain, x => x.StartsWith("scale", StringComparison.Ordinal) || x.Contains(",scale", StringComparison.Ordinal));
         Assert.DoesNotContain("-hwaccel", plain);
         Assert.DoesNotContain("-rtsp_transport", plain);
@@ -77,7 +77,7 @@ public sealed class ArgumentsAndParsingTests
     public void SnapshotArguments_MinimalProbe_KeyframesOnly_OneFrame()
     {
         var a = VideoReader.BuildSnapshotArguments("rtsp://cam/x", live: true,
-            new SnapshotOptions { Decoder = DecoderKind.Qsv, Codec = "hevc", MaxFrameHeight = 720 }).ToList();
+            new SnapshotOptions { Decoder = DecoderKind.Qsv, Codec = "hevc", MaxFrameHeight = 720 }).Arguments.ToList();
         var input = a.IndexOf("-i");
         Assert.Equal("32768", a[a.IndexOf("-probesize") + 1]);
         Assert.Equal("0", a[a.IndexOf("-analyzeduration") + 1]);
@@ -257,4 +257,19 @@ public sealed class ArgumentsAndParsingTests
             }
         }
     }
+
+    [Theory]
+    [InlineData("0.600000,K_", 0.6)]
+    [InlineData("12.040000,K__", 12.04)]
+    [InlineData("0.650000,__", null)]
+    [InlineData("N/A,K_", null)]
+    [InlineData("", null)]
+    public void FileGopProbe_ReadsKeyframeTimes_FromFfprobesCsv(string line, double? seconds) =>
+        Assert.Equal(seconds is { } s ? TimeSpan.FromSeconds(s) : null, FileGopProbe.ParseKeyframe(line));
+
+    [Theory]
+    [InlineData("ffmpeg", "ffprobe")]
+    [InlineData("/opt/ffmpeg/bin/ffmpeg", "/opt/ffmpeg/bin/ffprobe")]
+    public void FileGopProbe_RunsTheFfprobeBesideTheConfiguredFfmpeg(string ffmpeg, string ffprobe) =>
+        Assert.Equal(ffprobe, FileGopProbe.ProbePath(ffmpeg));
 }

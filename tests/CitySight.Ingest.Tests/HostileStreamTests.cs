@@ -67,7 +67,7 @@ public sealed class HostileStreamTests(ITestOutputHelper output)
         var names = ShowInfoReader.NewInstanceNames();
         Assert.NotEqual(names, ShowInfoReader.NewInstanceNames());
         var options = new VideoReadOptions { OnKeyframeInterval = _ => { } };
-        var a = VideoReader.BuildArguments("rtsp://cam/x", live: true, keyframesOnly: false, options, names).ToList();
+        var a = VideoReader.BuildArguments("rtsp://cam/x", live: true, keyframesOnly: false, options, names).Arguments.ToList();
         var filters = a[a.IndexOf("-vf") + 1];
         Assert.Contains($"showinfo@{names.All}=checksum=0", filters);
         Assert.EndsWith($"showinfo@{names.Out}=checksum=0", filters);
@@ -80,8 +80,8 @@ public sealed class HostileStreamTests(ITestOutputHelper output)
     [InlineData("/videos/a.mp4", false, "file")]
     public void DecoderInput_IsLimitedInPixelsAndProtocols_BeforeTheInput(string url, bool live, string whitelist)
     {
-        var a = VideoReader.BuildArguments(url, live, keyframesOnly: false, new VideoReadOptions()).ToList();
-        var s = VideoReader.BuildSnapshotArguments(url, live, new SnapshotOptions { MaxFramePixels = 1920 * 1080 }).ToList();
+        var a = VideoReader.BuildArguments(url, live, keyframesOnly: false, new VideoReadOptions()).Arguments.ToList();
+        var s = VideoReader.BuildSnapshotArguments(url, live, new SnapshotOptions { MaxFramePixels = 1920 * 1080 }).Arguments.ToList();
         foreach (var args in new[] { a, s })
         {
             Assert.True(args.IndexOf("-max_pixels") is >= 0 and var m && m < args.IndexOf("-i"));

@@ -19,6 +19,8 @@ public sealed record IngestOptions
     public int MaxFrameHeight { get; init; }
     /// <summary>The largest picture decoded and accepted, in pixels (ffmpeg's -max_pixels); beyond it a camera fails.</summary>
     public long MaxFramePixels { get; init; } = InputLimits.DefaultMaxFramePixels;
+    /// <inheritdoc cref="VideoReadOptions.RtspsCaFile"/>
+    public string? RtspsCaFile { get; init; }
 
     /// <summary>The defaults (what an unset ingest section means).</summary>
     public static IngestOptions Defaults { get; } = new();
@@ -26,7 +28,7 @@ public sealed record IngestOptions
     /// <summary>The decoder options of a continuous stream.</summary>
     public CameraSourceOptions SourceOptions() => new()
     {
-        MaxFrameWidth = MaxFrameWidth, MaxFrameHeight = MaxFrameHeight, MaxFramePixels = MaxFramePixels,
+        MaxFrameWidth = MaxFrameWidth, MaxFrameHeight = MaxFrameHeight, MaxFramePixels = MaxFramePixels, RtspsCaFile = RtspsCaFile,
     };
 
     /// <summary>The options of one patrol visit to this camera (its decoder and group, this machine's limits).</summary>
@@ -36,5 +38,6 @@ public sealed record IngestOptions
         MaxFrameWidth = MaxFrameWidth,
         MaxFrameHeight = MaxFrameHeight,
         MaxFramePixels = MaxFramePixels,
+        RtspsCaFile = RtspsCaFile,
     };
 }
