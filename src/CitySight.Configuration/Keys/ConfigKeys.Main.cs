@@ -101,6 +101,8 @@ public static partial class ConfigKeys
         yield return ingest.Key("ingest.max_frame_width", Int, i => i.MaxFrameWidth, "Wider frames are scaled down in the decoder; 0 = no limit.", "1280", min: 0, max: 16384);
         yield return ingest.Key("ingest.max_frame_height", Int, i => i.MaxFrameHeight, "Taller frames are scaled down in the decoder; 0 = no limit.", "720", min: 0, max: 16384);
         yield return ingest.Key("ingest.max_frame_pixels", Int, i => i.MaxFramePixels, "Largest picture a camera may send, in pixels (ffmpeg -max_pixels); larger streams fail.", "2073600", min: 1, max: int.MaxValue);
+        yield return ingest.Key("ingest.rtsps_ca_file", ConfigKeyKind.File, i => i.RtspsCaFile,
+            "PEM CA(s) rtsps cameras' certificates must chain to; unset: rtsps encrypts without checking who answers.", SampleFile);
 
         yield return Container(M, "case_types", List, "Case types: the built-in ones overridden by id, or new ones.");
         var caseTypes = new KeysOf<IReadOnlyList<CaseType>>(M, CaseType.Defaults, c => c.CaseTypes);

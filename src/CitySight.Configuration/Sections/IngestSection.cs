@@ -2,7 +2,7 @@ using CitySight.Ingest;
 
 namespace CitySight.Configuration;
 
-/// <summary>ingest: how many streams and patrol visits this machine holds, and the largest frame it decodes.</summary>
+/// <summary>ingest: how many streams and patrol visits this machine holds, the largest frame it decodes, and whom rtsps cameras must prove to be.</summary>
 internal static class IngestSection
 {
     public static IngestOptions Read(Section top)
@@ -17,6 +17,7 @@ internal static class IngestSection
             MaxFrameWidth = sec.Int("max_frame_width") ?? i.MaxFrameWidth,
             MaxFrameHeight = sec.Int("max_frame_height") ?? i.MaxFrameHeight,
             MaxFramePixels = sec.Int("max_frame_pixels") ?? i.MaxFramePixels,
+            RtspsCaFile = sec.ExistingFile("rtsps_ca_file") ?? i.RtspsCaFile,
         };
     }
 }
