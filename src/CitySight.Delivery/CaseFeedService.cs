@@ -12,11 +12,8 @@ namespace CitySight.Delivery;
 /// proto/citysight/v1/case_feed.proto for the contract.
 /// </summary>
 public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenceStore evidence, Security.ConsumerAuthOptions auth,
-    ILogger<CaseFeedService> logger) : CaseFeed.CaseFeedBase
+    SubscriberCounts subscribers, ILogger<CaseFeedService> logger) : CaseFeed.CaseFeedBase
 {
-    private static readonly Gauge Subscribers = Metrics.CreateGauge(
-        "citysight_delivery_subscribers", "gRPC case feed subscriptions currently open.");
-
     private static readonly Counter EventsSent = Metrics.CreateCounter(
         "citysight_delivery_events_sent_total", "Case events written to gRPC subscribers.");
 
@@ -37,10 +34,20 @@ public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenc
         }
         // Cancelled by the client going away and by its deadline: the store's follower stops with it.
         var ct = context.CancellationToken;
+        IDisposable open;
+        try
+        {
+            open = subscribers.Enter(consumer);
+        }
+        catch (RpcException ex)
+        {
+            logger.LogWarning("Refused case feed subscriber {Consumer} from {Peer}: {Reason}", consumer, context.Peer, ex.Status.Detail);
+            throw;
+        }
+        using var _ = open;
         logger.LogInformation("Case feed subscriber {Consumer} from {Peer} after sequence {After} (evidence: {Evidence})",
             consumer, context.Peer, after, request.IncludeEvidence);
 
-        Subscribers.Inc();
         var last = after;
         try
         {
@@ -63,7 +70,6 @@ public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenc
         }
         finally
         {
-            Subscribers.Dec();
             logger.LogInformation("Case feed subscriber {Consumer} left after sequence {Last}", consumer, last);
         }
     }
