@@ -25,4 +25,12 @@ public sealed record FeedBenchOptions
     /// reversed, ...), so that load from other processes hits every phase alike instead of whichever ran when the machine was busy.
     /// </summary>
     public int Rounds { get; init; } = 3;
+    /// <summary>
+    /// Issue 14: instead of the phases above, case-commit latency with no subscriber, then with this many idle gRPC
+    /// subscribers (and <see cref="AckFlood"/>); 0 = off.
+    /// </summary>
+    public int IdleSubscribers { get; init; }
+    /// <summary>With <see cref="IdleSubscribers"/>: <see cref="AckFloodClients"/> clients ack as fast as they are answered meanwhile.</summary>
+    public bool AckFlood { get; init; }
+    public int AckFloodClients { get; init; } = 4;
 }
