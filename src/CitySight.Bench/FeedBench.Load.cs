@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Diagnostics;
 using CitySight.Cases.Sqlite;
 using CitySight.Delivery;
 using CitySight.Delivery.V1;
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 
@@ -32,6 +34,7 @@ internal static partial class FeedBench
         Directory.CreateDirectory(root);
         var total = Stopwatch.StartNew();
         var rate = o.Rate > 0 ? o.Rate : DefaultLoadRate;
+        var rounds = Math.Max(o.Rounds, 1);
         var evidence = Enumerable.Range(0, 32).Select(i => Jpeg(i, o.EvidenceBytes)).ToArray();
         try
         {
@@ -42,71 +45,36 @@ internal static partial class FeedBench
             // Warm-up: the commit path and the JIT, before anything is timed.
             await ProduceAsync(store, new Run(20, evidence), 0, Stopwatch.GetTimestamp(), _ => { }, ct);
 
-            var quiet = new Run(o.Cases, evidence);
-            var quietCpu = await TimedCommitsAsync("quiet: no subscriber", store, quiet, rate, progress, ct);
-
-            // Idle subscribers: open them all, then one commit that every one of them must receive before the clock starts.
-            Settle();
-            var heap0 = GC.GetTotalMemory(true);
-            var rss0 = ProcessUsage.RssBytes(ProcessUsage.Self);
-            var subscribeStart = Stopwatch.GetTimestamp();
-            var channels = Enumerable.Range(0, (o.IdleSubscribers + StreamsPerChannel - 1) / StreamsPerChannel)
-                .Select(_ => CaseFeedClient.CreateChannel(server.Address)).ToList();
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var after = store.LastSequence;
-            var idle = Enumerable.Range(0, o.IdleSubscribers).Select(i => new IdleSubscriber($"idle-{i:D5}", after + 1)).ToList();
-            var loops = idle.Select((s, i) => Task.Run(() => s.RunAsync(channels[i / StreamsPerChannel], after, stop.Token), CancellationToken.None)).ToList();
-            try
+            // Quiet and loaded alternate, round by round: load that other processes put on the machine meanwhile then
+            // falls on both alike; the latencies of each kind are pooled over the rounds.
+            var quiet = new List<(Run Run, PhaseLoad Load)>();
+            var loaded = new List<LoadedRound>();
+            for (var round = 1; round <= rounds; round++)
             {
-                progress.Phase($"subscribing ×{o.IdleSubscribers}", 1);
-                await store.OpenAsync(new Run(1, evidence).Make(0), ct);
-                await Task.WhenAll(idle.Select(s => s.Ready.Task)).WaitAsync(o.Timeout, ct);
-                var subscribeSeconds = Stopwatch.GetElapsedTime(subscribeStart).TotalSeconds;
-                progress.Done($"subscribing ×{o.IdleSubscribers}", $"{o.IdleSubscribers} subscribers open in {subscribeSeconds:F1} s");
-                Settle();
-                var heap1 = GC.GetTotalMemory(true);
-                var rss1 = ProcessUsage.RssBytes(ProcessUsage.Self);
-
-                var loaded = new Run(o.Cases, evidence);
-                var first = store.LastSequence + 1;
-                foreach (var s in idle) s.Expect(first, o.Cases);
-                var flood = o.AckFlood ? new AckFlood(server.Address, o.AckFloodClients, store) : null;
-                var commitsBefore = store.AckCommits;
-                var floodStart = Stopwatch.GetTimestamp();
-                using var floodStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                flood?.Start(floodStop.Token);
-                var loadedCpu = await TimedCommitsAsync($"loaded: {o.IdleSubscribers} idle" + (flood is null ? "" : " + ack flood"), store, loaded, rate, progress, ct);
-                var ackSeconds = Stopwatch.GetElapsedTime(floodStart).TotalSeconds;
-                if (flood is not null) await flood.StopAsync(floodStop);
-                var ackCommits = store.AckCommits - commitsBefore;
-                try
-                {
-                    await Task.WhenAll(idle.Select(s => s.Done.Task)).WaitAsync(o.Timeout, ct);
-                }
-                catch (TimeoutException)
-                {
-                    // what did not arrive is counted as lost below
-                }
-
-                var quietMs = Stats(quiet.CommitMs());
-                var loadedMs = Stats(loaded.CommitMs());
-                double? ratio = quietMs is { P99: > 0 } q && loadedMs is { } l ? R2(l.P99 / q.P99) : null;
-                var failed = idle.Where(s => s.Error is not null).ToList();
-                return new FeedLoadResult(Device(), Environment.ProcessorCount, root, FileSystemOf(root), o.Cases, rate, o.EvidenceBytes,
-                    o.IdleSubscribers, channels.Count, flood?.Clients ?? 0, FloodInFlight, quietMs, loadedMs, ratio, LoadGoalRatio,
-                    ratio is { } r ? r <= LoadGoalRatio : null, R1(quietCpu), R1(loadedCpu),
-                    flood?.Acks ?? 0, flood is null ? 0 : R1(flood.Acks / ackSeconds), ackCommits, flood is null ? null : Stats(flood.AckMs()), flood?.Error,
-                    R2(subscribeSeconds), R1((heap1 - heap0) / (double)o.IdleSubscribers), R1((rss1 - rss0) / (double)o.IdleSubscribers),
-                    R1(heap0 / 1048576.0), R1(heap1 / 1048576.0), R1(rss0 / 1048576.0), R1(rss1 / 1048576.0),
-                    failed.Count, failed.FirstOrDefault()?.Error, idle.Sum(s => (long)s.Missing), idle.Sum(s => (long)s.Duplicates),
-                    R2(total.Elapsed.TotalSeconds));
+                var tag = rounds == 1 ? "" : $" · round {round}/{rounds}";
+                var q = new Run(o.Cases, evidence);
+                quiet.Add((q, await TimedCommitsAsync("quiet: no subscriber" + tag, store, q, rate, progress, ct)));
+                loaded.Add(await LoadedAsync(o, store, server.Address, rate, evidence, tag, progress, ct));
             }
-            finally
-            {
-                await stop.CancelAsync();
-                await Task.WhenAll(loops);
-                foreach (var c in channels) c.Dispose();
-            }
+
+            var quietMs = Stats(quiet.SelectMany(q => q.Run.CommitMs()).ToArray());
+            var loadedMs = Stats(loaded.SelectMany(l => l.Run.CommitMs()).ToArray());
+            double? ratio = quietMs is { P99: > 0 } qm && loadedMs is { } lm ? R2(lm.P99 / qm.P99) : null;
+            var first = loaded[0];
+            var acks = loaded.Sum(l => l.Acks);
+            return new FeedLoadResult(Device(), Environment.ProcessorCount, root, FileSystemOf(root), o.Cases, rate, o.EvidenceBytes, rounds,
+                o.IdleSubscribers, first.Channels, o.AckFlood ? o.AckFloodClients : 0, FloodInFlight, quietMs, loadedMs, ratio, LoadGoalRatio,
+                ratio is { } r ? r <= LoadGoalRatio : null,
+                Median(quiet.Select(q => q.Load.CpuPercent).ToList(), R1), Median(loaded.Select(l => l.Load.CpuPercent).ToList(), R1),
+                R1(quiet.Sum(q => q.Load.GcPauseMs)), R1(loaded.Sum(l => l.Load.GcPauseMs)),
+                quiet.Sum(q => q.Load.Collections), loaded.Sum(l => l.Load.Collections),
+                R1(quiet.Sum(q => q.Load.AllocatedBytes) / 1048576.0), R1(loaded.Sum(l => l.Load.AllocatedBytes) / 1048576.0),
+                acks, o.AckFlood ? R1(acks / loaded.Sum(l => l.AckSeconds)) : 0, loaded.Sum(l => l.AckCommits),
+                o.AckFlood ? Stats(loaded.SelectMany(l => l.AckMs).ToArray()) : null, loaded.Select(l => l.AckError).FirstOrDefault(e => e is not null),
+                first.SubscribeSeconds, R1(first.ManagedBytes / (double)o.IdleSubscribers), R1(first.ResidentBytes / (double)o.IdleSubscribers),
+                first.ManagedMib.Before, first.ManagedMib.After, first.ResidentMib.Before, first.ResidentMib.After,
+                loaded.Sum(l => l.Failed), loaded.Select(l => l.FirstError).FirstOrDefault(e => e is not null),
+                loaded.Sum(l => l.Lost), loaded.Sum(l => l.Duplicates), R2(total.Elapsed.TotalSeconds));
         }
         catch when (o.DataFolder is null && !o.Keep)
         {
@@ -115,19 +83,123 @@ internal static partial class FeedBench
         }
     }
 
-    /// <summary>Commits <paramref name="run"/> at <paramref name="rate"/>; this process's CPU use meanwhile, percent of one core.</summary>
-    private static async Task<double> TimedCommitsAsync(string name, SqliteCaseStore store, Run run, double rate, IFeedBenchProgress progress,
+    /// <summary>One loaded phase: N idle subscribers open (and counted in memory), the ack flood, the timed commits; all closed after.</summary>
+    private static async Task<LoadedRound> LoadedAsync(FeedBenchOptions o, SqliteCaseStore store, string address, double rate, byte[][] evidence,
+        string tag, IFeedBenchProgress progress, CancellationToken ct)
+    {
+        // Idle subscribers: open them all, then one commit that every one of them must receive before the clock starts.
+        Settle();
+        var heap0 = GC.GetTotalMemory(true);
+        var rss0 = ProcessUsage.RssBytes(ProcessUsage.Self);
+        var subscribeStart = Stopwatch.GetTimestamp();
+        var channels = Enumerable.Range(0, (o.IdleSubscribers + StreamsPerChannel - 1) / StreamsPerChannel)
+            .Select(_ => CaseFeedClient.CreateChannel(address)).ToList();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var after = store.LastSequence;
+        var idle = Enumerable.Range(0, o.IdleSubscribers).Select(i => new IdleSubscriber($"idle-{i:D5}", after + 1)).ToList();
+        var loops = idle.Select((s, i) => Task.Run(() => s.RunAsync(channels[i / StreamsPerChannel], after, stop.Token), CancellationToken.None)).ToList();
+        try
+        {
+            var opening = $"subscribing ×{o.IdleSubscribers}{tag}";
+            progress.Phase(opening, 1);
+            await store.OpenAsync(new Run(1, evidence).Make(0), ct);
+            await Task.WhenAll(idle.Select(s => s.Ready.Task)).WaitAsync(o.Timeout, ct);
+            var subscribeSeconds = Stopwatch.GetElapsedTime(subscribeStart).TotalSeconds;
+            progress.Done(opening, $"{o.IdleSubscribers} subscribers open in {subscribeSeconds:F1} s");
+            Settle();
+            var heap1 = GC.GetTotalMemory(true);
+            var rss1 = ProcessUsage.RssBytes(ProcessUsage.Self);
+
+            var run = new Run(o.Cases, evidence);
+            var first = store.LastSequence + 1;
+            foreach (var s in idle) s.Expect(first, o.Cases);
+            var flood = o.AckFlood ? new AckFlood(address, o.AckFloodClients, store) : null;
+            var commitsBefore = store.AckCommits;
+            var floodStart = Stopwatch.GetTimestamp();
+            using var floodStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            flood?.Start(floodStop.Token);
+            var load = await TimedCommitsAsync($"loaded: {o.IdleSubscribers} idle" + (flood is null ? "" : " + ack flood") + tag, store, run, rate, progress, ct);
+            var ackSeconds = Stopwatch.GetElapsedTime(floodStart).TotalSeconds;
+            if (flood is not null) await flood.StopAsync(floodStop);
+            var ackCommits = store.AckCommits - commitsBefore;
+            try
+            {
+                await Task.WhenAll(idle.Select(s => s.Done.Task)).WaitAsync(o.Timeout, ct);
+            }
+            catch (TimeoutException)
+            {
+                // what did not arrive is counted as lost
+            }
+            var failed = idle.Where(s => s.Error is not null).ToList();
+            return new LoadedRound(run, load, channels.Count, R2(subscribeSeconds), heap1 - heap0, rss1 - rss0,
+                (R1(heap0 / 1048576.0), R1(heap1 / 1048576.0)), (R1(rss0 / 1048576.0), R1(rss1 / 1048576.0)),
+                flood?.Acks ?? 0, ackSeconds, ackCommits, flood?.AckMs() ?? [], flood?.Error,
+                failed.Count, failed.FirstOrDefault()?.Error, idle.Sum(s => (long)s.Missing), idle.Sum(s => (long)s.Duplicates));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(loops);
+            foreach (var c in channels) c.Dispose();
+        }
+    }
+
+    /// <summary>What one loaded phase measured (memory: before the subscribers were opened and once they all were).</summary>
+    private sealed record LoadedRound(Run Run, PhaseLoad Load, int Channels, double SubscribeSeconds, long ManagedBytes, long ResidentBytes,
+        (double Before, double After) ManagedMib, (double Before, double After) ResidentMib, long Acks, double AckSeconds, long AckCommits,
+        double[] AckMs, string? AckError, int Failed, string? FirstError, long Lost, long Duplicates);
+
+    /// <summary>Commits <paramref name="run"/> at <paramref name="rate"/>: this process's CPU use meanwhile (percent of one core) and its GC pauses.</summary>
+    private static async Task<PhaseLoad> TimedCommitsAsync(string name, SqliteCaseStore store, Run run, double rate, IFeedBenchProgress progress,
         CancellationToken ct)
     {
         progress.Phase(name, run.Cases);
         var cpu = ProcessUsage.SelfCpuSeconds();
+        var pause = GC.GetTotalPauseDuration();
+        var gcs = GC.CollectionCount(0);
+        var allocated = GC.GetTotalAllocatedBytes();
         var start = Stopwatch.GetTimestamp();
         await Task.Run(() => ProduceAsync(store, run, rate, start, n => progress.Progress(name, n, n), ct), ct);
         var percent = (ProcessUsage.SelfCpuSeconds() - cpu) / Seconds(start, Stopwatch.GetTimestamp()) * 100;
         var ms = Stats(run.CommitMs());
         progress.Done(name, $"{name}: commit p50 {ms?.P50:F2} ms, p99 {ms?.P99:F2} ms");
-        return percent;
+        return new PhaseLoad(R1(percent), R1((GC.GetTotalPauseDuration() - pause).TotalMilliseconds), GC.CollectionCount(0) - gcs,
+            GC.GetTotalAllocatedBytes() - allocated);
     }
+
+    /// <summary>What one timed phase cost this process: CPU (percent of one core), GC pause time and collections.</summary>
+    private sealed record PhaseLoad(double CpuPercent, double GcPauseMs, int Collections, long AllocatedBytes);
+
+    /// <summary>
+    /// CaseFeed.Subscribe as the idle subscribers call it: the same request and wire messages, but each event read only
+    /// for its sequence, so the bench's own clients (in this process) cost little beside the server they measure.
+    /// </summary>
+    private static readonly Method<SubscribeRequest, EventSequence> SubscribeSequences = new(
+        MethodType.ServerStreaming, CaseFeed.Descriptor.FullName, "Subscribe",
+        Marshallers.Create(r => r.ToByteArray(), SubscribeRequest.Parser.ParseFrom),
+        Marshallers.Create<EventSequence>((_, _) => throw new NotSupportedException("the bench only reads events"),
+            ctx => SequenceOf(ctx.PayloadAsReadOnlySequence())));
+
+    /// <summary>
+    /// CaseEvent.sequence of a serialized CaseEvent, read in place: field 1 is written first (fields go in number order,
+    /// and a sequence is never 0, so never left out); anything else is parsed in full.
+    /// </summary>
+    private static EventSequence SequenceOf(ReadOnlySequence<byte> message)
+    {
+        var reader = new SequenceReader<byte>(message);
+        if (reader.TryRead(out var tag) && tag == 8)
+        {
+            ulong value = 0;
+            for (var shift = 0; shift < 64 && reader.TryRead(out var b); shift += 7)
+            {
+                value |= (ulong)(b & 0x7F) << shift;
+                if (b < 0x80) return new EventSequence((long)value);
+            }
+        }
+        return new EventSequence((long)CaseEvent.Parser.ParseFrom(message).Sequence);
+    }
+
+    private sealed record EventSequence(long Value);
 
     /// <summary>A subscriber that only listens: counts what it gets of the loaded phase's sequences, and any repeat.</summary>
     private sealed class IdleSubscriber(string name, long readySequence)
@@ -152,11 +224,11 @@ internal static partial class FeedBench
         {
             try
             {
-                var client = new CaseFeed.CaseFeedClient(channel);
-                using var call = client.Subscribe(new SubscribeRequest { Consumer = name, AfterSequence = (ulong)after }, cancellationToken: ct);
+                using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(SubscribeSequences, null, new CallOptions(cancellationToken: ct),
+                    new SubscribeRequest { Consumer = name, AfterSequence = (ulong)after });
                 while (await call.ResponseStream.MoveNext(ct))
                 {
-                    var seq = (long)call.ResponseStream.Current.Sequence;
+                    var seq = call.ResponseStream.Current.Value;
                     if (seq <= _last)
                     {
                         Duplicates++; // a repeat, or an event out of order

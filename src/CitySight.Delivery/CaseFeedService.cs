@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using CitySight.Cases;
 using CitySight.Delivery.V1;
 using Google.Protobuf;
@@ -14,6 +15,11 @@ namespace CitySight.Delivery;
 public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenceStore evidence, Security.ConsumerAuthOptions auth,
     SubscriberCounts subscribers, ILogger<CaseFeedService> logger) : CaseFeed.CaseFeedBase
 {
+    // One message per event for every stream at that position: followers at the same position share the store's batch,
+    // so the same event object reaches each of them and is mapped once, not once per subscriber.
+    private static readonly ConditionalWeakTable<CaseFeedEvent, CaseEvent> Mapped = new();
+    private static readonly ConditionalWeakTable<CaseFeedEvent, CaseEvent> MappedWithEvidence = new();
+
     private static readonly Counter EventsSent = Metrics.CreateCounter(
         "citysight_delivery_events_sent_total", "Case events written to gRPC subscribers.");
 
@@ -54,7 +60,10 @@ public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenc
             await foreach (var e in feed.EventsAsync(after, request.IncludeEvidence, ct).ConfigureAwait(false))
             {
                 // Awaiting the write is the back-pressure: a slow consumer slows only its own follower.
-                await responseStream.WriteAsync(CaseMapping.ToEvent(e, request.IncludeEvidence), ct).ConfigureAwait(false);
+                var message = request.IncludeEvidence
+                    ? MappedWithEvidence.GetValue(e, static ev => CaseMapping.ToEvent(ev, includeEvidence: true))
+                    : Mapped.GetValue(e, static ev => CaseMapping.ToEvent(ev, includeEvidence: false));
+                await responseStream.WriteAsync(message, ct).ConfigureAwait(false);
                 EventsSent.Inc();
                 last = e.Sequence;
             }

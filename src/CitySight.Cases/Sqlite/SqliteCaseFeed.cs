@@ -103,7 +103,9 @@ internal sealed class SqliteCaseFeed : ICaseFeed
         Volatile.Write(ref _head, sequence);
         var next = new Signal(NewSignal(), Volatile.Read(ref _committed).Generation + 1); // under the write lock: one writer
         var previous = Interlocked.Exchange(ref _committed, next);
-        previous.Committed.TrySetResult();
+        // Woken from the thread pool: with thousands of followers, queueing each one's continuation would otherwise
+        // happen here, on the committer's thread and under the write lock.
+        ThreadPool.UnsafeQueueUserWorkItem(static signal => signal.TrySetResult(), previous.Committed, preferLocal: false);
     }
 
     // Asynchronous continuations: waking followers never runs their code on the writer's thread.
