@@ -1,11 +1,6 @@
-using System.Buffers;
 using System.Diagnostics;
 using CitySight.Cases.Sqlite;
 using CitySight.Delivery;
-using CitySight.Delivery.V1;
-using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Net.Client;
 
 namespace CitySight.Bench;
 
@@ -25,8 +20,9 @@ internal static partial class FeedBench
     /// <summary>
     /// One store, one Kestrel: cases committed at a steady rate with no subscriber (quiet), then the same with N idle
     /// subscribers (real gRPC streams over loopback, one channel per 100) and, with <see cref="FeedBenchOptions.AckFlood"/>,
-    /// a few clients acking as fast as the server answers. Subscribers and clients run in this process too: the memory
-    /// per subscriber is both ends of a stream.
+    /// a few clients acking as fast as the server answers. The subscribers run in a child process when
+    /// <see cref="FeedBenchOptions.ClientCommand"/> says how to start one (the memory per subscriber is then the server's
+    /// side alone), else in this process (both ends of each stream).
     /// </summary>
     public static async Task<FeedLoadResult> RunLoadAsync(FeedBenchOptions o, IFeedBenchProgress progress, CancellationToken ct)
     {
@@ -73,8 +69,9 @@ internal static partial class FeedBench
                 o.AckFlood ? Stats(loaded.SelectMany(l => l.AckMs).ToArray()) : null, loaded.Select(l => l.AckError).FirstOrDefault(e => e is not null),
                 first.SubscribeSeconds, R1(first.ManagedBytes / (double)o.IdleSubscribers), R1(first.ResidentBytes / (double)o.IdleSubscribers),
                 first.ManagedMib.Before, first.ManagedMib.After, first.ResidentMib.Before, first.ResidentMib.After,
-                loaded.Sum(l => l.Failed), loaded.Select(l => l.FirstError).FirstOrDefault(e => e is not null),
-                loaded.Sum(l => l.Lost), loaded.Sum(l => l.Duplicates), R2(total.Elapsed.TotalSeconds));
+                first.ClientResidentBytes is { } client ? R1(client / 1048576.0) : null,
+                loaded.Sum(l => l.Idle.Failed), loaded.Select(l => l.Idle.FirstError).FirstOrDefault(e => e is not null),
+                loaded.Sum(l => l.Idle.Lost), loaded.Sum(l => l.Idle.Duplicates), R2(total.Elapsed.TotalSeconds));
         }
         catch when (o.DataFolder is null && !o.Keep)
         {
@@ -92,62 +89,41 @@ internal static partial class FeedBench
         var heap0 = GC.GetTotalMemory(true);
         var rss0 = ProcessUsage.RssBytes(ProcessUsage.Self);
         var subscribeStart = Stopwatch.GetTimestamp();
-        var channels = Enumerable.Range(0, (o.IdleSubscribers + StreamsPerChannel - 1) / StreamsPerChannel)
-            .Select(_ => CaseFeedClient.CreateChannel(address)).ToList();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var after = store.LastSequence;
-        var idle = Enumerable.Range(0, o.IdleSubscribers).Select(i => new IdleSubscriber($"idle-{i:D5}", after + 1)).ToList();
-        var loops = idle.Select((s, i) => Task.Run(() => s.RunAsync(channels[i / StreamsPerChannel], after, stop.Token), CancellationToken.None)).ToList();
-        try
-        {
-            var opening = $"subscribing ×{o.IdleSubscribers}{tag}";
-            progress.Phase(opening, 1);
-            await store.OpenAsync(new Run(1, evidence).Make(0), ct);
-            await Task.WhenAll(idle.Select(s => s.Ready.Task)).WaitAsync(o.Timeout, ct);
-            var subscribeSeconds = Stopwatch.GetElapsedTime(subscribeStart).TotalSeconds;
-            progress.Done(opening, $"{o.IdleSubscribers} subscribers open in {subscribeSeconds:F1} s");
-            Settle();
-            var heap1 = GC.GetTotalMemory(true);
-            var rss1 = ProcessUsage.RssBytes(ProcessUsage.Self);
+        await using IIdleSubscribers idle = o.ClientCommand is { Count: > 0 } command
+            ? new IdleClientProcess(command, address, o.IdleSubscribers, after)
+            : new InProcessIdle(address, o.IdleSubscribers, after, ct);
+        var opening = $"subscribing ×{o.IdleSubscribers}{tag}";
+        progress.Phase(opening, 1);
+        await store.OpenAsync(new Run(1, evidence).Make(0), ct);
+        await idle.ReadyAsync(o.Timeout, ct);
+        var subscribeSeconds = Stopwatch.GetElapsedTime(subscribeStart).TotalSeconds;
+        progress.Done(opening, $"{o.IdleSubscribers} subscribers open in {subscribeSeconds:F1} s");
+        Settle();
+        var heap1 = GC.GetTotalMemory(true);
+        var rss1 = ProcessUsage.RssBytes(ProcessUsage.Self);
 
-            var run = new Run(o.Cases, evidence);
-            var first = store.LastSequence + 1;
-            foreach (var s in idle) s.Expect(first, o.Cases);
-            var flood = o.AckFlood ? new AckFlood(address, o.AckFloodClients, store) : null;
-            var commitsBefore = store.AckCommits;
-            var floodStart = Stopwatch.GetTimestamp();
-            using var floodStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            flood?.Start(floodStop.Token);
-            var load = await TimedCommitsAsync($"loaded: {o.IdleSubscribers} idle" + (flood is null ? "" : " + ack flood") + tag, store, run, rate, progress, ct);
-            var ackSeconds = Stopwatch.GetElapsedTime(floodStart).TotalSeconds;
-            if (flood is not null) await flood.StopAsync(floodStop);
-            var ackCommits = store.AckCommits - commitsBefore;
-            try
-            {
-                await Task.WhenAll(idle.Select(s => s.Done.Task)).WaitAsync(o.Timeout, ct);
-            }
-            catch (TimeoutException)
-            {
-                // what did not arrive is counted as lost
-            }
-            var failed = idle.Where(s => s.Error is not null).ToList();
-            return new LoadedRound(run, load, channels.Count, R2(subscribeSeconds), heap1 - heap0, rss1 - rss0,
-                (R1(heap0 / 1048576.0), R1(heap1 / 1048576.0)), (R1(rss0 / 1048576.0), R1(rss1 / 1048576.0)),
-                flood?.Acks ?? 0, ackSeconds, ackCommits, flood?.AckMs() ?? [], flood?.Error,
-                failed.Count, failed.FirstOrDefault()?.Error, idle.Sum(s => (long)s.Missing), idle.Sum(s => (long)s.Duplicates));
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await Task.WhenAll(loops);
-            foreach (var c in channels) c.Dispose();
-        }
+        var run = new Run(o.Cases, evidence);
+        await idle.ExpectAsync(store.LastSequence + 1, o.Cases);
+        var flood = o.AckFlood ? new AckFlood(address, o.AckFloodClients, store) : null;
+        var commitsBefore = store.AckCommits;
+        var floodStart = Stopwatch.GetTimestamp();
+        using var floodStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        flood?.Start(floodStop.Token);
+        var load = await TimedCommitsAsync($"loaded: {o.IdleSubscribers} idle" + (flood is null ? "" : " + ack flood") + tag, store, run, rate, progress, ct);
+        var ackSeconds = Stopwatch.GetElapsedTime(floodStart).TotalSeconds;
+        if (flood is not null) await flood.StopAsync(floodStop);
+        var ackCommits = store.AckCommits - commitsBefore;
+        var counts = await idle.FinishAsync(o.Timeout, ct);
+        return new LoadedRound(run, load, idle.Channels, idle.ClientResidentBytes, R2(subscribeSeconds), heap1 - heap0, rss1 - rss0,
+            (R1(heap0 / 1048576.0), R1(heap1 / 1048576.0)), (R1(rss0 / 1048576.0), R1(rss1 / 1048576.0)),
+            flood?.Acks ?? 0, ackSeconds, ackCommits, flood?.AckMs() ?? [], flood?.Error, counts);
     }
 
     /// <summary>What one loaded phase measured (memory: before the subscribers were opened and once they all were).</summary>
-    private sealed record LoadedRound(Run Run, PhaseLoad Load, int Channels, double SubscribeSeconds, long ManagedBytes, long ResidentBytes,
-        (double Before, double After) ManagedMib, (double Before, double After) ResidentMib, long Acks, double AckSeconds, long AckCommits,
-        double[] AckMs, string? AckError, int Failed, string? FirstError, long Lost, long Duplicates);
+    private sealed record LoadedRound(Run Run, PhaseLoad Load, int Channels, long? ClientResidentBytes, double SubscribeSeconds, long ManagedBytes,
+        long ResidentBytes, (double Before, double After) ManagedMib, (double Before, double After) ResidentMib, long Acks, double AckSeconds,
+        long AckCommits, double[] AckMs, string? AckError, IdleCounts Idle);
 
     /// <summary>Commits <paramref name="run"/> at <paramref name="rate"/>: this process's CPU use meanwhile (percent of one core) and its GC pauses.</summary>
     private static async Task<PhaseLoad> TimedCommitsAsync(string name, SqliteCaseStore store, Run run, double rate, IFeedBenchProgress progress,
@@ -169,94 +145,4 @@ internal static partial class FeedBench
 
     /// <summary>What one timed phase cost this process: CPU (percent of one core), GC pause time and collections.</summary>
     private sealed record PhaseLoad(double CpuPercent, double GcPauseMs, int Collections, long AllocatedBytes);
-
-    /// <summary>
-    /// CaseFeed.Subscribe as the idle subscribers call it: the same request and wire messages, but each event read only
-    /// for its sequence, so the bench's own clients (in this process) cost little beside the server they measure.
-    /// </summary>
-    private static readonly Method<SubscribeRequest, EventSequence> SubscribeSequences = new(
-        MethodType.ServerStreaming, CaseFeed.Descriptor.FullName, "Subscribe",
-        Marshallers.Create(r => r.ToByteArray(), SubscribeRequest.Parser.ParseFrom),
-        Marshallers.Create<EventSequence>((_, _) => throw new NotSupportedException("the bench only reads events"),
-            ctx => SequenceOf(ctx.PayloadAsReadOnlySequence())));
-
-    /// <summary>
-    /// CaseEvent.sequence of a serialized CaseEvent, read in place: field 1 is written first (fields go in number order,
-    /// and a sequence is never 0, so never left out); anything else is parsed in full.
-    /// </summary>
-    private static EventSequence SequenceOf(ReadOnlySequence<byte> message)
-    {
-        var reader = new SequenceReader<byte>(message);
-        if (reader.TryRead(out var tag) && tag == 8)
-        {
-            ulong value = 0;
-            for (var shift = 0; shift < 64 && reader.TryRead(out var b); shift += 7)
-            {
-                value |= (ulong)(b & 0x7F) << shift;
-                if (b < 0x80) return new EventSequence((long)value);
-            }
-        }
-        return new EventSequence((long)CaseEvent.Parser.ParseFrom(message).Sequence);
-    }
-
-    private sealed record EventSequence(long Value);
-
-    /// <summary>A subscriber that only listens: counts what it gets of the loaded phase's sequences, and any repeat.</summary>
-    private sealed class IdleSubscriber(string name, long readySequence)
-    {
-        private long _first = long.MaxValue, _last;
-        private int _expected, _received;
-
-        public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public int Duplicates { get; private set; }
-        public int Missing => Math.Max(Volatile.Read(ref _expected) - Volatile.Read(ref _received), 0);
-        public string? Error { get; private set; }
-
-        /// <summary>Set before the loaded phase commits its first case: sequences first .. first + count - 1 are due.</summary>
-        public void Expect(long first, int count)
-        {
-            Volatile.Write(ref _first, first);
-            Volatile.Write(ref _expected, count);
-        }
-
-        public async Task RunAsync(GrpcChannel channel, long after, CancellationToken ct)
-        {
-            try
-            {
-                using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(SubscribeSequences, null, new CallOptions(cancellationToken: ct),
-                    new SubscribeRequest { Consumer = name, AfterSequence = (ulong)after });
-                while (await call.ResponseStream.MoveNext(ct))
-                {
-                    var seq = call.ResponseStream.Current.Value;
-                    if (seq <= _last)
-                    {
-                        Duplicates++; // a repeat, or an event out of order
-                        continue;
-                    }
-                    _last = seq;
-                    if (seq == readySequence) Ready.TrySetResult();
-                    var first = Volatile.Read(ref _first);
-                    if (seq >= first && seq < first + Volatile.Read(ref _expected) && Interlocked.Increment(ref _received) == _expected)
-                        Done.TrySetResult();
-                }
-                Error ??= "the stream ended";
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-            }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
-            {
-            }
-            catch (Exception ex)
-            {
-                Error = $"{ex.GetType().Name}: {ex.Message}";
-            }
-            finally
-            {
-                Ready.TrySetResult();
-                Done.TrySetResult();
-            }
-        }
-    }
 }

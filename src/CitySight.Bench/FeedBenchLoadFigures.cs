@@ -43,6 +43,7 @@ internal sealed record FeedLoadResult(
     double ManagedMibAfter,
     double ResidentMibBefore,
     double ResidentMibAfter,
+    double? ClientProcessResidentMib,
     int SubscribersFailed,
     string? FirstError,
     long Lost,

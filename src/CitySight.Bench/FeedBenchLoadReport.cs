@@ -16,7 +16,10 @@ internal static class FeedBenchLoadReport
         if (r.AckFloodClients > 0)
             yield return $"  acks: {r.Acks} answered ({F(r.AcksPerSecond, "F0")}/s, p50 {L(r.AckMs?.P50)} ms, p99 {L(r.AckMs?.P99)} ms) in {r.AckCommits} cursor commits" +
                          (r.AckFloodError is null ? "" : $"; flood error: {r.AckFloodError}");
-        yield return $"  memory per idle subscriber (server and client, both in this process): managed {F(r.ManagedBytesPerSubscriber / 1024, "F1")} KiB, " +
+        var where = r.ClientProcessResidentMib is { } client
+            ? $"server side; the clients ran in a child process of {F(client, "F0")} MiB resident"
+            : "server and client, both in this process";
+        yield return $"  memory per idle subscriber ({where}): managed {F(r.ManagedBytesPerSubscriber / 1024, "F1")} KiB, " +
                      $"resident {F(r.ResidentBytesPerSubscriber / 1024, "F1")} KiB (heap {F(r.ManagedMibBefore, "F0")} → {F(r.ManagedMibAfter, "F0")} MiB, " +
                      $"RSS {F(r.ResidentMibBefore, "F0")} → {F(r.ResidentMibAfter, "F0")} MiB); all open in {F(r.SubscribeSeconds, "F1")} s";
         yield return $"  lost {r.Lost}, duplicated or out of order {r.Duplicates}, subscribers failed {r.SubscribersFailed}" +

@@ -33,4 +33,9 @@ public sealed record FeedBenchOptions
     /// <summary>With <see cref="IdleSubscribers"/>: <see cref="AckFloodClients"/> clients ack as fast as they are answered meanwhile.</summary>
     public bool AckFlood { get; init; }
     public int AckFloodClients { get; init; } = 4;
+    /// <summary>
+    /// How to start this program for the idle subscribers' child process (the executable, and the .dll under `dotnet`);
+    /// null: they run in the bench's own process.
+    /// </summary>
+    public IReadOnlyList<string>? ClientCommand { get; init; }
 }

@@ -77,6 +77,13 @@ public static class FeedBenchRunner
         return 0;
     }
 
+    /// <summary>The child process of `bench-feed --idle-subscribers`: idle subscribers driven over stdin/stdout (see FeedBench).</summary>
+    public static async Task<int> RunIdleClientAsync(string address, int count, long after, CancellationToken ct)
+    {
+        await FeedBench.RunIdleClientAsync(address, count, after, Console.In, Console.Out, ct);
+        return 0;
+    }
+
     private static async Task WriteJsonAsync(string jsonPath, string json, CancellationToken ct)
     {
         try

@@ -42,17 +42,22 @@ internal static class FeedBenchCommand
         };
         var ackFlood = new Option<bool>("--ack-flood") { Description = "With --idle-subscribers: meanwhile, --ack-flood-clients clients ack as fast as they are answered" };
         var floodClients = new Option<int>("--ack-flood-clients") { Description = "Clients in the ack flood, 32 acks in flight each", DefaultValueFactory = _ => 4 };
+        // The bench's own child process for the idle subscribers (started by bench-feed --idle-subscribers, not by people).
+        var idleClient = new Option<string?>("--idle-client") { Description = "internal: run idle subscribers to this address", Hidden = true };
+        var idleAfter = new Option<long>("--idle-after") { Description = "internal: the idle subscribers' start sequence", Hidden = true };
         var cmd = new Command("bench-feed",
             "Cases through the gRPC case feed to N concurrent consumers: throughput, commit-to-receipt latency p50/p95/p99, lost and duplicated " +
             "cases, against the store's commit rate with no consumer and against the in-process follower (no gRPC), in the same run.")
         {
             cases, consumers, ackEvery, evidence, rate, evidenceKb, slow, slowDelay, timeout, data, keep, noReplay, json, receipts, rounds,
-            idle, ackFlood, floodClients,
+            idle, ackFlood, floodClients, idleClient, idleAfter,
         };
         cmd.SetAction(async (parse, ct) =>
         {
             try
             {
+                if (parse.GetValue(idleClient) is { } address)
+                    return await FeedBenchRunner.RunIdleClientAsync(address, parse.GetValue(idle), parse.GetValue(idleAfter), ct);
                 var o = new FeedBenchOptions
                 {
                     Cases = parse.GetValue(cases),
@@ -72,6 +77,7 @@ internal static class FeedBenchCommand
                     IdleSubscribers = parse.GetValue(idle),
                     AckFlood = parse.GetValue(ackFlood),
                     AckFloodClients = parse.GetValue(floodClients),
+                    ClientCommand = SelfCommand(),
                 };
                 Validate(o);
                 return await FeedBenchRunner.RunAsync(o, parse.GetValue(json), ct);
@@ -93,6 +99,13 @@ internal static class FeedBenchCommand
             }
         });
         return cmd;
+    }
+
+    /// <summary>How to start this program again: the executable, and under `dotnet` the .dll it runs.</summary>
+    private static string[]? SelfCommand()
+    {
+        if (Environment.ProcessPath is not { } exe) return null;
+        return Path.GetFileNameWithoutExtension(exe) == "dotnet" ? [exe, Environment.GetCommandLineArgs()[0]] : [exe];
     }
 
     private static void Validate(FeedBenchOptions o)
