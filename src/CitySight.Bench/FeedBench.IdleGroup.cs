@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using CitySight.Delivery;
 using CitySight.Delivery.V1;
 using Google.Protobuf;
@@ -9,8 +10,9 @@ namespace CitySight.Bench;
 
 internal static partial class FeedBench
 {
-    /// <summary>What the idle subscribers of one loaded phase got: events missing, repeated, streams that failed.</summary>
-    internal sealed record IdleCounts(long Lost, long Duplicates, int Failed, string? FirstError);
+    /// <summary>What the idle subscribers of one loaded phase got (events missing, repeated, streams that failed), and their ack flood.</summary>
+    internal sealed record IdleCounts(long Lost, long Duplicates, int Failed, string? FirstError, long Acks, double AckSeconds, double[] AckMs,
+        string? AckError);
 
     /// <summary>
     /// N idle subscribers (real gRPC streams, one channel per 100), each from the same sequence, in this process: used by
@@ -22,17 +24,21 @@ internal static partial class FeedBench
         private readonly List<GrpcChannel> _channels;
         private readonly List<Task> _loops;
         private readonly CancellationTokenSource _stop;
+        private readonly StrongBox<long> _newest = new();
 
         public IdleGroup(string address, int count, long after, CancellationToken ct)
         {
             _stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             _channels = Enumerable.Range(0, (count + StreamsPerChannel - 1) / StreamsPerChannel).Select(_ => CaseFeedClient.CreateChannel(address)).ToList();
-            _subscribers = Enumerable.Range(0, count).Select(i => new IdleSubscriber($"idle-{i:D5}", after + 1)).ToList();
+            _subscribers = Enumerable.Range(0, count).Select(i => new IdleSubscriber($"idle-{i:D5}", after + 1, _newest)).ToList();
             _loops = _subscribers.Select((s, i) => Task.Run(() => s.RunAsync(_channels[i / StreamsPerChannel], after, _stop.Token), CancellationToken.None))
                 .ToList();
         }
 
         public int Channels => _channels.Count;
+
+        /// <summary>The highest sequence any of the subscribers has received: what an ack may name.</summary>
+        public long Newest => Volatile.Read(ref _newest.Value);
 
         /// <summary>Every subscriber has the event after its start (or has failed).</summary>
         public Task Ready => Task.WhenAll(_subscribers.Select(s => s.Ready.Task));
@@ -49,7 +55,7 @@ internal static partial class FeedBench
         {
             var failed = _subscribers.Where(s => s.Error is not null).ToList();
             return new IdleCounts(_subscribers.Sum(s => (long)s.Missing), _subscribers.Sum(s => (long)s.Duplicates), failed.Count,
-                failed.FirstOrDefault()?.Error);
+                failed.FirstOrDefault()?.Error, 0, 0, [], null);
         }
 
         public async ValueTask DisposeAsync()
@@ -93,7 +99,7 @@ internal static partial class FeedBench
     private sealed record EventSequence(long Value);
 
     /// <summary>A subscriber that only listens: counts what it gets of the loaded phase's sequences, and any repeat.</summary>
-    private sealed class IdleSubscriber(string name, long readySequence)
+    private sealed class IdleSubscriber(string name, long readySequence, StrongBox<long> newest)
     {
         private long _first = long.MaxValue, _last;
         private int _expected, _received;
@@ -126,6 +132,8 @@ internal static partial class FeedBench
                         continue;
                     }
                     _last = seq;
+                    for (var n = Volatile.Read(ref newest.Value); seq > n; n = Volatile.Read(ref newest.Value))
+                        if (Interlocked.CompareExchange(ref newest.Value, seq, n) == n) break;
                     if (seq == readySequence) Ready.TrySetResult();
                     var first = Volatile.Read(ref _first);
                     if (seq >= first && seq < first + Volatile.Read(ref _expected) && Interlocked.Increment(ref _received) == _expected)

@@ -12,7 +12,8 @@ internal static partial class FeedBench
         /// <summary>Resident bytes of the process the clients run in, when that is not the bench's own; else null.</summary>
         long? ClientResidentBytes { get; }
         Task ReadyAsync(TimeSpan timeout, CancellationToken ct);
-        Task ExpectAsync(long first, int count);
+        /// <summary>Sequences first .. first + count - 1 are due; with flood clients, they start acking what arrives.</summary>
+        Task ExpectAsync(long first, int count, int floodClients);
         Task<IdleCounts> FinishAsync(TimeSpan timeout, CancellationToken ct);
     }
 
@@ -20,14 +21,21 @@ internal static partial class FeedBench
     private sealed class InProcessIdle(string address, int count, long after, CancellationToken ct) : IIdleSubscribers
     {
         private readonly IdleGroup _group = new(address, count, after, ct);
+        private readonly CancellationTokenSource _floodStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        private AckFlood? _flood;
 
         public int Channels => _group.Channels;
         public long? ClientResidentBytes => null;
         public Task ReadyAsync(TimeSpan timeout, CancellationToken ct) => _group.Ready.WaitAsync(timeout, ct);
 
-        public Task ExpectAsync(long first, int count)
+        public Task ExpectAsync(long first, int count, int floodClients)
         {
             _group.Expect(first, count);
+            if (floodClients > 0)
+            {
+                _flood = new AckFlood(address, floodClients, () => _group.Newest);
+                _flood.Start(_floodStop.Token);
+            }
             return Task.CompletedTask;
         }
 
@@ -41,10 +49,15 @@ internal static partial class FeedBench
             {
                 // what did not arrive is counted as lost
             }
-            return _group.Counts();
+            return await WithFloodAsync(_group.Counts(), _flood, _floodStop);
         }
 
-        public ValueTask DisposeAsync() => _group.DisposeAsync();
+        public async ValueTask DisposeAsync()
+        {
+            await _floodStop.CancelAsync();
+            await _group.DisposeAsync();
+            _floodStop.Dispose();
+        }
     }
 
     /// <summary>
@@ -85,23 +98,34 @@ internal static partial class FeedBench
             ClientResidentBytes = long.Parse(words[1], CultureInfo.InvariantCulture);
         }
 
-        public async Task ExpectAsync(long first, int count)
+        public async Task ExpectAsync(long first, int count, int floodClients)
         {
-            await _process.StandardInput.WriteLineAsync($"expect {I(first)} {I(count)}");
+            await _process.StandardInput.WriteLineAsync($"expect {I(first)} {I(count)} {I(floodClients)}");
             await _process.StandardInput.FlushAsync();
         }
 
         public async Task<IdleCounts> FinishAsync(TimeSpan timeout, CancellationToken ct)
         {
-            var done = ReadAsync("done", Timeout.InfiniteTimeSpan, ct);
+            var done = ReadDoneAsync(ct);
             if (await Task.WhenAny(done, Task.Delay(timeout, ct)) != done)
             {
                 await _process.StandardInput.WriteLineAsync("stop");
                 await _process.StandardInput.FlushAsync(ct);
             }
-            var w = await done.WaitAsync(TimeSpan.FromSeconds(30), ct);
+            return await done.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        }
+
+        /// <summary>"acks SECONDS MS MS ...", then "done LOST DUPLICATES FAILED ACKS [ERROR]".</summary>
+        private async Task<IdleCounts> ReadDoneAsync(CancellationToken ct)
+        {
+            var a = await ReadAsync("acks", Timeout.InfiniteTimeSpan, ct);
+            var w = await ReadAsync("done", TimeSpan.FromSeconds(30), ct);
+            var error = w.Length > 5 ? string.Join(' ', w[5..]) : null;
             return new IdleCounts(long.Parse(w[1], CultureInfo.InvariantCulture), long.Parse(w[2], CultureInfo.InvariantCulture),
-                int.Parse(w[3], CultureInfo.InvariantCulture), w.Length > 4 ? string.Join(' ', w[4..]) : null);
+                int.Parse(w[3], CultureInfo.InvariantCulture), error is null || error.StartsWith("ack:", StringComparison.Ordinal) ? null : error,
+                long.Parse(w[4], CultureInfo.InvariantCulture), double.Parse(a[1], CultureInfo.InvariantCulture),
+                a[2..].Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray(),
+                error is not null && error.StartsWith("ack:", StringComparison.Ordinal) ? error : null);
         }
 
         private async Task<string[]> ReadAsync(string word, TimeSpan timeout, CancellationToken ct)
@@ -134,6 +158,14 @@ internal static partial class FeedBench
         private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Stops the flood (when there is one) and adds what it did to <paramref name="c"/>.</summary>
+    private static async Task<IdleCounts> WithFloodAsync(IdleCounts c, AckFlood? flood, CancellationTokenSource stop)
+    {
+        if (flood is null) return c;
+        await flood.StopAsync(stop);
+        return c with { Acks = flood.Acks, AckSeconds = flood.Seconds, AckMs = flood.AckMs(), AckError = flood.Error };
+    }
+
     /// <summary>
     /// The child's side of <see cref="IdleClientProcess"/>: <paramref name="count"/> idle subscribers to <paramref name="address"/>
     /// from <paramref name="after"/>, driven by lines on <paramref name="input"/>, answered on <paramref name="output"/>.
@@ -145,15 +177,23 @@ internal static partial class FeedBench
         Settle();
         await output.WriteLineAsync($"ready {ProcessUsage.RssBytes(ProcessUsage.Self).ToString(CultureInfo.InvariantCulture)}");
         await output.FlushAsync(ct);
-        while (await input.ReadLineAsync(ct) is { } line)
+        // Console.In reads synchronously even through ReadLineAsync: each read gets a thread of its own, so waiting for
+        // "stop" never holds up the "done" that may come first.
+        while (await Task.Run(input.ReadLine, ct) is { } line)
         {
             var words = line.Split(' ');
-            if (words is not ["expect", var first, var cases]) continue;
+            if (words is not ["expect", var first, var cases, var clients]) continue;
             group.Expect(long.Parse(first, CultureInfo.InvariantCulture), int.Parse(cases, CultureInfo.InvariantCulture));
-            var stop = input.ReadLineAsync(ct).AsTask(); // "stop", or the end of input
+            var floodClients = int.Parse(clients, CultureInfo.InvariantCulture);
+            using var floodStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var flood = floodClients > 0 ? new AckFlood(address, floodClients, () => group.Newest) : null;
+            flood?.Start(floodStop.Token);
+            var stop = Task.Run(input.ReadLine, CancellationToken.None); // "stop", or the end of input
             await Task.WhenAny(group.Done, stop);
-            var c = group.Counts();
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"done {c.Lost} {c.Duplicates} {c.Failed} {c.FirstError}").TrimEnd());
+            var c = await WithFloodAsync(group.Counts(), flood, floodStop);
+            await output.WriteLineAsync("acks " + string.Join(' ', new[] { c.AckSeconds }.Concat(c.AckMs).Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+            var error = c.FirstError ?? (c.AckError is null ? null : "ack: " + c.AckError);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"done {c.Lost} {c.Duplicates} {c.Failed} {c.Acks} {error}").TrimEnd());
             await output.FlushAsync(ct);
             await stop; // then end
             return;

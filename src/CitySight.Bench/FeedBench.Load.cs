@@ -20,7 +20,7 @@ internal static partial class FeedBench
     /// <summary>
     /// One store, one Kestrel: cases committed at a steady rate with no subscriber (quiet), then the same with N idle
     /// subscribers (real gRPC streams over loopback, one channel per 100) and, with <see cref="FeedBenchOptions.AckFlood"/>,
-    /// a few clients acking as fast as the server answers. The subscribers run in a child process when
+    /// a few clients (beside the subscribers) acking what the subscribers received as fast as the server answers. The subscribers run in a child process when
     /// <see cref="FeedBenchOptions.ClientCommand"/> says how to start one (the memory per subscriber is then the server's
     /// side alone), else in this process (both ends of each stream).
     /// </summary>
@@ -57,7 +57,7 @@ internal static partial class FeedBench
             var loadedMs = Stats(loaded.SelectMany(l => l.Run.CommitMs()).ToArray());
             double? ratio = quietMs is { P99: > 0 } qm && loadedMs is { } lm ? R2(lm.P99 / qm.P99) : null;
             var first = loaded[0];
-            var acks = loaded.Sum(l => l.Acks);
+            var acks = loaded.Sum(l => l.Idle.Acks);
             return new FeedLoadResult(Device(), Environment.ProcessorCount, root, FileSystemOf(root), o.Cases, rate, o.EvidenceBytes, rounds,
                 o.IdleSubscribers, first.Channels, o.AckFlood ? o.AckFloodClients : 0, FloodInFlight, quietMs, loadedMs, ratio, LoadGoalRatio,
                 ratio is { } r ? r <= LoadGoalRatio : null,
@@ -65,8 +65,8 @@ internal static partial class FeedBench
                 R1(quiet.Sum(q => q.Load.GcPauseMs)), R1(loaded.Sum(l => l.Load.GcPauseMs)),
                 quiet.Sum(q => q.Load.Collections), loaded.Sum(l => l.Load.Collections),
                 R1(quiet.Sum(q => q.Load.AllocatedBytes) / 1048576.0), R1(loaded.Sum(l => l.Load.AllocatedBytes) / 1048576.0),
-                acks, o.AckFlood ? R1(acks / loaded.Sum(l => l.AckSeconds)) : 0, loaded.Sum(l => l.AckCommits),
-                o.AckFlood ? Stats(loaded.SelectMany(l => l.AckMs).ToArray()) : null, loaded.Select(l => l.AckError).FirstOrDefault(e => e is not null),
+                acks, o.AckFlood ? R1(acks / Math.Max(loaded.Sum(l => l.Idle.AckSeconds), 1e-9)) : 0, loaded.Sum(l => l.AckCommits),
+                o.AckFlood ? Stats(loaded.SelectMany(l => l.Idle.AckMs).ToArray()) : null, loaded.Select(l => l.Idle.AckError).FirstOrDefault(e => e is not null),
                 first.SubscribeSeconds, R1(first.ManagedBytes / (double)o.IdleSubscribers), R1(first.ResidentBytes / (double)o.IdleSubscribers),
                 first.ManagedMib.Before, first.ManagedMib.After, first.ResidentMib.Before, first.ResidentMib.After,
                 first.ClientResidentBytes is { } client ? R1(client / 1048576.0) : null,
@@ -104,26 +104,17 @@ internal static partial class FeedBench
         var rss1 = ProcessUsage.RssBytes(ProcessUsage.Self);
 
         var run = new Run(o.Cases, evidence);
-        await idle.ExpectAsync(store.LastSequence + 1, o.Cases);
-        var flood = o.AckFlood ? new AckFlood(address, o.AckFloodClients, store) : null;
         var commitsBefore = store.AckCommits;
-        var floodStart = Stopwatch.GetTimestamp();
-        using var floodStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        flood?.Start(floodStop.Token);
-        var load = await TimedCommitsAsync($"loaded: {o.IdleSubscribers} idle" + (flood is null ? "" : " + ack flood") + tag, store, run, rate, progress, ct);
-        var ackSeconds = Stopwatch.GetElapsedTime(floodStart).TotalSeconds;
-        if (flood is not null) await flood.StopAsync(floodStop);
-        var ackCommits = store.AckCommits - commitsBefore;
-        var counts = await idle.FinishAsync(o.Timeout, ct);
+        await idle.ExpectAsync(store.LastSequence + 1, o.Cases, o.AckFlood ? o.AckFloodClients : 0);
+        var load = await TimedCommitsAsync($"loaded: {o.IdleSubscribers} idle" + (o.AckFlood ? " + ack flood" : "") + tag, store, run, rate, progress, ct);
+        var counts = await idle.FinishAsync(o.Timeout, ct); // the flood stops once every subscriber has every case
         return new LoadedRound(run, load, idle.Channels, idle.ClientResidentBytes, R2(subscribeSeconds), heap1 - heap0, rss1 - rss0,
-            (R1(heap0 / 1048576.0), R1(heap1 / 1048576.0)), (R1(rss0 / 1048576.0), R1(rss1 / 1048576.0)),
-            flood?.Acks ?? 0, ackSeconds, ackCommits, flood?.AckMs() ?? [], flood?.Error, counts);
+            (R1(heap0 / 1048576.0), R1(heap1 / 1048576.0)), (R1(rss0 / 1048576.0), R1(rss1 / 1048576.0)), store.AckCommits - commitsBefore, counts);
     }
 
     /// <summary>What one loaded phase measured (memory: before the subscribers were opened and once they all were).</summary>
     private sealed record LoadedRound(Run Run, PhaseLoad Load, int Channels, long? ClientResidentBytes, double SubscribeSeconds, long ManagedBytes,
-        long ResidentBytes, (double Before, double After) ManagedMib, (double Before, double After) ResidentMib, long Acks, double AckSeconds,
-        long AckCommits, double[] AckMs, string? AckError, IdleCounts Idle);
+        long ResidentBytes, (double Before, double After) ManagedMib, (double Before, double After) ResidentMib, long AckCommits, IdleCounts Idle);
 
     /// <summary>Commits <paramref name="run"/> at <paramref name="rate"/>: this process's CPU use meanwhile (percent of one core) and its GC pauses.</summary>
     private static async Task<PhaseLoad> TimedCommitsAsync(string name, SqliteCaseStore store, Run run, double rate, IFeedBenchProgress progress,

@@ -14,10 +14,10 @@ namespace CitySight.Cases.Sqlite;
 internal sealed class SqliteAckWriter(SqliteDatabase db, Func<long> head)
 {
     /// <summary>
-    /// After a flush, acks gather this long before the next one: under a flood that is one ack commit per interval, and
-    /// case commits waiting for the write lock get it between flushes.
+    /// After a flush, acks gather at least this long before the next one, and at least twice as long as that flush took:
+    /// under a flood, ack commits then hold the write lock a third of the time at most, whatever fsync costs.
     /// </summary>
-    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(5);
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(10);
 
     private static readonly Counter AckCommits = Metrics.CreateCounter(
         "citysight_case_feed_ack_commits_total", "Transactions that wrote consumer cursors (each covers every ack pending then).");
@@ -55,6 +55,7 @@ internal sealed class SqliteAckWriter(SqliteDatabase db, Func<long> head)
         while (true)
         {
             await db.WriteLock.WaitAsync().ConfigureAwait(false);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             Dictionary<string, List<Pending>> batch;
             try
             {
@@ -74,7 +75,8 @@ internal sealed class SqliteAckWriter(SqliteDatabase db, Func<long> head)
                     return;
                 }
             }
-            await Task.Delay(FlushInterval).ConfigureAwait(false);
+            var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            await Task.Delay(took * 2 > FlushInterval ? took * 2 : FlushInterval).ConfigureAwait(false);
         }
     }
 
