@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Prometheus;
 
 namespace CitySight.Cases.Sqlite;
@@ -18,6 +19,12 @@ internal sealed class SqliteAckWriter(SqliteDatabase db, Func<long> head)
     /// under a flood, ack commits then hold the write lock a third of the time at most, whatever fsync costs.
     /// </summary>
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// A flush takes the write lock only when nobody holds it, so it never queues ahead of a case commit; after this long
+    /// of trying it queues like any writer, so a storm of commits cannot starve the acks.
+    /// </summary>
+    public static readonly TimeSpan MaxDefer = TimeSpan.FromMilliseconds(50);
 
     private static readonly Counter AckCommits = Metrics.CreateCounter(
         "citysight_case_feed_ack_commits_total", "Transactions that wrote consumer cursors (each covers every ack pending then).");
@@ -54,8 +61,8 @@ internal sealed class SqliteAckWriter(SqliteDatabase db, Func<long> head)
     {
         while (true)
         {
-            await db.WriteLock.WaitAsync().ConfigureAwait(false);
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            await AcquireWhenFreeAsync().ConfigureAwait(false);
+            var started = Stopwatch.GetTimestamp();
             Dictionary<string, List<Pending>> batch;
             try
             {
@@ -75,8 +82,22 @@ internal sealed class SqliteAckWriter(SqliteDatabase db, Func<long> head)
                     return;
                 }
             }
-            var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            var took = Stopwatch.GetElapsedTime(started);
             await Task.Delay(took * 2 > FlushInterval ? took * 2 : FlushInterval).ConfigureAwait(false);
+        }
+    }
+
+    private async Task AcquireWhenFreeAsync()
+    {
+        var since = Stopwatch.GetTimestamp();
+        while (!db.WriteLock.Wait(0))
+        {
+            if (Stopwatch.GetElapsedTime(since) > MaxDefer)
+            {
+                await db.WriteLock.WaitAsync().ConfigureAwait(false);
+                return;
+            }
+            await Task.Delay(1).ConfigureAwait(false);
         }
     }
 
