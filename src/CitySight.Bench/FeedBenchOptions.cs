@@ -25,4 +25,17 @@ public sealed record FeedBenchOptions
     /// reversed, ...), so that load from other processes hits every phase alike instead of whichever ran when the machine was busy.
     /// </summary>
     public int Rounds { get; init; } = 3;
+    /// <summary>
+    /// Issue 14: instead of the phases above, case-commit latency with no subscriber, then with this many idle gRPC
+    /// subscribers (and <see cref="AckFlood"/>); 0 = off.
+    /// </summary>
+    public int IdleSubscribers { get; init; }
+    /// <summary>With <see cref="IdleSubscribers"/>: <see cref="AckFloodClients"/> clients ack as fast as they are answered meanwhile.</summary>
+    public bool AckFlood { get; init; }
+    public int AckFloodClients { get; init; } = 4;
+    /// <summary>
+    /// How to start this program for the idle subscribers' child process (the executable, and the .dll under `dotnet`);
+    /// null: they run in the bench's own process.
+    /// </summary>
+    public IReadOnlyList<string>? ClientCommand { get; init; }
 }

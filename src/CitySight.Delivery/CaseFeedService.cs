@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using CitySight.Cases;
 using CitySight.Delivery.V1;
 using Google.Protobuf;
@@ -12,10 +13,12 @@ namespace CitySight.Delivery;
 /// proto/citysight/v1/case_feed.proto for the contract.
 /// </summary>
 public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenceStore evidence, Security.ConsumerAuthOptions auth,
-    ILogger<CaseFeedService> logger) : CaseFeed.CaseFeedBase
+    SubscriberCounts subscribers, ILogger<CaseFeedService> logger) : CaseFeed.CaseFeedBase
 {
-    private static readonly Gauge Subscribers = Metrics.CreateGauge(
-        "citysight_delivery_subscribers", "gRPC case feed subscriptions currently open.");
+    // One message per event for every stream at that position: followers at the same position share the store's batch,
+    // so the same event object reaches each of them and is mapped once, not once per subscriber.
+    private static readonly ConditionalWeakTable<CaseFeedEvent, CaseEvent> Mapped = new();
+    private static readonly ConditionalWeakTable<CaseFeedEvent, CaseEvent> MappedWithEvidence = new();
 
     private static readonly Counter EventsSent = Metrics.CreateCounter(
         "citysight_delivery_events_sent_total", "Case events written to gRPC subscribers.");
@@ -37,17 +40,30 @@ public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenc
         }
         // Cancelled by the client going away and by its deadline: the store's follower stops with it.
         var ct = context.CancellationToken;
+        IDisposable open;
+        try
+        {
+            open = subscribers.Enter(consumer);
+        }
+        catch (RpcException ex)
+        {
+            logger.LogWarning("Refused case feed subscriber {Consumer} from {Peer}: {Reason}", consumer, context.Peer, ex.Status.Detail);
+            throw;
+        }
+        using var _ = open;
         logger.LogInformation("Case feed subscriber {Consumer} from {Peer} after sequence {After} (evidence: {Evidence})",
             consumer, context.Peer, after, request.IncludeEvidence);
 
-        Subscribers.Inc();
         var last = after;
         try
         {
             await foreach (var e in feed.EventsAsync(after, request.IncludeEvidence, ct).ConfigureAwait(false))
             {
                 // Awaiting the write is the back-pressure: a slow consumer slows only its own follower.
-                await responseStream.WriteAsync(CaseMapping.ToEvent(e, request.IncludeEvidence), ct).ConfigureAwait(false);
+                var message = request.IncludeEvidence
+                    ? MappedWithEvidence.GetValue(e, static ev => CaseMapping.ToEvent(ev, includeEvidence: true))
+                    : Mapped.GetValue(e, static ev => CaseMapping.ToEvent(ev, includeEvidence: false));
+                await responseStream.WriteAsync(message, ct).ConfigureAwait(false);
                 EventsSent.Inc();
                 last = e.Sequence;
             }
@@ -63,7 +79,6 @@ public sealed class CaseFeedService(ICaseFeed feed, ICaseRecords cases, IEvidenc
         }
         finally
         {
-            Subscribers.Dec();
             logger.LogInformation("Case feed subscriber {Consumer} left after sequence {Last}", consumer, last);
         }
     }

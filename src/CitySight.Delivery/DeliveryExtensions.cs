@@ -44,9 +44,12 @@ public static class DeliveryExtensions
     /// <see cref="AddCaseStore(IServiceCollection, Func{IServiceProvider, ICaseStore})"/> (the rules stage shares it).
     /// The host must listen with HTTP/2 (<c>HttpProtocols.Http2</c> for plain-text h2c, or TLS).
     /// </summary>
-    public static IServiceCollection AddCitySightDelivery(this IServiceCollection services, Security.ConsumerAuthOptions? auth = null)
+    /// <param name="subscribers">Caps on open Subscribe streams (delivery.grpc.max_subscribers...); null: the defaults.</param>
+    public static IServiceCollection AddCitySightDelivery(this IServiceCollection services, Security.ConsumerAuthOptions? auth = null,
+        SubscriberLimits? subscribers = null)
     {
         services.AddSingleton(auth ?? new Security.ConsumerAuthOptions());
+        services.AddSingleton(new SubscriberCounts(subscribers ?? new SubscriberLimits()));
         services.AddGrpc(o =>
         {
             o.Interceptors.Add<Security.ConsumerAuthInterceptor>();

@@ -43,11 +43,12 @@ public sealed class LoopbackGrpcServer : IAsyncDisposable
     }
 
     /// <summary>The case feed over <paramref name="store"/>, wired the way the host wires delivery (the caller keeps the store).</summary>
-    public static Task<LoopbackGrpcServer> CaseFeedAsync(Cases.ICaseStore store, Security.ConsumerAuthOptions? auth = null) =>
+    public static Task<LoopbackGrpcServer> CaseFeedAsync(Cases.ICaseStore store, Security.ConsumerAuthOptions? auth = null,
+        SubscriberLimits? subscribers = null) =>
         StartAsync(s =>
         {
             s.AddCaseStore(store);   // an instance: the container does not dispose it
-            s.AddCitySightDelivery(auth);
+            s.AddCitySightDelivery(auth, subscribers);
         }, app => app.MapCitySightDelivery());
 
     public async ValueTask DisposeAsync()

@@ -96,7 +96,7 @@ public static class CitySightHost
         // CitySight's own channels' cursors (push outbox, MQTT publishers) cannot be named through CaseFeed.
         var auth = config.Delivery.Grpc.AuthOptions();
         if (config.Delivery.Push is { } ownPush) auth = auth with { InternalConsumers = [.. auth.InternalConsumers, ownPush.Consumer] };
-        s.AddCitySightDelivery(auth);
+        s.AddCitySightDelivery(auth, config.Delivery.Grpc.Subscribers);
         s.AddSingleton(TimeProvider.System);
         s.AddSingleton(sp => new IngestWorker(config.Cameras, config.Ingest, sp.GetRequiredService<PipelineChannels>().Producers,
             sp.GetRequiredService<ILoggerFactory>()));

@@ -37,20 +37,35 @@ internal sealed class SqliteCaseFeed : ICaseFeed
     private readonly Func<string, byte[]> _readEvidence;
     private readonly CancellationTokenSource _closing = new();
 
+    private const int FeedReader = 0;
+    private const int EventReader = 1;
+
     // Broadcast "something was committed": swapped for a fresh one on every commit and the old one completed.
     // A follower takes the current one BEFORE it queries, so a commit racing with its query still wakes it.
-    private TaskCompletionSource _committed = NewSignal();
+    private Signal _committed = new(NewSignal(), 0);
     private long _head;
+    private readonly SqliteAckWriter _acks;
+    private readonly SharedFeedReads _reads = new();
+
+    /// <summary>One commit's wake-up, and how many commits were published before it was put up (see <see cref="SharedFeedReads"/>).</summary>
+    private sealed record Signal(TaskCompletionSource Committed, long Generation);
 
     public SqliteCaseFeed(SqliteDatabase db, EvidenceFiles evidence)
     {
         _db = db;
         _readEvidence = evidence.ReadOrEmpty;
+        _acks = new SqliteAckWriter(db, () => LastSequence);
         using var conn = db.Connect();
         _head = SqliteDatabase.Scalar<long>(conn, "SELECT COALESCE(MAX(sequence), 0) FROM feed;");
     }
 
     public long LastSequence => Volatile.Read(ref _head);
+
+    /// <summary>Transactions that wrote acks so far (a flood of acks is coalesced into a few).</summary>
+    public long AckCommits => _acks.Commits;
+
+    /// <summary>Feed batches read from the store so far (followers at the same position share one).</summary>
+    public long StoreReads => _reads.Reads;
 
     /// <summary>Appends one event to the feed inside <paramref name="tx"/>; its sequence. Call <see cref="Published"/> after the commit.</summary>
     public static long Append(SqliteConnection conn, SqliteTransaction tx, CaseFeedKind kind, string caseId, long nowMs)
@@ -86,25 +101,29 @@ internal sealed class SqliteCaseFeed : ICaseFeed
     public void Published(long sequence)
     {
         Volatile.Write(ref _head, sequence);
-        var previous = Interlocked.Exchange(ref _committed, NewSignal());
-        previous.TrySetResult();
+        var next = new Signal(NewSignal(), Volatile.Read(ref _committed).Generation + 1); // under the write lock: one writer
+        var previous = Interlocked.Exchange(ref _committed, next);
+        // Woken from the thread pool: with thousands of followers, queueing each one's continuation would otherwise
+        // happen here, on the committer's thread and under the write lock.
+        ThreadPool.UnsafeQueueUserWorkItem(static signal => signal.TrySetResult(), previous.Committed, preferLocal: false);
     }
 
     // Asynchronous continuations: waking followers never runs their code on the writer's thread.
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public IAsyncEnumerable<Case> FeedAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
-        FollowAsync(afterSequence, BatchSize(includeEvidence), after => ReadFeedBatch(after, includeEvidence), c => c.Sequence, ct);
+        FollowAsync(FeedReader, afterSequence, includeEvidence, after => ReadFeedBatch(after, includeEvidence), c => c.Sequence, ct);
 
     public IAsyncEnumerable<Case> FeedAsync(long afterSequence, CancellationToken ct = default) =>
         FeedAsync(afterSequence, includeEvidence: true, ct);
 
     public IAsyncEnumerable<CaseFeedEvent> EventsAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
-        FollowAsync(afterSequence, BatchSize(includeEvidence), after => ReadEventBatch(after, includeEvidence), e => e.Sequence, ct);
+        FollowAsync(EventReader, afterSequence, includeEvidence, after => ReadEventBatch(after, includeEvidence), e => e.Sequence, ct);
 
-    private async IAsyncEnumerable<T> FollowAsync<T>(long afterSequence, int batchSize, Func<long, List<T>> read, Func<T, long> sequenceOf,
-        [EnumeratorCancellation] CancellationToken ct)
+    private async IAsyncEnumerable<T> FollowAsync<T>(int reader, long afterSequence, bool includeEvidence, Func<long, List<T>> read,
+        Func<T, long> sequenceOf, [EnumeratorCancellation] CancellationToken ct)
     {
+        var batchSize = BatchSize(includeEvidence);
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
         _db.ThrowIfDisposed();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _closing.Token);
@@ -115,15 +134,18 @@ internal sealed class SqliteCaseFeed : ICaseFeed
             while (true)
             {
                 // Order matters: take the signal, then look. A commit after this line completes this very signal.
-                var committed = Volatile.Read(ref _committed).Task;
-                var batch = Volatile.Read(ref _head) > cursor ? read(cursor) : [];
+                var signal = Volatile.Read(ref _committed);
+                // Shared: the followers a commit wakes at the same position read the store once between them.
+                var batch = Volatile.Read(ref _head) > cursor
+                    ? await _reads.ReadAsync(reader, cursor, includeEvidence, signal.Generation, read).ConfigureAwait(false)
+                    : [];
                 foreach (var item in batch)
                 {
                     ct.ThrowIfCancellationRequested();
                     yield return item;
                     cursor = sequenceOf(item);
                 }
-                if (batch.Count < batchSize) await WaitAsync(committed, ct, stop.Token).ConfigureAwait(false);
+                if (batch.Count < batchSize) await WaitAsync(signal.Committed.Task, ct, stop.Token).ConfigureAwait(false);
             }
         }
         finally
@@ -185,33 +207,14 @@ internal sealed class SqliteCaseFeed : ICaseFeed
         return list;
     }
 
-    public async Task<long> AckAsync(string consumer, long sequence, CancellationToken ct = default)
+    /// <summary>Durable before it returns; coalesced with the other acks pending (see <see cref="SqliteAckWriter"/>).</summary>
+    public Task<long> AckAsync(string consumer, long sequence, CancellationToken ct = default)
     {
         ValidateConsumer(consumer);
-        await _db.WriteLock.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            // Checked under the write lock: a follower can read a row whose commit has not yet moved the head, and every
-            // commit moves the head before it lets go of this lock.
-            if (sequence < 0 || sequence > LastSequence)
-                throw new ArgumentException($"sequence {sequence} is not in the feed (0..{LastSequence})", nameof(sequence));
-            using var conn = _db.Connect();
-            using var cmd = conn.CreateCommand();
-            cmd.CommandText = """
-                INSERT INTO consumers (name, acked_sequence, acked_at_ms) VALUES ($name, $seq, $now)
-                ON CONFLICT(name) DO UPDATE SET acked_sequence = MAX(acked_sequence, excluded.acked_sequence),
-                                                acked_at_ms = excluded.acked_at_ms
-                RETURNING acked_sequence;
-                """;
-            cmd.Parameters.AddWithValue("$name", consumer);
-            cmd.Parameters.AddWithValue("$seq", sequence);
-            cmd.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            return Convert.ToInt64(cmd.ExecuteScalar());
-        }
-        finally
-        {
-            _db.WriteLock.Release();
-        }
+        _db.ThrowIfDisposed();
+        if (sequence < 0)
+            throw new ArgumentException($"sequence {sequence} is not in the feed (0..{LastSequence})", nameof(sequence));
+        return _acks.AckAsync(consumer, sequence, ct);
     }
 
     public Task<long> CursorAsync(string consumer, CancellationToken ct = default)

@@ -129,6 +129,12 @@ public sealed class SqliteCaseStore : ICaseStore
     /// <inheritdoc/>
     public IReadOnlyList<(string Consumer, long Acked, DateTimeOffset AckedAt)> Consumers() => _feed.Consumers();
 
+    /// <summary>Transactions that wrote consumer cursors so far: acks are coalesced, so far fewer than the acks.</summary>
+    internal long AckCommits => _feed.AckCommits;
+
+    /// <summary>Feed batches read from the database so far: followers at the same position share one read.</summary>
+    internal long FeedStoreReads => _feed.StoreReads;
+
     // Evidence
 
     /// <inheritdoc/>

@@ -35,16 +35,29 @@ internal static class FeedBenchCommand
                           "load from other processes hits them alike; figures are the median (and range) over the rounds, ratios per round",
             DefaultValueFactory = _ => 3,
         };
+        var idle = new Option<int>("--idle-subscribers")
+        {
+            Description = "Instead of the phases above: case-commit latency p50/p99 at --rate (default 50/s) with no subscriber, then with this many " +
+                          "idle gRPC subscribers (loopback, HTTP/2, one channel per 100); the p99 ratio, memory per subscriber, lost and repeated events",
+        };
+        var ackFlood = new Option<bool>("--ack-flood") { Description = "With --idle-subscribers: meanwhile, --ack-flood-clients clients ack as fast as they are answered" };
+        var floodClients = new Option<int>("--ack-flood-clients") { Description = "Clients in the ack flood, 32 acks in flight each", DefaultValueFactory = _ => 4 };
+        // The bench's own child process for the idle subscribers (started by bench-feed --idle-subscribers, not by people).
+        var idleClient = new Option<string?>("--idle-client") { Description = "internal: run idle subscribers to this address", Hidden = true };
+        var idleAfter = new Option<long>("--idle-after") { Description = "internal: the idle subscribers' start sequence", Hidden = true };
         var cmd = new Command("bench-feed",
             "Cases through the gRPC case feed to N concurrent consumers: throughput, commit-to-receipt latency p50/p95/p99, lost and duplicated " +
             "cases, against the store's commit rate with no consumer and against the in-process follower (no gRPC), in the same run.")
         {
             cases, consumers, ackEvery, evidence, rate, evidenceKb, slow, slowDelay, timeout, data, keep, noReplay, json, receipts, rounds,
+            idle, ackFlood, floodClients, idleClient, idleAfter,
         };
         cmd.SetAction(async (parse, ct) =>
         {
             try
             {
+                if (parse.GetValue(idleClient) is { } address)
+                    return await FeedBenchRunner.RunIdleClientAsync(address, parse.GetValue(idle), parse.GetValue(idleAfter), ct);
                 var o = new FeedBenchOptions
                 {
                     Cases = parse.GetValue(cases),
@@ -61,6 +74,10 @@ internal static class FeedBenchCommand
                     Replay = !parse.GetValue(noReplay),
                     Receipts = parse.GetValue(receipts),
                     Rounds = parse.GetValue(rounds),
+                    IdleSubscribers = parse.GetValue(idle),
+                    AckFlood = parse.GetValue(ackFlood),
+                    AckFloodClients = parse.GetValue(floodClients),
+                    ClientCommand = SelfCommand(),
                 };
                 Validate(o);
                 return await FeedBenchRunner.RunAsync(o, parse.GetValue(json), ct);
@@ -84,6 +101,13 @@ internal static class FeedBenchCommand
         return cmd;
     }
 
+    /// <summary>How to start this program again: the executable, and under `dotnet` the .dll it runs.</summary>
+    private static string[]? SelfCommand()
+    {
+        if (Environment.ProcessPath is not { } exe) return null;
+        return Path.GetFileNameWithoutExtension(exe) == "dotnet" ? [exe, Environment.GetCommandLineArgs()[0]] : [exe];
+    }
+
     private static void Validate(FeedBenchOptions o)
     {
         if (o.Cases < 1) throw new BenchException($"--cases {o.Cases}: at least 1");
@@ -94,5 +118,8 @@ internal static class FeedBenchCommand
         if (o.SlowDelay < TimeSpan.Zero) throw new BenchException("--slow-delay: 0 or more");
         if (o.Timeout <= TimeSpan.Zero) throw new BenchException("--timeout: more than 0");
         if (o.Rounds < 1) throw new BenchException($"--rounds {o.Rounds}: at least 1");
+        if (o.IdleSubscribers is < 0 or > 100_000) throw new BenchException($"--idle-subscribers {o.IdleSubscribers}: 0 (off) to 100000");
+        if (o.AckFlood && o.IdleSubscribers == 0) throw new BenchException("--ack-flood: only with --idle-subscribers");
+        if (o.AckFloodClients is < 1 or > 64) throw new BenchException($"--ack-flood-clients {o.AckFloodClients}: 1 to 64");
     }
 }

@@ -41,6 +41,11 @@ public static partial class ConfigKeys
             "Consumers that may call ReportOutcome (close, reject cases); needs api_keys_env or tls.client_ca.", "[xuhui]");
         yield return grpc.Key("delivery.grpc.allow_unauthenticated", Bool, g => g.AllowUnauthenticated,
             "Listen beyond loopback (service.bind_address) without keys or certificates: anyone reaching the port may call.", "true");
+        yield return grpc.Key("delivery.grpc.max_subscribers", Int, g => g.Subscribers.Total,
+            "Subscribe streams open at once, all consumers together; one more is refused with RESOURCE_EXHAUSTED.", "2000", min: 1, max: 100_000);
+        yield return grpc.Key("delivery.grpc.max_subscribers_per_consumer", Int, g => g.Subscribers.PerConsumer,
+            "Subscribe streams open at once per consumer name (unnamed ones count as one consumer); one more is refused with RESOURCE_EXHAUSTED.",
+            "4", min: 1, max: 100_000);
 
         yield return Container(M, "delivery.push", Mapping, "Stream cases to the district's DispatchIntake endpoint.");
         var push = new KeysOf<DispatchPushOptions>(M, new() { Endpoint = PushSection.NoEndpoint }, c => c.Delivery.Push ?? new() { Endpoint = PushSection.NoEndpoint });

@@ -25,6 +25,11 @@ internal static class GrpcSection
             AdminConsumers = admins ?? g.AdminConsumers,
             OutcomeConsumers = outcomes ?? g.OutcomeConsumers,
             AllowUnauthenticated = sec.Bool("allow_unauthenticated") ?? g.AllowUnauthenticated,
+            Subscribers = new()
+            {
+                Total = sec.Int("max_subscribers") ?? g.Subscribers.Total,
+                PerConsumer = sec.Int("max_subscribers_per_consumer") ?? g.Subscribers.PerConsumer,
+            },
         };
         // Without keys or certificates every caller names itself: a list of who may close cases or run the admin API
         // would only look like a guard.

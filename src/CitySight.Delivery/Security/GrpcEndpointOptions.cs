@@ -19,6 +19,8 @@ public sealed record GrpcEndpointOptions
     public IReadOnlyList<string> OutcomeConsumers { get; init; } = [];
     /// <summary>Lets the service listen beyond this machine without authentication (a warning at start and in /healthz).</summary>
     public bool AllowUnauthenticated { get; init; }
+    /// <summary>delivery.grpc.max_subscribers and max_subscribers_per_consumer: caps on open Subscribe streams.</summary>
+    public SubscriberLimits Subscribers { get; init; } = new();
 
     /// <summary>True when API keys or client certificates tell consumers apart.</summary>
     public bool Authenticates => ApiKeysEnv is not null || ClientCa is not null;
@@ -65,7 +67,8 @@ public sealed record GrpcEndpointOptions
     public bool Equals(GrpcEndpointOptions? other) =>
         other is not null && TlsCert == other.TlsCert && TlsKey == other.TlsKey && ClientCa == other.ClientCa
         && ApiKeysEnv == other.ApiKeysEnv && AdminConsumers.SequenceEqual(other.AdminConsumers)
-        && OutcomeConsumers.SequenceEqual(other.OutcomeConsumers) && AllowUnauthenticated == other.AllowUnauthenticated;
+        && OutcomeConsumers.SequenceEqual(other.OutcomeConsumers) && AllowUnauthenticated == other.AllowUnauthenticated
+        && Subscribers == other.Subscribers;
 
-    public override int GetHashCode() => HashCode.Combine(TlsCert, TlsKey, ClientCa, ApiKeysEnv, AdminConsumers.Count, OutcomeConsumers.Count, AllowUnauthenticated);
+    public override int GetHashCode() => HashCode.Combine(TlsCert, TlsKey, ClientCa, ApiKeysEnv, AdminConsumers.Count, OutcomeConsumers.Count, AllowUnauthenticated, Subscribers);
 }
