@@ -117,7 +117,10 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(150));
         var store = _app.Services.GetRequiredService<ICaseStore>();
-        var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1366, Height = 900 }, Locale = "zh-CN" });
+        var page = await _browser.NewPageAsync(new BrowserNewPageOptions
+        {
+            ViewportSize = new ViewportSize { Width = 1366, Height = 900 }, Locale = "zh-CN", TimezoneId = "Asia/Shanghai",
+        });
         var pageErrors = new List<string>();
         page.PageError += (_, e) => pageErrors.Add(e);
 

@@ -121,7 +121,9 @@ function onEvent(e: ConsoleEvent): void {
   else {
     state.open.unshift(c);
     state.open.sort((a, b) => b.sequence - a.sequence);
+    // Marked as new for as long as its highlight lasts (style.css), not again on every later render.
     state.fresh.add(c.id);
+    setTimeout(() => state.fresh.delete(c.id), 4000);
   }
   refreshOverviewSoon();
   const shown = caseRoute();
