@@ -1,3 +1,5 @@
+using CitySight.Domain;
+
 namespace CitySight.CommandCentre;
 
 /// <summary>What the host hands the console when it maps it.</summary>
@@ -9,6 +11,6 @@ public sealed record CommandCentreOptions
     /// <summary>The port the console answers on (the service's HTTP port); null: every port the host listens on.</summary>
     public int? Port { get; init; }
 
-    /// <summary>Where "today" begins for the overview's counts; the service machine's zone unless told.</summary>
-    public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Local;
+    /// <summary>Where "today" begins for the overview's counts (the host passes service.timezone).</summary>
+    public TimeZoneInfo TimeZone { get; init; } = TimeZones.Default;
 }

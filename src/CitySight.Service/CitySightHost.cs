@@ -198,7 +198,10 @@ public static class CitySightHost
         // The command-centre console at "/" of the HTTP port: the cameras as the admin API sees them, reasons without URLs.
         var admin = app.Services.GetRequiredService<CameraAdministrator>();
         var directory = app.Services.GetRequiredService<CameraDirectory>();
-        app.MapCommandCentre(new CommandCentreOptions { Cameras = () => ConsoleCameras(admin, directory), Port = config.Service.HttpPort });
+        app.MapCommandCentre(new CommandCentreOptions
+        {
+            Cameras = () => ConsoleCameras(admin, directory), Port = config.Service.HttpPort, TimeZone = config.Service.TimeZone,
+        });
         return app;
     }
 

@@ -126,6 +126,16 @@ public sealed class ConsoleApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Today_begins_at_midnight_open_cases_stay_open_on_the_next_day()
+    {
+        await using var tomorrow = await ConsoleServer.StartAsync(time: new Clock(DateTimeOffset.UtcNow.AddDays(1)));
+        await tomorrow.Store.OpenAsync(CaseSamples.Case(9));
+        var o = await tomorrow.Http.GetFromJsonAsync<JsonElement>("/api/v1/overview");
+        Assert.Equal(1, o.GetProperty("open").GetProperty("total").GetInt32());
+        Assert.Equal(0, o.GetProperty("today").GetProperty("total").GetInt32());
+    }
+
+    [Fact]
     public async Task The_api_is_documented_in_openapi_and_only_the_api()
     {
         var doc = await _server.Http.GetFromJsonAsync<JsonElement>("/api/v1/openapi.json");
@@ -158,6 +168,11 @@ public sealed class ConsoleApiTests : IAsyncLifetime
         }
         Assert.Equal(HttpStatusCode.NotFound, (await _server.Http.GetAsync("/assets/nothing-here.js")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _server.Http.GetAsync("/../appsettings.json")).StatusCode);
+    }
+
+    private sealed class Clock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 
     private async Task<List<JsonElement>> Cases(string path) =>

@@ -25,8 +25,6 @@ namespace CitySight.CommandCentre.Tests;
 /// </summary>
 public sealed class ConsoleBrowserTests : IAsyncLifetime
 {
-    /// <summary>Debian's package (scripts/setup.sh installs it); Playwright never downloads a browser here.</summary>
-    private const string Chromium = "/usr/bin/chromium";
     private const string SecretUrl = "rtsp://ops-user:s3cret-pw@127.0.0.3:9/stream-path-9?token=tok-abc-123";
     private static readonly string[] SecretParts = ["ops-user", "s3cret-pw", "127.0.0.3", "stream-path-9", "tok-abc-123"];
 
@@ -40,7 +38,6 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: scripts/setup.sh installs Debian's chromium");
         _sim = await RtspSimulator.StartAsync(new SimulatorOptions
         {
             Port = 0,
@@ -91,13 +88,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         await _app.StartAsync();
 
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            // ENVIRONMENT.md: without these, chromium floods the closed network with refused connections.
-            Args = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        _browser = await Chromium.LaunchAsync(_playwright);
     }
 
     public async Task DisposeAsync()
@@ -117,10 +108,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(150));
         var store = _app.Services.GetRequiredService<ICaseStore>();
-        var page = await _browser.NewPageAsync(new BrowserNewPageOptions
-        {
-            ViewportSize = new ViewportSize { Width = 1366, Height = 900 }, Locale = "zh-CN", TimezoneId = "Asia/Shanghai",
-        });
+        var page = await Chromium.NewPageAsync(_browser);
         var pageErrors = new List<string>();
         page.PageError += (_, e) => pageErrors.Add(e);
 
