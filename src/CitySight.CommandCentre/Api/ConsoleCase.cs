@@ -33,7 +33,7 @@ public sealed record ConsoleCase
     /// <summary>The words given with the last state change (why it was rejected).</summary>
     public string Note { get; init; } = "";
 
-    public static string StateName(CaseState state) => state.ToString().ToLowerInvariant();
+    private static string StateName(CaseState state) => state.ToString().ToLowerInvariant();
 
     public static ConsoleCase Of(Case c) => new()
     {
