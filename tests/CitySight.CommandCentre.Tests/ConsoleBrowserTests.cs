@@ -174,5 +174,9 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
             TimeSpan.FromSeconds(30), "the unreachable camera to have a reason");
         var cameras = await http.GetStringAsync("/api/v1/cameras", timeout.Token);
         foreach (var part in SecretParts) Assert.DoesNotContain(part, cameras);
+
+        // The page's catch-all route leaves the port's own endpoints theirs.
+        Assert.Contains("citysight_frames_decoded_total", await http.GetStringAsync("/metrics", timeout.Token));
+        Assert.Equal("serving", (await http.GetFromJsonAsync<JsonElement>("/healthz", timeout.Token)).GetProperty("status").GetString());
     }
 }
