@@ -11,7 +11,11 @@ packages=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav
   fonts-noto-cjk                 # Chinese text on evidence pictures (EvidenceCaption loads it by path)
   mosquitto                      # MQTT broker for the delivery tests (each test runs its own; the system service is not used)
+  chromium                       # the command-centre console's browser tests (Playwright drives it; no browser is downloaded)
 )
+# Node.js and npm build the console's page (src/CitySight.CommandCentre/web); Debian's when the machine has none.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,6 +30,18 @@ if ((${#missing[@]})); then
     $sudo systemctl disable --now mosquitto >/dev/null 2>&1 || true
   fi
 fi
+
+# The console's page: built into src/CitySight.CommandCentre/wwwroot, which the service embeds (so before dotnet build).
+web=src/CitySight.CommandCentre/web
+echo "setup: building the command-centre console's page (npm ci, npm run build in $web)"
+(
+  cd "$web"
+  # npm ci (the exact versions of package-lock.json) only when node_modules is missing or older than the lock file.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+  out=$(npm run build 2>&1) || { echo "$out" >&2; exit 1; }
+)
 
 command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }
 # cpu (default), gpu or openvino: which ONNX Runtime package is linked (models/README.md, "GPU builds").

@@ -51,4 +51,18 @@ public interface ICaseRecords : ICaseSink
     /// </summary>
     Task<IReadOnlyList<Case>> OpenSinceAsync(DateTimeOffset lastSeenAfter, CancellationToken ct = default) =>
         CasesSinceAsync(lastSeenAfter, includeFinal: false, ct);
+
+    /// <summary>
+    /// The newest cases (highest sequence first) that match <paramref name="query"/>, at most its limit, without evidence.
+    /// This default reads every case the query's states allow and filters in memory; a backend may answer it in its
+    /// own query language.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The limit is below 1 or above <see cref="CaseQuery.MaxLimit"/>.</exception>
+    async Task<IReadOnlyList<Case>> NewestAsync(CaseQuery query, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, CaseQuery.MaxLimit);
+        var cases = await CasesSinceAsync(DateTimeOffset.MinValue, query.IncludesFinal, ct).ConfigureAwait(false);
+        return cases.Where(query.Matches).OrderByDescending(c => c.Sequence).Take(query.Limit).ToList();
+    }
 }

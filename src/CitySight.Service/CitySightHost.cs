@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using CitySight.Cases;
 using CitySight.Cases.Sqlite;
+using CitySight.CommandCentre;
 using CitySight.Configuration;
 using CitySight.Delivery;
 using CitySight.Delivery.Mqtt;
@@ -133,6 +134,7 @@ public static class CitySightHost
         s.AddSingleton<CameraAdministrator>();
         s.AddSingleton<HealthServiceImpl>();
         s.AddGrpcReflection();
+        s.AddCommandCentre();
         s.AddSingleton(config.Service.EvidenceRetention);
         s.AddHostedService<EvidenceRetentionWorker>();
         if (config.Delivery.Mqtt is { } mqtt)
@@ -193,6 +195,13 @@ public static class CitySightHost
         app.MapMetrics("/metrics");
         app.MapGet("/healthz", (IngestWorker ingest, PatrolWorker patrol, CameraDirectory cameras) =>
             Results.Json(HealthReport.Of(ingest, patrol, cameras.Find, exposure, raiser.StoreProblem, raiser.WaitingCases), JsonOptions));
+        // The command-centre console at "/" of the HTTP port: the cameras as the admin API sees them, reasons without URLs.
+        var admin = app.Services.GetRequiredService<CameraAdministrator>();
+        var directory = app.Services.GetRequiredService<CameraDirectory>();
+        app.MapCommandCentre(new CommandCentreOptions
+        {
+            Cameras = () => ConsoleCameras(admin, directory), Port = config.Service.HttpPort, TimeZone = config.Service.TimeZone,
+        });
         return app;
     }
 
@@ -217,6 +226,15 @@ public static class CitySightHost
     {
         foreach (var name in HealthServices) health.SetStatus(name, status);
     }
+
+    private static List<ConsoleCamera> ConsoleCameras(CameraAdministrator admin, CameraDirectory directory) =>
+        admin.List(null)!.Groups.SelectMany(g => g.Cameras.Select(c =>
+        {
+            var camera = directory.Find(c.Id);
+            return new ConsoleCamera(c.Id, c.Name, g.Id, g.Name, c.State.ToString().ToLowerInvariant(),
+                string.IsNullOrEmpty(c.Reason) ? null : HealthReport.WithoutUrl(c.Reason, camera), camera?.Latitude ?? 0, camera?.Longitude ?? 0,
+                c.LastFrameAge?.ToTimeSpan().TotalSeconds);
+        })).ToList();
 
     private static MqttCameraStatus CameraStatusOf(CitySight.Ingest.CameraStatus st) =>
         new(st.CameraId, st.State.ToString().ToLowerInvariant(), HealthReport.WithoutUrl(st.Reason, null), st.Since);

@@ -1,0 +1,89 @@
+using CitySight.Cases;
+using CitySight.CommandCentre.Api;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CitySight.CommandCentre;
+
+/// <summary>
+/// Wiring for the host: <c>services.AddCommandCentre()</c> and <c>app.MapCommandCentre(options)</c>. The console reads
+/// the case store's parts and the consumer authentication from the container (registered by delivery) and the cameras
+/// from <see cref="CommandCentreOptions.Cameras"/>.
+/// </summary>
+public static class CommandCentreExtensions
+{
+    public const string ApiPrefix = "/api/v1";
+
+    /// <summary>The OpenAPI document of the console's API (only /api/v1, served at /api/v1/openapi.json).</summary>
+    public static IServiceCollection AddCommandCentre(this IServiceCollection services)
+    {
+        services.AddOpenApi("v1", o =>
+        {
+            o.ShouldInclude = d => d.RelativePath?.StartsWith("api/v1/", StringComparison.Ordinal) == true;
+            o.AddDocumentTransformer((doc, _, _) =>
+            {
+                doc.Info.Title = "CitySight command-centre console API";
+                doc.Info.Description = "What the console page uses. With delivery.grpc.api_keys_env configured every call needs an x-api-key "
+                                       + "header of a consumer, and only delivery.grpc.outcome_consumers may decide cases; without "
+                                       + "authentication it answers only this machine. Times are ISO 8601 with offset.";
+                return Task.CompletedTask;
+            });
+        });
+        return services;
+    }
+
+    /// <summary>The page at "/" and its API under /api/v1, on <see cref="CommandCentreOptions.Port"/> when set.</summary>
+    public static void MapCommandCentre(this WebApplication app, CommandCentreOptions options)
+    {
+        var access = new ConsoleAccess(app.Services.GetRequiredService<Delivery.Security.ConsumerAuthOptions>());
+        var page = new ConsolePage();
+
+        var api = app.MapGroup(ApiPrefix).WithTags("console")
+            .AddEndpointFilter((ctx, next) => access.MayRead(ctx.HttpContext, page: false) is { } refusal
+                ? ValueTask.FromResult<object?>(refusal)
+                : next(ctx));
+        Guarded(api.MapGet("/overview", (ICaseRecords records, HttpContext context, CancellationToken ct) =>
+                OverviewEndpoints.Overview(options, records, context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System, ct)))
+            .WithSummary("Open cases by type and group, cases reported today, cameras by state").Produces<Overview>();
+        Guarded(api.MapGet("/cameras", () => OverviewEndpoints.Cameras(options)))
+            .WithSummary("Every camera with its state and reason (never its URL) and position").Produces<IReadOnlyList<ConsoleCamera>>();
+        Guarded(api.MapGet("/cases", CaseEndpoints.List))
+            .WithSummary("Cases newest first: state = open (default), reported, acknowledged, closed, rejected, final or all; type; group; limit 1-500")
+            .Produces<CaseList>().Produces<ApiError>(StatusCodes.Status400BadRequest);
+        Guarded(api.MapGet("/cases/{id}", CaseEndpoints.Get))
+            .WithSummary("One case").Produces<ConsoleCase>().Produces<ApiError>(StatusCodes.Status404NotFound);
+        Guarded(api.MapGet("/cases/{id}/evidence/{view}", CaseEndpoints.Evidence))
+            .WithSummary("One of the case's pictures (JPEG): best, best-crop, first, first-crop, before-after")
+            .Produces(StatusCodes.Status200OK, contentType: "image/jpeg").Produces<ApiError>(StatusCodes.Status404NotFound);
+        Guarded(api.MapPost("/cases/{id}/outcome", (string id, CaseOutcome outcome, HttpContext context, ICaseRecords records, ILoggerFactory logs,
+                CancellationToken ct) => CaseEndpoints.Decide(id, outcome, context, access, records, logs, ct)))
+            .WithSummary("Acknowledge, close or reject a case with a note, as dispatch's ReportOutcome does (same cooldown, same STATE_CHANGED event)")
+            .Produces<ConsoleCase>().Produces<ApiError>(StatusCodes.Status400BadRequest)
+            .Produces<ApiError>(StatusCodes.Status404NotFound).Produces<ApiError>(StatusCodes.Status409Conflict);
+        Guarded(api.MapGet("/events", CaseEvents.Stream))
+            .WithSummary("Server-sent events of the case feed from now (or Last-Event-ID): ready, opened, updated, state_changed")
+            .Produces<ConsoleEvent>(StatusCodes.Status200OK, "text/event-stream");
+        api.MapOpenApi("/openapi.json");
+
+        // The page: "/" and the files Vite built (a catch-all below every other route: /metrics and /healthz stay theirs).
+        var site = app.MapGroup("").ExcludeFromDescription()
+            .AddEndpointFilter((ctx, next) => access.MayRead(ctx.HttpContext, page: true) is { } refusal
+                ? ValueTask.FromResult<object?>(refusal)
+                : next(ctx));
+        site.MapGet("/", (HttpContext context) => page.Serve(null, context));
+        site.MapGet("/{*file}", (string file, HttpContext context) => page.Serve(file, context)).WithOrder(1);
+
+        if (options.Port is { } port)
+        {
+            api.RequireHost($"*:{port}");
+            site.RequireHost($"*:{port}");
+        }
+    }
+
+    /// <summary>Every API call may be refused: no or an unknown key (401), not this machine or not allowed to decide (403).</summary>
+    private static RouteHandlerBuilder Guarded(RouteHandlerBuilder endpoint) =>
+        endpoint.Produces<ApiError>(StatusCodes.Status401Unauthorized).Produces<ApiError>(StatusCodes.Status403Forbidden);
+}

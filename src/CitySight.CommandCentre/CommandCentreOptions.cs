@@ -1,0 +1,16 @@
+using CitySight.Domain;
+
+namespace CitySight.CommandCentre;
+
+/// <summary>What the host hands the console when it maps it.</summary>
+public sealed record CommandCentreOptions
+{
+    /// <summary>Every camera with its state (the host's view of ingest and the patrol).</summary>
+    public required CameraBoard Cameras { get; init; }
+
+    /// <summary>The port the console answers on (the service's HTTP port); null: every port the host listens on.</summary>
+    public int? Port { get; init; }
+
+    /// <summary>Where "today" begins for the overview's counts (the host passes service.timezone).</summary>
+    public TimeZoneInfo TimeZone { get; init; } = TimeZones.Default;
+}

@@ -1,0 +1,102 @@
+// The console's API (/api/v1, see /api/v1/openapi.json). Every call carries the operator's key when one was given;
+// the event stream is read with fetch (EventSource cannot send a header) and resumes from the last event it saw.
+
+export interface ConsoleCase {
+  id: string; sequence: number; type: string; typeCode: string; typeNameZh: string; typeNameEn: string;
+  cameraId: string; groupId: string; district: string; street: string; grid: string; responsibleUnit: string; zone: string;
+  state: string; latitude: number; longitude: number; firstSeen: string; lastSeen: string; raisedAt: string | null;
+  reportedAt: string | null; acknowledgedAt: string | null; closedAt: string | null; confidence: number; className: string; note: string;
+}
+export interface CaseCounts { total: number; byType: Record<string, number>; byGroup: Record<string, number>; }
+export interface Overview {
+  at: string; timeZone: string; open: CaseCounts; today: CaseCounts; cameras: number; camerasByState: Record<string, number>;
+  types: Record<string, { zh: string; en: string }>; groups: Record<string, string>;
+}
+export interface ConsoleCamera {
+  id: string; name: string; groupId: string; groupName: string; state: string; reason: string | null;
+  latitude: number; longitude: number; lastFrameAgeSeconds: number | null;
+}
+export interface CaseList { cases: ConsoleCase[]; head: number; }
+export interface ConsoleEvent { kind: string; sequence: number; case: ConsoleCase | null; }
+
+/** Refused: 401 asks for a key, 403 says who may not. */
+export class ApiRefusal extends Error {
+  constructor(public status: number, message: string) { super(message); }
+}
+
+const keyName = "citysight.apiKey";
+export const apiKey = (): string => localStorage.getItem(keyName) ?? "";
+export const setApiKey = (key: string): void => localStorage.setItem(keyName, key.trim());
+
+function headers(extra: Record<string, string> = {}): Record<string, string> {
+  const key = apiKey();
+  return key ? { "x-api-key": key, ...extra } : extra;
+}
+
+async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(`/api/v1${path}`, { ...init, headers: headers(init.headers as Record<string, string>) });
+  if (!res.ok) {
+    const text = await res.text();
+    let message = text;
+    try { message = (JSON.parse(text) as { error?: string }).error ?? text; } catch { /* plain text */ }
+    throw new ApiRefusal(res.status, message || res.statusText);
+  }
+  return (await res.json()) as T;
+}
+
+export const overview = () => call<Overview>("/overview");
+export const cameras = () => call<ConsoleCamera[]>("/cameras");
+export const openCases = (limit = 100) => call<CaseList>(`/cases?state=open&limit=${limit}`);
+export const getCase = (id: string) => call<ConsoleCase>(`/cases/${encodeURIComponent(id)}`);
+export const decide = (id: string, outcome: "acknowledged" | "closed" | "rejected", note: string) =>
+  call<ConsoleCase>(`/cases/${encodeURIComponent(id)}/outcome`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ outcome, note }),
+  });
+
+/** A picture as an object URL (an <img> cannot send the key), or null when the case has no such view. */
+export async function evidenceUrl(id: string, view: string): Promise<string | null> {
+  const res = await fetch(`/api/v1/cases/${encodeURIComponent(id)}/evidence/${view}`, { headers: headers() });
+  if (!res.ok) return null;
+  return URL.createObjectURL(await res.blob());
+}
+
+/**
+ * Follows the case feed from after `head`, calling `onEvent` for each event and `onLive` when the stream is (or
+ * stops being) connected; reconnects with Last-Event-ID, so a dropped connection loses nothing.
+ */
+export async function follow(head: number, onEvent: (e: ConsoleEvent) => void, onLive: (live: boolean) => void): Promise<never> {
+  let last = head;
+  let delay = 1000;
+  for (;;) {
+    try {
+      const res = await fetch("/api/v1/events", { headers: headers({ "Last-Event-ID": String(last), accept: "text/event-stream" }) });
+      if (!res.ok || !res.body) throw new ApiRefusal(res.status, res.statusText);
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
+          if (!data) continue;
+          const e = JSON.parse(data) as ConsoleEvent;
+          last = Math.max(last, e.sequence);
+          delay = 1000;
+          if (e.kind === "ready") onLive(true);
+          else onEvent(e);
+        }
+      }
+    } catch (err) {
+      if (err instanceof ApiRefusal && err.status === 401) window.dispatchEvent(new CustomEvent("citysight:key-needed"));
+    }
+    onLive(false);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 15000);
+  }
+}

@@ -1,0 +1,163 @@
+// The command-centre console: the overview figures, the newest open cases updated live, and a case's detail.
+import "./style.css";
+import { ApiRefusal, CaseCounts, ConsoleCamera, ConsoleCase, ConsoleEvent, Overview, apiKey, cameras, follow, openCases, overview, setApiKey } from "./api";
+import { showCase, stateBadge, typeName } from "./caseDetail";
+import { h } from "./dom";
+import { formatTime, lang, setLang, t } from "./i18n";
+
+const state = {
+  open: [] as ConsoleCase[],
+  fresh: new Set<string>(),
+  cameras: new Map<string, ConsoleCamera>(),
+  overview: null as Overview | null,
+  live: false,
+  problem: "",
+};
+
+const app = document.getElementById("app")!;
+const header = h("header");
+const banner = h("div", { class: "banner", role: "alert" });
+const main = h("main");
+app.append(header, banner, main);
+setLang(lang());
+
+function renderHeader(): void {
+  const w = t();
+  document.title = w.title;
+  header.replaceChildren(
+    h("h1", {}, w.title),
+    h("span", { class: state.live ? "live on" : "live", id: "live" }, state.live ? `● ${w.live}` : `○ ${w.reconnecting}`),
+    h("button", { id: "lang", class: "link", onclick: () => { setLang(lang() === "zh" ? "en" : "zh"); render(); } }, w.language));
+}
+
+function renderBanner(): void {
+  const w = t();
+  if (!state.problem) { banner.replaceChildren(); return; }
+  const key = h("input", { type: "password", id: "api-key", placeholder: w.apiKey, value: apiKey(), autocomplete: "off" }) as HTMLInputElement;
+  banner.replaceChildren(h("p", {}, state.problem));
+  if (state.problem === w.keyNeeded)
+    banner.append(h("form", { onsubmit: (e: Event) => { e.preventDefault(); setApiKey(key.value); state.problem = ""; void start(); } },
+      key, h("button", { type: "submit" }, w.save)));
+}
+
+function counts(title: string, c: CaseCounts | undefined, o: Overview): HTMLElement {
+  const names = (id: string) => (lang() === "zh" ? o.types[id]?.zh : o.types[id]?.en) || id;
+  const chips = (m: Record<string, number>, name: (k: string) => string) =>
+    Object.entries(m).sort((a, b) => b[1] - a[1]).map(([k, n]) => h("li", {}, `${name(k)} `, h("b", {}, String(n))));
+  return h("div", { class: "tile" },
+    h("div", { class: "tile-title" }, title),
+    h("div", { class: "tile-number" }, String(c?.total ?? 0)),
+    h("ul", { class: "chips" }, chips(c?.byType ?? {}, names)),
+    h("ul", { class: "chips groups" }, chips(c?.byGroup ?? {}, (g) => o.groups[g] ?? g)));
+}
+
+function renderHome(): void {
+  const w = t();
+  const o = state.overview;
+  const tiles = o
+    ? h("section", { class: "overview", id: "overview" },
+        counts(w.openCases, o.open, o),
+        counts(w.reportedToday, o.today, o),
+        h("div", { class: "tile" },
+          h("div", { class: "tile-title" }, w.cameras),
+          h("div", { class: "tile-number" }, String(o.cameras)),
+          h("ul", { class: "chips" }, Object.entries(o.camerasByState).map(([s, n]) =>
+            h("li", { class: `cam-${s}` }, `${w.cameraStates[s] ?? s} `, h("b", {}, String(n)))))))
+    : h("section", { class: "overview", id: "overview" });
+  const rows = state.open.map((c) => {
+    const camera = state.cameras.get(c.cameraId);
+    return h("tr", { "data-case-id": c.id, class: state.fresh.has(c.id) ? "fresh" : "", onclick: () => { location.hash = `#/cases/${encodeURIComponent(c.id)}`; } },
+      h("td", {}, h("a", { href: `#/cases/${encodeURIComponent(c.id)}` }, c.id)),
+      h("td", {}, typeName(c)),
+      h("td", {}, camera?.name ?? c.cameraId),
+      h("td", {}, formatTime(c.reportedAt)),
+      h("td", {}, stateBadge(c.state)));
+  });
+  main.replaceChildren(tiles,
+    h("section", { class: "cases" },
+      h("h2", {}, w.newestOpen),
+      h("table", { id: "open-cases" },
+        h("thead", {}, h("tr", {}, h("th", {}, w.id), h("th", {}, w.type), h("th", {}, w.camera), h("th", {}, w.time), h("th", {}, w.state))),
+        h("tbody", {}, rows)),
+      state.open.length === 0 ? h("p", { class: "empty" }, w.none) : null));
+}
+
+function caseRoute(): string | null {
+  const m = /^#\/cases\/(.+)$/.exec(location.hash);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+function render(): void {
+  renderHeader();
+  renderBanner();
+  const id = caseRoute();
+  if (id) void showCase(main, id, state.cameras);
+  else renderHome();
+}
+
+function problem(err: unknown): void {
+  state.problem = err instanceof ApiRefusal && err.status === 401 ? t().keyNeeded : err instanceof Error ? err.message : String(err);
+  renderBanner();
+}
+
+let overviewTimer = 0;
+function refreshOverviewSoon(): void {
+  clearTimeout(overviewTimer);
+  overviewTimer = window.setTimeout(async () => {
+    try {
+      state.overview = await overview();
+      if (!caseRoute()) renderHome();
+    } catch (err) { problem(err); }
+  }, 500);
+}
+
+function onEvent(e: ConsoleEvent): void {
+  const c = e.case;
+  if (!c) return;
+  const at = state.open.findIndex((x) => x.id === c.id);
+  const open = c.state === "reported" || c.state === "acknowledged";
+  if (!open) { if (at >= 0) state.open.splice(at, 1); }
+  else if (at >= 0) state.open[at] = c;
+  else {
+    state.open.unshift(c);
+    state.open.sort((a, b) => b.sequence - a.sequence);
+    // Marked as new for as long as its highlight lasts (style.css), not again on every later render.
+    state.fresh.add(c.id);
+    setTimeout(() => state.fresh.delete(c.id), 4000);
+  }
+  refreshOverviewSoon();
+  const shown = caseRoute();
+  if (!shown) renderHome();
+  else if (shown === c.id && e.kind === "state_changed") void showCase(main, shown, state.cameras);
+}
+
+let following = false;
+async function start(): Promise<void> {
+  try {
+    const [list, cams, o] = await Promise.all([openCases(), cameras(), overview()]);
+    state.open = list.cases;
+    state.cameras = new Map(cams.map((c) => [c.id, c]));
+    state.overview = o;
+    state.problem = "";
+    render();
+    if (!following) {
+      following = true;
+      void follow(list.head, onEvent, (live) => { state.live = live; renderHeader(); });
+    }
+  } catch (err) {
+    render();
+    problem(err);
+  }
+}
+
+window.addEventListener("hashchange", render);
+window.addEventListener("citysight:key-needed", () => problem(new ApiRefusal(401, "")));
+// Camera states change without case events: ask again now and then.
+setInterval(async () => {
+  try {
+    state.cameras = new Map((await cameras()).map((c) => [c.id, c]));
+    refreshOverviewSoon();
+  } catch { /* the next try, or the event stream, says what is wrong */ }
+}, 30000);
+render();
+void start();
