@@ -117,6 +117,13 @@ cameras: cameras
             print(f"{x['s']:>6} {int(frames):>8} {rss:>9.1f} {managed:>12.1f} {x['native']:>11.1f} {committed:>10.1f} "
                   f"{x['anon_minus_gc']:>8.1f} {x['file']:>7.1f} {x['threads']:>8}", flush=True)
     finally:
+        # Under --wrap the wrapper may not pass the signal on: the service gets it itself.
+        service = service_pid(proc.pid, work)
+        if service != proc.pid:
+            try:
+                os.kill(service, signal.SIGINT)
+            except OSError:
+                pass
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(30)

@@ -126,8 +126,39 @@ switch (stage)
         break;
 }
 
+// --new-thread: every step on a fresh thread (as a pool's threads come and go), --pool: on a pool thread.
+if (args.Contains("--new-thread"))
+{
+    var inner = step;
+    step = i =>
+    {
+        var t = new Thread(() => inner(i));
+        t.Start();
+        t.Join();
+    };
+}
+else if (Arg("--round-robin", 0) is var workers and > 0)
+{
+    // Steps taken in turn by that many long-lived threads: each thread gets its own malloc arena.
+    var inner = step;
+    var queues = Enumerable.Range(0, workers).Select(_ => new System.Collections.Concurrent.BlockingCollection<int>(1)).ToArray();
+    var done = new SemaphoreSlim(0);
+    foreach (var q in queues)
+        new Thread(() => { foreach (var k in q.GetConsumingEnumerable()) { inner(k); done.Release(); } }) { IsBackground = true }.Start();
+    step = i =>
+    {
+        queues[i % workers].Add(i);
+        done.Wait();
+    };
+}
+else if (args.Contains("--pool"))
+{
+    var inner = step;
+    step = i => Task.Run(() => inner(i)).GetAwaiter().GetResult();
+}
+
 Console.WriteLine($"stage {stage}: {iterations} iterations after {warmup} warm-up, sampled every {every}; pid {Environment.ProcessId}");
-Console.WriteLine($"{"iter",8} {"RSS MiB",9} {"managed",9} {"GC commit",10} {"RSS-commit",11} {"ms/iter",8}");
+Console.WriteLine($"{"iter",8} {"RSS MiB",9} {"managed",9} {"GC commit",10} {"RSS-commit",11} {"malloc held",12} {"in use",8} {"ms/iter",8}");
 for (var i = 0; i < warmup; i++) step(i);
 var samples = new List<(int Iter, double Rss, double Managed, double Committed)>();
 var sw = Stopwatch.StartNew();
@@ -137,7 +168,9 @@ for (var i = 0; i <= iterations; i++)
     {
         var s = (i, Rss(), GC.GetTotalMemory(false) / 1048576.0, GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0);
         samples.Add(s);
-        Console.WriteLine($"{i,8} {s.Item2,9:F1} {s.Item3,9:F1} {s.Item4,10:F1} {s.Item2 - s.Item4,11:F1} {sw.Elapsed.TotalMilliseconds / Math.Max(1, every),8:F2}");
+        var mi = Libc.mallinfo2();
+        Console.WriteLine($"{i,8} {s.Item2,9:F1} {s.Item3,9:F1} {s.Item4,10:F1} {s.Item2 - s.Item4,11:F1} " +
+            $"{(mi.arena + mi.hblkhd) / 1048576.0,12:F1} {(mi.uordblks + mi.hblkhd) / 1048576.0,8:F1} {sw.Elapsed.TotalMilliseconds / Math.Max(1, every),8:F2}");
         sw.Restart();
     }
     if (i < iterations) step(warmup + i);
@@ -174,4 +207,17 @@ internal sealed class CountingSink : IDetectionSink
     public SemaphoreSlim Answers { get; } = new(0);
     public void OnDetected(Frame frame, ModelSpec model, IReadOnlyList<Detection> detections) => Answers.Release();
     public void OnFailed(Frame frame, ModelSpec model, Exception error) => Answers.Release();
+}
+
+/// <summary>glibc's own count: what malloc holds from the system (arena heaps + mmapped chunks) against what is in use.</summary>
+internal static partial class Libc
+{
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    public struct MallInfo2
+    {
+        public nuint arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc")]
+    public static partial MallInfo2 mallinfo2();
 }
