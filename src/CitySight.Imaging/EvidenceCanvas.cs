@@ -38,7 +38,7 @@ internal sealed unsafe class EvidenceCanvas : IDisposable
             throw new InvalidOperationException($"Skia refused a {width}x{height} canvas");
         }
         Canvas = new SKCanvas(_bitmap);
-        // A rented array holds whatever its last user left: nothing of an earlier picture may show through.
+        // A reused array holds whatever its last user left: nothing of an earlier picture may show through.
         Canvas.Clear(SKColors.Black);
     }
 
