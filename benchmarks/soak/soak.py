@@ -3,7 +3,7 @@
 file cameras, sampling the service's memory against the frames it has inferred. Prints resident, managed and native
 (resident minus managed) memory every sample and their slopes per 1,000 frames after warm-up (least squares).
 
-Usage: benchmarks/soak/soak.py [--cameras N] [--minutes M] [--warmup-frames F] [--model NAME] [--json OUT]
+Usage: benchmarks/soak/soak.py [--cameras N] [--minutes M] [--warmup-frames F] [--model NAME] [--json OUT] [--wrap CMD] [--env N=V]
 Needs a Release build of src/CitySight.Cli and ../shared/assets beside the checkout (or CITYSIGHT_ASSETS)."""
 import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
 
@@ -15,6 +15,19 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def service_pid(launched, work):
+    """The service's own process: the one launched, or under --wrap the process whose command line names this soak's config."""
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                argv = open(f"/proc/{d}/cmdline", "rb").read().split(b"\0")
+            except OSError:
+                continue
+            if b"dotnet" in os.path.basename(argv[0]) and os.path.join(work, "citysight.yaml").encode() in argv:
+                return int(d)
+    return launched
 
 
 def metric(text, name):
@@ -42,6 +55,8 @@ def main():
     ap.add_argument("--every", type=float, default=15, help="seconds between samples")
     ap.add_argument("--model", default="yolov8n-coco-int8")
     ap.add_argument("--json")
+    ap.add_argument("--wrap", default="", help="command the service runs under, e.g. 'heaptrack -o /tmp/ht' (split on spaces)")
+    ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for the service (repeatable), e.g. MALLOC_ARENA_MAX=2")
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="citysight-soak-")
@@ -73,12 +88,14 @@ cameras: cameras
 """)
     cli = os.path.join(repo, "src", "CitySight.Cli", "bin", "Release", "net10.0", "citysight.dll")
     log = open(os.path.join(work, "service.log"), "w")
-    proc = subprocess.Popen(["dotnet", cli, "run", "-c", os.path.join(work, "citysight.yaml")], stdout=log, stderr=subprocess.STDOUT)
+    env = dict(os.environ, **dict(e.split("=", 1) for e in a.env))
+    proc = subprocess.Popen(a.wrap.split() + ["dotnet", cli, "run", "-c", os.path.join(work, "citysight.yaml")],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
     samples = []
     try:
         end = time.time() + a.minutes * 60
         print(f"soak: {a.cameras} looping file cameras, {a.model}, {a.minutes} min; service log {log.name}")
-        print(f"{'s':>6} {'frames':>8} {'RSS MiB':>9} {'managed MiB':>12} {'native MiB':>11}")
+        print(f"{'s':>6} {'frames':>8} {'RSS MiB':>9} {'managed MiB':>12} {'native MiB':>11} {'GC commit':>10} {'anon-GC':>8} {'file':>7} {'threads':>8}")
         t0 = time.time()
         while time.time() < end and proc.poll() is None:
             time.sleep(a.every)
@@ -86,14 +103,27 @@ cameras: cameras
                 text = urllib.request.urlopen(f"http://127.0.0.1:{http}/metrics", timeout=5).read().decode()
             except OSError:
                 continue
-            status = open(f"/proc/{proc.pid}/status").read()
-            rss = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+            status = open(f"/proc/{service_pid(proc.pid, work)}/status").read()
+            kb = lambda key: int(re.search(key + r":\s+(\d+)", status).group(1))
+            rss = kb("VmRSS") / 1024
             managed = (metric(text, "dotnet_total_memory_bytes") or 0) / 2**20
+            # What the GC holds (live objects, garbage not yet collected, free space kept): resident, but not native.
+            committed = (metric(text, "system_runtime_dotnet_gc_last_collection_memory_committed_size") or 0) / 2**20
             frames = metric(text, "citysight_frames_inferred_total") or 0
-            samples.append({"s": round(time.time() - t0), "frames": frames, "rss": rss, "managed": managed, "native": rss - managed})
+            samples.append({"s": round(time.time() - t0), "frames": frames, "rss": rss, "managed": managed, "native": rss - managed,
+                            "gc_committed": committed, "anon_minus_gc": kb("RssAnon") / 1024 - committed,
+                            "file": kb("RssFile") / 1024, "threads": kb("Threads")})
             x = samples[-1]
-            print(f"{x['s']:>6} {int(frames):>8} {rss:>9.1f} {managed:>12.1f} {x['native']:>11.1f}", flush=True)
+            print(f"{x['s']:>6} {int(frames):>8} {rss:>9.1f} {managed:>12.1f} {x['native']:>11.1f} {committed:>10.1f} "
+                  f"{x['anon_minus_gc']:>8.1f} {x['file']:>7.1f} {x['threads']:>8}", flush=True)
     finally:
+        # Under --wrap the wrapper may not pass the signal on: the service gets it itself.
+        service = service_pid(proc.pid, work)
+        if service != proc.pid:
+            try:
+                os.kill(service, signal.SIGINT)
+            except OSError:
+                pass
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(30)
@@ -106,10 +136,12 @@ cameras: cameras
         return 1
     warm = [x for x in samples if x["frames"] >= a.warmup_frames]
     xs = [x["frames"] / 1000 for x in warm]
-    result = {k: slope(xs, [x[k] * 1024 for x in warm]) for k in ("rss", "managed", "native")}
+    result = {k: slope(xs, [x[k] * 1024 for x in warm]) for k in ("rss", "managed", "native", "gc_committed", "anon_minus_gc", "file")}
     frames = (warm[-1]["frames"] - warm[0]["frames"]) if len(warm) > 1 else 0
     print(f"after warm-up ({a.warmup_frames} frames): {int(frames)} frames over {len(warm)} samples; "
-          f"slope per 1,000 frames: resident {result['rss']:.0f} KiB, managed {result['managed']:.0f} KiB, native {result['native']:.0f} KiB")
+          f"slope per 1,000 frames: resident {result['rss']:.0f} KiB, managed {result['managed']:.0f} KiB, native {result['native']:.0f} KiB; "
+          f"GC committed {result['gc_committed']:.0f} KiB, anonymous minus GC committed {result['anon_minus_gc']:.0f} KiB, "
+          f"file-backed {result['file']:.0f} KiB")
     if a.json:
         json.dump({"samples": samples, "slope_kib_per_1000_frames": result}, open(a.json, "w"), indent=1)
     shutil.rmtree(work, ignore_errors=True)
