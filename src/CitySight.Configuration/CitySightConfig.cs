@@ -4,7 +4,6 @@ using CitySight.Delivery.Mqtt;
 using CitySight.Delivery.Push;
 using CitySight.Delivery.Security;
 using CitySight.Domain;
-using CitySight.Inference;
 using CitySight.Inference.StaticObjects;
 using CitySight.Ingest;
 using CitySight.Rules;

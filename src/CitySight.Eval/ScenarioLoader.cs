@@ -1,6 +1,5 @@
 using System.Globalization;
 using CitySight.Configuration;
-using CitySight.Domain;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

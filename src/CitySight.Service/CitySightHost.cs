@@ -7,7 +7,6 @@ using CitySight.Configuration;
 using CitySight.Delivery;
 using CitySight.Delivery.Mqtt;
 using CitySight.Delivery.Push;
-using CitySight.Domain;
 using CitySight.Inference;
 using CitySight.Ingest;
 using CitySight.Ingest.Patrol;
@@ -22,7 +21,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 

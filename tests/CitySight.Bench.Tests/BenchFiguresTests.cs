@@ -1,5 +1,4 @@
 using System.Text.Json;
-using CitySight.Bench;
 
 namespace CitySight.Bench.Tests;
 

@@ -1,4 +1,3 @@
-using CitySight.Domain;
 using Prometheus;
 using static CitySight.Tests.CaseSamples;
 

@@ -1,4 +1,3 @@
-using CitySight.Cases;
 using CitySight.Tests;
 
 namespace CitySight.Cases.Tests;

@@ -1,4 +1,3 @@
-using CitySight.Configuration;
 using CitySight.Domain;
 
 namespace CitySight.Configuration.Tests;

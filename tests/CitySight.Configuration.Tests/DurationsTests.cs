@@ -1,5 +1,3 @@
-using CitySight.Configuration;
-
 namespace CitySight.Configuration.Tests;
 
 public class DurationsTests

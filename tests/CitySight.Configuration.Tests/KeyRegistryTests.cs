@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Globalization;
-using CitySight.Configuration;
 using YamlDotNet.RepresentationModel;
 
 namespace CitySight.Configuration.Tests;

@@ -1,4 +1,3 @@
-using CitySight.Configuration;
 using CitySight.Domain;
 using CitySight.Inference;
 using CitySight.Rules;

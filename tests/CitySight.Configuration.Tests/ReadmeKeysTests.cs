@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using CitySight.Configuration;
 using CitySight.Tests;
 
 namespace CitySight.Configuration.Tests;

@@ -1,4 +1,3 @@
-using CitySight.Configuration;
 using CitySight.Rules;
 using CitySight.Domain;
 using CitySight.Tests;

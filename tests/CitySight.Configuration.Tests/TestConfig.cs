@@ -1,5 +1,3 @@
-using CitySight.Configuration;
-
 namespace CitySight.Configuration.Tests;
 
 /// <summary>A throw-away config folder: citysight.yaml plus camera files, written as the test says.</summary>

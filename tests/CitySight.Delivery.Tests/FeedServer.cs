@@ -1,5 +1,4 @@
 using CitySight.Cases;
-using CitySight.Cases.Sqlite;
 
 namespace CitySight.Delivery.Tests;
 

@@ -1,5 +1,3 @@
-using CitySight.Domain;
-
 namespace CitySight.Domain.Tests;
 
 public class ZoneTests

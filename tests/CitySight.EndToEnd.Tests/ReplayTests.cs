@@ -1,9 +1,6 @@
-using CitySight.Cases;
 using CitySight.Configuration;
 using CitySight.Domain;
-using CitySight.Service;
 using CitySight.Tests;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace CitySight.EndToEnd.Tests;

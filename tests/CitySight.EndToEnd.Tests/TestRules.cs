@@ -1,4 +1,3 @@
-using CitySight.Configuration;
 using CitySight.Rules;
 
 namespace CitySight.EndToEnd.Tests;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using CitySight.Domain;
-using CitySight.Eval;
 
 namespace CitySight.Eval.Tests;
 

@@ -1,4 +1,3 @@
-using CitySight.Eval;
 using CitySight.Configuration;
 using CitySight.Tests;
 

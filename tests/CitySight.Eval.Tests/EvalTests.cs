@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using CitySight.Eval;
 using CitySight.Configuration;
 using CitySight.Tests;
 

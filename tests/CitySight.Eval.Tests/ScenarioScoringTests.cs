@@ -1,4 +1,3 @@
-using CitySight.Eval;
 using CitySight.Rules;
 using CitySight.Configuration;
 using CitySight.Domain;

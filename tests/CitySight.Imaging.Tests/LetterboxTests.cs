@@ -1,5 +1,4 @@
 using CitySight.Domain;
-using CitySight.Imaging;
 using CitySight.Tests;
 using OpenCvSharp;
 

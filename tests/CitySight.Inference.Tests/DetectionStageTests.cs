@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using CitySight.Domain;
 using CitySight.Imaging;
-using CitySight.Inference;
 using CitySight.Tests;
 
 namespace CitySight.Inference.Tests;

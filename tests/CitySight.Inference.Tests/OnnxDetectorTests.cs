@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using CitySight.Domain;
 using CitySight.Imaging;
 using CitySight.Tests;
 using Xunit.Abstractions;

@@ -1,4 +1,3 @@
-using CitySight.Domain;
 using CitySight.Tests;
 using Xunit.Abstractions;
 

@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using CitySight.Domain;
-using CitySight.Ingest;
 using Microsoft.Extensions.Logging;
 
 namespace CitySight.Ingest.Tests;

@@ -5,7 +5,6 @@ using CitySight.Tests;
 using CitySight.Tracking;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
-using Prometheus;
 using static CitySight.Rules.Tests.StoreFaultScene;
 using Xunit.Abstractions;
 

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using CitySight.Cases;
 using CitySight.Cases.Sqlite;
 using CitySight.Domain;
 using CitySight.Tests;

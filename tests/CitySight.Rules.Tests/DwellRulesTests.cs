@@ -1,5 +1,4 @@
 using CitySight.Domain;
-using CitySight.Rules;
 
 namespace CitySight.Rules.Tests;
 

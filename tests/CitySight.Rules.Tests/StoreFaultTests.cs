@@ -4,7 +4,6 @@ using CitySight.Domain;
 using CitySight.Tests;
 using CitySight.Tracking;
 using Microsoft.Extensions.Logging.Abstractions;
-using Prometheus;
 using static CitySight.Rules.Tests.StoreFaultScene;
 
 namespace CitySight.Rules.Tests;

@@ -1,20 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using CitySight.Cases;
 using CitySight.Cases.Sqlite;
 using CitySight.Delivery.Security;
-using CitySight.Configuration;
 using CitySight.Delivery;
 using CitySight.Delivery.V1;
-using CitySight.Service;
 using CitySight.Tests;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace CitySight.Service.Tests;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using CitySight.Tests;
 
 namespace CitySight.Tests;
 

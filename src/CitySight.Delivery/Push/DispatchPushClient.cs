@@ -1,7 +1,6 @@
 using CitySight.Cases;
 using CitySight.Delivery.V1;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Prometheus;

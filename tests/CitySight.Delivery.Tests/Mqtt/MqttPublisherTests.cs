@@ -1,5 +1,4 @@
 using System.Text.Json;
-using CitySight.Cases;
 using CitySight.Cases.Sqlite;
 using CitySight.Delivery.Mqtt;
 using CitySight.Tests;

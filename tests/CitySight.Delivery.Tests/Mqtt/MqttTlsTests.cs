@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using CitySight.Cases;
 using CitySight.Cases.Sqlite;
 using CitySight.Delivery.Mqtt;
 using CitySight.Tests;

@@ -1,7 +1,5 @@
-using CitySight.Cases;
 using CitySight.Cases.Sqlite;
 using CitySight.Delivery.Push;
-using CitySight.Delivery.Tests.Mqtt;
 using CitySight.Delivery.V1;
 using CitySight.Tests;
 using Xunit.Abstractions;

@@ -1,7 +1,5 @@
-using CitySight.Cases;
 using CitySight.Cases.Sqlite;
 using CitySight.Delivery.Push;
-using CitySight.Delivery.Tests.Mqtt;
 using CitySight.Tests;
 using Xunit.Abstractions;
 using static CitySight.Tests.CaseSamples;
