@@ -224,7 +224,9 @@ public static class TimeZones
             timeZone = TimeZoneInfo.FindSystemTimeZoneById(id.Trim());
             return true;
         }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException)
+        // A folder of the zone data ("Asia") is found but unreadable as a zone: SecurityException, not NotFound.
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException
+                                      or System.Security.SecurityException or UnauthorizedAccessException or IOException)
         {
             return false;
         }

@@ -37,6 +37,8 @@ public class CameraFileTests
         { "group: #<\n  id: g1\ncameras: []\n", "group.name", "group", "is required" },
         { "group:\n  id: g1\n  name: G\n  owner: me #<\ncameras: []\n", "group.owner", "owner", "allowed: id, name, district, street, grid, responsible_unit, timezone, mode, defaults" },
         { "group:\n  id: g1\n  name: G\n  timezone: Mars/Olympus #<\ncameras: []\n", "group.timezone", "Mars/Olympus", "unknown time zone 'Mars/Olympus'; use an IANA id such as Asia/Shanghai" },
+        // A folder of the zone data, not a zone (found by the config fuzz test: it threw instead).
+        { "group:\n  id: g1\n  name: G\n  timezone: Asia #<\ncameras: []\n", "group.timezone", "Asia", "unknown time zone 'Asia'; use an IANA id such as Asia/Shanghai" },
         { "group:\n  id: g 1 #<\n  name: G\ncameras: []\n", "group.id", "g 1", "not a valid id" },
         { "group:\n  id: g1\n  name: G\n  defaults:\n    sample_interval: 0 #<\ncameras: []\n", "group.defaults.sample_interval", "0", "must be greater than 0" },
         { "group:\n  id: g1\n  name: G\ncameras: {id: x} #<\n", "cameras", "{", "expected a list" },
