@@ -41,6 +41,32 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Probe_by_camera_id_takes_the_url_from_the_configuration_and_names_an_unknown_camera()
+    {
+        var dir = TestAssets.TempDir("cli-probe");
+        Directory.CreateDirectory(Path.Combine(dir, "cameras"));
+        File.WriteAllText(Path.Combine(dir, "citysight.yaml"), "service:\n  data_dir: data\n");
+        File.WriteAllText(Path.Combine(dir, "cameras", "street.yaml"),
+            $"group:\n  id: g\n  name: G\ncameras:\n  - id: lot\n    name: Lot\n    url: {TestAssets.Media("parking-lot-cctv-640x480.mp4")}\n" +
+            "    latitude: 31.2\n    longitude: 121.4\n    detectors: [illegal_parking]\n");
+        var config = Path.Combine(dir, "citysight.yaml");
+
+        var (code, stdout, stderr) = await Citysight("probe", "--camera", "lot", "--config", config, "--json");
+        Assert.True(code == 0, stderr);
+        var probe = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal("lot", probe.GetProperty("camera").GetString());
+        Assert.Equal((640, 480), (probe.GetProperty("width").GetInt32(), probe.GetProperty("height").GetInt32()));
+
+        (code, _, stderr) = await Citysight("probe", "--camera", "gate", "--config", config);
+        Assert.Equal(2, code);
+        Assert.Contains("no camera 'gate'", stderr);
+
+        (code, _, stderr) = await Citysight("probe");
+        Assert.Equal(2, code);
+        Assert.Contains("either a URL or --camera", stderr);
+    }
+
+    [Fact]
     public async Task Validate_accepts_the_shipped_configuration()
     {
         var (code, stdout, stderr) = await Citysight("validate", Path.Combine(TestAssets.RepoRoot, "configs", "citysight.yaml"));
