@@ -30,10 +30,6 @@ public sealed class DetectionStage
     private readonly Dictionary<string, CameraStaticPass> _staticPasses = new(StringComparer.Ordinal);
     private readonly StaticObjectOptions _staticOptions;
     private int _framesSinceSweep;
-    private long _lastHeapTrim = Stopwatch.GetTimestamp();
-
-    /// <summary>How often the pass-on loop gives glibc's free arena memory back (<see cref="NativeHeap"/>; issue 14).</summary>
-    public static readonly TimeSpan HeapTrimInterval = TimeSpan.FromSeconds(30);
 
     /// <param name="cameraOf">
     /// The camera a frame came from as defined now, for its case types; null (unknown camera) = every model. Asked once
@@ -146,7 +142,6 @@ public sealed class DetectionStage
         {
             // Every submitted frame is answered (the detectors drain their queues), so this wait always ends.
             await pending.Answered.ConfigureAwait(false);
-            TrimNativeHeapWhenDue();
             var (frame, detections, latency, failure) = pending.Result();
             Return(pending);
             if (failure is not null && detections is null)
@@ -168,14 +163,6 @@ public sealed class DetectionStage
                 frame.Dispose();
             }
         }
-    }
-
-    /// <summary>A chore on the wall clock, not frame time: memory is the process's, whatever the cameras' clocks say.</summary>
-    private void TrimNativeHeapWhenDue()
-    {
-        if (Stopwatch.GetElapsedTime(_lastHeapTrim) < HeapTrimInterval) return;
-        _lastHeapTrim = Stopwatch.GetTimestamp();
-        NativeHeap.Trim();
     }
 
     /// <summary>
