@@ -24,9 +24,10 @@ export class ApiRefusal extends Error {
   constructor(public status: number, message: string) { super(message); }
 }
 
+// For this tab's session only: a command-centre PC is shared, and a key kept in localStorage would outlive the operator's shift.
 const keyName = "citysight.apiKey";
-export const apiKey = (): string => localStorage.getItem(keyName) ?? "";
-export const setApiKey = (key: string): void => localStorage.setItem(keyName, key.trim());
+export const apiKey = (): string => sessionStorage.getItem(keyName) ?? "";
+export const setApiKey = (key: string): void => sessionStorage.setItem(keyName, key.trim());
 
 function headers(extra: Record<string, string> = {}): Record<string, string> {
   const key = apiKey();
