@@ -50,6 +50,9 @@ public static class CommandCentreExtensions
             .WithSummary("Open cases by type and group, cases reported today, cameras by state").Produces<Overview>();
         Guarded(api.MapGet("/cameras", () => OverviewEndpoints.Cameras(options)))
             .WithSummary("Every camera with its state and reason (never its URL) and position").Produces<IReadOnlyList<ConsoleCamera>>();
+        Guarded(api.MapGet("/cameras/{id}/picture", (string id, HttpContext context) => PictureEndpoints.Picture(id, options, context)))
+            .WithSummary("The camera's latest picture (JPEG, at most 640 px wide, refreshed every console.picture_interval); Last-Modified and X-Captured-At: when it was taken")
+            .Produces(StatusCodes.Status200OK, contentType: "image/jpeg").Produces<ApiError>(StatusCodes.Status404NotFound);
         Guarded(api.MapGet("/cases", CaseEndpoints.List))
             .WithSummary("Cases newest first: state = open (default), reported, acknowledged, closed, rejected, final or all; type; group; limit 1-500")
             .Produces<CaseList>().Produces<ApiError>(StatusCodes.Status400BadRequest);

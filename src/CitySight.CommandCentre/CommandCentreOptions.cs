@@ -13,4 +13,7 @@ public sealed record CommandCentreOptions
 
     /// <summary>Where "today" begins for the overview's counts (the host passes service.timezone).</summary>
     public TimeZoneInfo TimeZone { get; init; } = TimeZones.Default;
+
+    /// <summary>Each camera's latest picture (GET /api/v1/cameras/{id}/picture); null: none are taken (404).</summary>
+    public CameraPictureSource? Pictures { get; init; }
 }
