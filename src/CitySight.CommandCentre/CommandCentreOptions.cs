@@ -16,4 +16,7 @@ public sealed record CommandCentreOptions
 
     /// <summary>Each camera's latest picture (GET /api/v1/cameras/{id}/picture); null: none are taken (404).</summary>
     public CameraPictureSource? Pictures { get; init; }
+
+    /// <summary>The cameras' zones in their group files (GET/PUT /api/v1/cameras/{id}/zones); null: no zone editing (404).</summary>
+    public ICameraZoneBook? Zones { get; init; }
 }

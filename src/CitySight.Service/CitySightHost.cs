@@ -132,6 +132,7 @@ public static class CitySightHost
         s.AddHostedService(sp => sp.GetRequiredService<CaseRaisingWorker>());
         // Admin API (cameras' states, enable/disable, reload), gRPC health checking and reflection, on the gRPC port.
         s.AddSingleton<CameraAdministrator>();
+        s.AddSingleton<ConsoleZoneBook>();
         s.AddSingleton<HealthServiceImpl>();
         s.AddGrpcReflection();
         s.AddCommandCentre();
@@ -204,6 +205,7 @@ public static class CitySightHost
         {
             Cameras = () => ConsoleCameras(admin, directory), Port = config.Service.HttpPort, TimeZone = config.Service.TimeZone,
             Pictures = ConsolePictures(app.Services.GetRequiredService<PipelineChannels>().Pictures),
+            Zones = app.Services.GetRequiredService<ConsoleZoneBook>(),
         });
         return app;
     }

@@ -173,6 +173,20 @@ public class ZoneYamlTests
         Assert.Single(Directory.GetFiles(cfg.CamerasDir));
     }
 
+    [Fact]
+    public void A_schedule_that_would_reach_beyond_the_zones_block_is_refused()
+    {
+        var cfg = new TestConfig();
+        var path = cfg.Camera("street.yaml", File1);
+        var before = File.ReadAllBytes(path);
+
+        var result = CameraZoneFiles.Save(cfg.MainPath, path, "cam-d", [Bay with { Schedule = "[]}], enabled: false, x: [{a: b" }]);
+
+        Assert.False(result.Saved);
+        Assert.Contains("is not one YAML list or mapping", Assert.Single(result.Errors).Message);
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
     private static string Text(ZoneSpec z) =>
         $"{z.Name}|{string.Join(";", z.Polygon)}|{(z.CaseTypes is null ? "-" : string.Join(",", z.CaseTypes))}|{z.Exclude}|{z.Schedule}";
 }

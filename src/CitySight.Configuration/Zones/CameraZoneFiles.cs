@@ -58,6 +58,10 @@ public static class CameraZoneFiles
         {
             return new ZoneSaveResult(file, [new ConfigError(file, (int)e.Start.Line, (int)e.Start.Column, "", $"YAML syntax error: {e.Message}")]);
         }
+        catch (FormatException e)
+        {
+            return new ZoneSaveResult(file, [new ConfigError(file, 0, 0, $"cameras[id={cameraId}].zones", e.Message)]);
+        }
         var loaded = ConfigLoader.Load(citysightYaml, new Dictionary<string, string> { [Path.GetFullPath(file)] = spliced });
         if (!loaded.Success) return new ZoneSaveResult(file, loaded.Errors);
         var output = Encoding.UTF8.GetBytes(spliced);

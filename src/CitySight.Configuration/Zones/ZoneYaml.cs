@@ -33,6 +33,7 @@ public static partial class ZoneYaml
     /// <summary>The text with the camera's zones replaced by <paramref name="zones"/> (added after its last key when it had none).</summary>
     /// <exception cref="ArgumentException">The file has no such camera.</exception>
     /// <exception cref="YamlException">The text is not YAML.</exception>
+    /// <exception cref="FormatException">A schedule given as a list or mapping that is not one YAML value by itself.</exception>
     public static string Splice(string text, string cameraId, IReadOnlyList<ZoneSpec> zones)
     {
         var (root, ends) = Parse(text);
@@ -83,6 +84,12 @@ public static partial class ZoneYaml
     /// </summary>
     private static (YamlMappingNode? Root, Dictionary<long, int> FlowEnds) Parse(string text)
     {
+        var (root, ends) = ParseAny(text);
+        return (root as YamlMappingNode, ends);
+    }
+
+    private static (YamlNode? Root, Dictionary<long, int> FlowEnds) ParseAny(string text)
+    {
         var stream = new YamlStream();
         stream.Load(new StringReader(text));
         var ends = new Dictionary<long, int>();
@@ -101,7 +108,7 @@ public static partial class ZoneYaml
                     break;
             }
         }
-        return (stream.Documents.Count > 0 ? stream.Documents[0].RootNode as YamlMappingNode : null, ends);
+        return (stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null, ends);
     }
 
     private static YamlMappingNode? FindCamera(YamlMappingNode? root, string cameraId) =>
@@ -202,8 +209,24 @@ public static partial class ZoneYaml
     }
 
     /// <summary>A flow list or mapping as written (on one line); anything else is one quoted window like "06:00-22:00".</summary>
-    private static string ScheduleText(string s) =>
-        s[0] is '[' or '{' ? s.ReplaceLineEndings(" ") : Quote(s);
+    /// <exception cref="FormatException">A list or mapping that is not one whole YAML value by itself.</exception>
+    private static string ScheduleText(string s)
+    {
+        if (s[0] is not ('[' or '{')) return Quote(s);
+        var line = s.ReplaceLineEndings(" ");
+        // Written as given, so it must stand alone: one that closed brackets it did not open would reach past the zone.
+        try
+        {
+            var (root, ends) = ParseAny(line);
+            if (root is YamlSequenceNode or YamlMappingNode && ends[root.Start.Index] == line.TrimEnd().Length && !line.Contains(" #", StringComparison.Ordinal))
+                return line.TrimEnd();
+        }
+        catch (YamlException)
+        {
+            // said below
+        }
+        throw new FormatException($"schedule '{YamlSource.Shorten(line)}' is not one YAML list or mapping, e.g. [{{days: [sat, sun], hours: [\"08:00-20:00\"]}}]");
+    }
 
     /// <summary>Four decimals: a ten-thousandth of the picture, finer than any pixel of a 4K camera.</summary>
     private static string Coordinate(double v) => Math.Round(v, 4).ToString("0.0###", CultureInfo.InvariantCulture);
