@@ -21,7 +21,8 @@ public sealed class ConsoleZoneBook(CameraDirectory directory, CameraAdministrat
         var config = directory.Config;
         if (directory.Find(cameraId) is not { } camera || CameraZoneFiles.FileOf(config.CamerasDir, camera.Id) is not { } file) return null;
         var zones = ZoneYaml.Read(File.ReadAllText(file), camera.Id) ?? [];
-        return new CameraZones(camera.Id, camera.GroupId, Relative(config, file), camera.Detectors, zones.Select(z => Console(z, camera)).ToList());
+        var names = camera.Detectors.Select(config.FindCaseType).OfType<CaseType>().ToDictionary(t => t.Id, t => new CaseTypeName(t.NameZh, t.NameEn));
+        return new CameraZones(camera.Id, camera.GroupId, Relative(config, file), camera.Detectors, names, zones.Select(z => Console(z, camera)).ToList());
     }
 
     public async Task<ZoneSaveOutcome?> SaveAsync(string cameraId, IReadOnlyList<ConsoleZone> zones, string by, CancellationToken ct)

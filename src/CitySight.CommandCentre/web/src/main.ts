@@ -4,6 +4,7 @@ import { ApiRefusal, CaseCounts, ConsoleCamera, ConsoleCase, ConsoleEvent, Overv
 import { showCase, stateBadge, typeName } from "./caseDetail";
 import { h } from "./dom";
 import { formatTime, lang, setLang, t } from "./i18n";
+import { showZoneEditor } from "./zoneEditor";
 
 const state = {
   open: [] as ConsoleCase[],
@@ -87,11 +88,21 @@ function caseRoute(): string | null {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
+function zonesRoute(): string | null {
+  const m = /^#\/cameras\/(.+)\/zones$/.exec(location.hash);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+/** Views that own `main` and follow nothing live: the case list's events leave them alone. */
+const ownView = (): boolean => zonesRoute() !== null;
+
 function render(): void {
   renderHeader();
   renderBanner();
   const id = caseRoute();
-  if (id) void showCase(main, id, state.cameras);
+  const zones = zonesRoute();
+  if (zones) void showZoneEditor(main, zones);
+  else if (id) void showCase(main, id, state.cameras);
   else renderHome();
 }
 
@@ -106,7 +117,7 @@ function refreshOverviewSoon(): void {
   overviewTimer = window.setTimeout(async () => {
     try {
       state.overview = await overview();
-      if (!caseRoute()) renderHome();
+      if (!caseRoute() && !ownView()) renderHome();
     } catch (err) { problem(err); }
   }, 500);
 }
@@ -127,6 +138,7 @@ function onEvent(e: ConsoleEvent): void {
   }
   refreshOverviewSoon();
   const shown = caseRoute();
+  if (ownView()) return;
   if (!shown) renderHome();
   else if (shown === c.id && e.kind === "state_changed") void showCase(main, shown, state.cameras);
 }
