@@ -67,6 +67,28 @@ public class ZoneYamlTests
     }
 
     [Fact]
+    public void A_zone_saved_as_it_was_keeps_its_text_and_comments()
+    {
+        var old = ZoneYaml.Read(File1, "cam-a")!.Single();
+
+        var saved = ZoneYaml.Splice(File1, "cam-a", [old, Bay]);
+
+        Assert.Equal(File1.Replace("""
+                    case_types: [illegal_parking]
+                  # a commented-out zone
+            """, """
+                    case_types: [illegal_parking]
+                  - name: bay-1
+                    polygon: [[0.1, 0.5], [0.4, 0.5], [0.4, 0.9], [0.1, 0.9]]
+                    case_types: [illegal_parking]
+                    exclude: true
+                    schedule: "07:00-10:00"
+                  # a commented-out zone
+            """), saved);
+        Assert.Equal(File1, ZoneYaml.Splice(File1, "cam-a", [old]));
+    }
+
+    [Fact]
     public void A_camera_without_zones_gets_them_after_its_last_key_and_the_comments_around_stay()
     {
         var saved = ZoneYaml.Splice(File1, "CAM-B", [Bay with { CaseTypes = ["garbage"] }]);

@@ -48,10 +48,12 @@ public static partial class ZoneYaml
                 case YamlSequenceNode { Style: SequenceStyle.Flow } or YamlMappingNode { Style: MappingStyle.Flow }:
                     return Replace(text, (int)value.Start.Index, ends[value.Start.Index], Flow(zones));
                 case YamlSequenceNode block:
-                    // From the first item's dash to the end of the last item's content: the indentation before it and
-                    // the comments after it are not the block's.
+                    // From the first item's dash to the end of the last item's line: the indentation before it and the
+                    // comment lines after it are not the block's. A zone saved as it was keeps its text, comments included.
                     var column = (int)block.Start.Column - 1;
-                    return Replace(text, (int)block.Start.Index, ContentEnd(block, ends), zones.Count == 0 ? "[]" : Block(zones, column, nl));
+                    var kept = block.Children.OfType<YamlMappingNode>().Select(item => (Zone: OldCanonical(ReadZone(item)), Text: ItemText(text, item, ends))).ToList();
+                    return Replace(text, (int)block.Start.Index, EndOfLine(text, ContentEnd(block, ends)),
+                        zones.Count == 0 ? "[]" : Block(zones, column, nl, kept));
                 case YamlScalarNode { Value.Length: > 0 }:
                     // zones: ~ or zones: null
                     return Replace(text, (int)value.Start.Index, (int)value.End.Index, Flow(zones));
@@ -177,14 +179,39 @@ public static partial class ZoneYaml
         _ => (int)node.End.Index,
     };
 
-    /// <summary>The zones as a block list whose first dash sits where the caller's cursor is, at <paramref name="column"/>.</summary>
-    private static string Block(IReadOnlyList<ZoneSpec> zones, int column, string nl)
+    /// <summary>A block list item from its dash to the end of its last line (its trailing comment included).</summary>
+    private static string ItemText(string text, YamlMappingNode item, Dictionary<long, int> ends)
+    {
+        var dash = text.LastIndexOf('-', (int)item.Start.Index - 1);
+        return text[dash..EndOfLine(text, ContentEnd(item, ends))];
+    }
+
+    private static string Canonical(ZoneSpec z) => string.Join("\n", Fields(z).Select(f => $"{f.Key}: {f.Value}"));
+
+    /// <summary>An old zone whose schedule this writer would not write: never equal to a new one (it is written anew).</summary>
+    private static string OldCanonical(ZoneSpec z)
+    {
+        try { return Canonical(z); }
+        catch (FormatException) { return "\0"; }
+    }
+
+    /// <summary>
+    /// The zones as a block list whose first dash sits where the caller's cursor is, at <paramref name="column"/>; a zone
+    /// equal to one of <paramref name="kept"/> (the old items, at the same column) is written as that item's text was.
+    /// </summary>
+    private static string Block(IReadOnlyList<ZoneSpec> zones, int column, string nl, IReadOnlyList<(string Zone, string Text)>? kept = null)
     {
         var pad = new string(' ', column);
         var sb = new StringBuilder();
         for (var i = 0; i < zones.Count; i++)
         {
             if (i > 0) sb.Append(nl).Append(pad);
+            var canonical = Canonical(zones[i]);
+            if (kept?.FirstOrDefault(k => k.Zone == canonical).Text is { } same)
+            {
+                sb.Append(same);
+                continue;
+            }
             var first = true;
             foreach (var (k, v) in Fields(zones[i]))
             {

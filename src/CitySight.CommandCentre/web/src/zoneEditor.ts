@@ -13,7 +13,7 @@ const words = {
     allTypes: "摄像头检测的全部类型", exclude: "排除区域（区域内不立案）", schedule: "生效时段",
     schedulePlaceholder: "留空为全天；例如 06:00-22:00 或 [{days: [sat, sun], hours: [\"08:00-20:00\"]}]",
     remove: "删除区域", save: "保存并应用", saving: "保存中…", saved: "已保存，已应用（无需重启）。",
-    notSaved: "未保存：", select: "点击区域可选中编辑；拖动顶点可调整。", notFound: "找不到这个摄像头的配置文件",
+    notSaved: "未保存：", invalid: "未保存：配置校验未通过，文件未改动。", select: "点击区域可选中编辑；拖动顶点可调整。", notFound: "找不到这个摄像头的配置文件",
     include: "包含", excludeShort: "排除",
   },
   en: {
@@ -23,7 +23,7 @@ const words = {
     allTypes: "Every type the camera looks for", exclude: "Exclude zone (no cases inside)", schedule: "Schedule",
     schedulePlaceholder: "Empty: always; e.g. 06:00-22:00 or [{days: [sat, sun], hours: [\"08:00-20:00\"]}]",
     remove: "Delete zone", save: "Save and apply", saving: "Saving…", saved: "Saved, applied (no restart needed).",
-    notSaved: "Not saved: ", select: "Click a zone to edit it; drag a corner to move it.", notFound: "No configuration file defines this camera",
+    notSaved: "Not saved: ", invalid: "Not saved: the configuration would not be valid; the file is unchanged.", select: "Click a zone to edit it; drag a corner to move it.", notFound: "No configuration file defines this camera",
     include: "include", excludeShort: "exclude",
   },
 };
@@ -44,38 +44,48 @@ interface Editor {
   width: number;
   height: number;
   picture: string | null;
+  /** The picture's element, kept across renders (a new one would be decoded again, empty meanwhile). */
+  image?: HTMLImageElement;
+  root: HTMLElement;
   status: { kind: "" | "ok" | "error" | "busy"; text: string; errors: string[] };
 }
 
 let current: Editor | null = null;
-let keyHandler: ((e: KeyboardEvent) => void) | null = null;
+let shown = 0;
 
-/** Renders the editor for `cameraId` into `root` (it owns `root` until the route changes). */
+// One handler for the page's life: Enter closes the zone being drawn, Escape drops it.
+window.addEventListener("keydown", (e: KeyboardEvent) => {
+  const ed = current;
+  if (!ed || !ed.drawing || !location.hash.endsWith("/zones")) return;
+  if (e.key === "Enter") { e.preventDefault(); closeDrawing(ed, ed.root); }
+  if (e.key === "Escape") { ed.drawing = null; render(ed, ed.root); }
+});
+
+/** Renders the editor for `cameraId` into `root` (it owns `root` until the route changes); the latest call wins. */
 export async function showZoneEditor(root: HTMLElement, cameraId: string): Promise<void> {
+  const generation = ++shown;
   if (current?.picture) URL.revokeObjectURL(current.picture);
   current = null;
   let camera: CameraZones;
   try {
     camera = await cameraZones(cameraId);
   } catch (err) {
+    if (generation !== shown) return;
     root.replaceChildren(h("a", { class: "back", href: "#/" }, w().back),
       h("p", { class: "error" }, err instanceof ApiRefusal && err.status !== 404 ? err.message : `${w().notFound}: ${cameraId}`));
     return;
   }
   const ed: Editor = {
     camera, zones: camera.zones.map((z) => ({ ...z, points: z.points.map((p) => [p[0], p[1]] as [number, number]) })),
-    selected: camera.zones.length > 0 ? 0 : -1, drawing: null, width: 640, height: 360, picture: null,
+    selected: camera.zones.length > 0 ? 0 : -1, drawing: null, width: 640, height: 360, picture: null, root,
     status: { kind: "", text: "", errors: [] },
   };
-  current = ed;
   await loadPicture(ed);
-  if (keyHandler) window.removeEventListener("keydown", keyHandler);
-  keyHandler = (e: KeyboardEvent) => {
-    if (current !== ed || !location.hash.endsWith("/zones") || !ed.drawing) return;
-    if (e.key === "Enter") { e.preventDefault(); closeDrawing(ed, root); }
-    if (e.key === "Escape") { ed.drawing = null; render(ed, root); }
-  };
-  window.addEventListener("keydown", keyHandler);
+  if (generation !== shown) {
+    if (ed.picture) URL.revokeObjectURL(ed.picture);
+    return;
+  }
+  current = ed;
   render(ed, root);
 }
 
@@ -83,6 +93,7 @@ async function loadPicture(ed: Editor): Promise<void> {
   const url = await pictureUrl(ed.camera.cameraId);
   if (ed.picture) URL.revokeObjectURL(ed.picture);
   ed.picture = url;
+  ed.image = undefined;
   if (!url) return;
   const img = new Image();
   img.src = url;
@@ -100,9 +111,12 @@ const typeLabel = (ed: Editor, id: string) => {
 
 function render(ed: Editor, root: HTMLElement): void {
   const t = w();
-  const stage = h("div", { class: "zone-stage", id: "zone-stage" });
-  if (ed.picture) stage.append(h("img", { src: ed.picture, alt: ed.camera.cameraId, draggable: "false" }));
-  else stage.append(h("div", { class: "zone-placeholder", style: `aspect-ratio: ${ed.width} / ${ed.height}` }, t.noPicture));
+  // Sized by the picture's proportions before it is decoded, so a render never collapses it under the pointer.
+  const stage = h("div", { class: "zone-stage", id: "zone-stage", style: `aspect-ratio: ${ed.width} / ${ed.height}` });
+  if (ed.picture) {
+    ed.image ??= h("img", { src: ed.picture, alt: ed.camera.cameraId, draggable: "false" }) as HTMLImageElement;
+    stage.append(ed.image);
+  } else stage.append(h("div", { class: "zone-placeholder" }, t.noPicture));
   stage.append(drawing(ed, root));
 
   const list = h("ul", { class: "zone-list" }, ed.zones.map((z, i) =>
@@ -265,7 +279,7 @@ async function save(ed: Editor, root: HTMLElement): Promise<void> {
     if (ed.zones.length === 0) ed.selected = -1;
     ed.status = { kind: "ok", text: w().saved, errors: [] };
   } else {
-    ed.status = { kind: "error", text: w().notSaved + result.error, errors: result.errors };
+    ed.status = { kind: "error", text: result.errors.length ? w().invalid : w().notSaved + result.error, errors: result.errors };
   }
   if (current === ed && location.hash.endsWith("/zones")) render(ed, root);
 }
