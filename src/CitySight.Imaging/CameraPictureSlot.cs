@@ -35,9 +35,9 @@ public sealed class CameraPictureSlot
             _picture = Encode(frame, _owner.MaxWidth, _owner.Quality);
             return true;
         }
-        catch (OpenCVException)
+        catch (Exception e) when (e is OpenCVException or ArgumentException or InvalidOperationException)
         {
-            // A picture is a convenience for the console: a frame OpenCV cannot encode never stops detection.
+            // A picture is a convenience for the console: a frame that cannot be encoded never stops its camera's reader.
             return false;
         }
         finally
