@@ -48,6 +48,16 @@ internal sealed class ConsoleAccess(ConsumerAuthOptions auth)
             statusCode: StatusCodes.Status403Forbidden);
     }
 
+    /// <summary>Null when the caller (already let in by <see cref="MayRead"/>) may change cameras or zones: the admin API's rule.</summary>
+    public IResult? MayAdminister(HttpContext context)
+    {
+        if (!auth.Required) return null;
+        var consumer = Consumer(context);
+        if (consumer is not null && auth.AdminConsumers.Contains(consumer)) return null;
+        return Results.Json(new ApiError($"'{consumer}' may not change cameras or zones: not in delivery.grpc.admin_consumers"),
+            statusCode: StatusCodes.Status403Forbidden);
+    }
+
     /// <summary>The authenticated consumer, or null without authentication.</summary>
     public static string? Consumer(HttpContext context) => context.Items[ConsumerItem] as string;
 

@@ -107,3 +107,35 @@ export async function follow(head: number, onEvent: (e: ConsoleEvent) => void, o
     delay = Math.min(delay * 2, 15000);
   }
 }
+
+// ---- the zone editor (zoneEditor.ts) ----
+
+/** A zone as its camera's group file writes it; points are [x, y], each 0..1 of the picture. */
+export interface ConsoleZone {
+  id: string; caseTypes: string[]; points: [number, number][]; exclude: boolean; schedule: string | null; allCaseTypes: boolean;
+}
+export interface CameraZones {
+  cameraId: string; groupId: string; file: string; detectors: string[]; typeNames: Record<string, { zh: string; en: string }>; zones: ConsoleZone[];
+}
+/** Saved and applied, or why not: each configuration error as file:line:column: field: message. */
+export interface ZoneSaving { saved: CameraZones | null; error: string; errors: string[]; }
+
+export const cameraZones = (id: string) => call<CameraZones>(`/cameras/${encodeURIComponent(id)}/zones`);
+
+export async function saveZones(id: string, body: CameraZones): Promise<ZoneSaving> {
+  const res = await fetch(`/api/v1/cameras/${encodeURIComponent(id)}/zones`, {
+    method: "PUT", headers: headers({ "content-type": "application/json" }), body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: { error?: string; errors?: string[] } = {};
+  try { json = JSON.parse(text); } catch { /* plain text */ }
+  if (res.ok) return { saved: json as unknown as CameraZones, error: "", errors: [] };
+  return { saved: null, error: json.error ?? (text || res.statusText), errors: json.errors ?? [] };
+}
+
+/** The camera's latest picture as an object URL with its natural size, or null when it has none yet. */
+export async function pictureUrl(id: string): Promise<string | null> {
+  const res = await fetch(`/api/v1/cameras/${encodeURIComponent(id)}/picture`, { headers: headers(), cache: "no-cache" });
+  if (!res.ok) return null;
+  return URL.createObjectURL(await res.blob());
+}

@@ -5,6 +5,7 @@ import { showCase, stateBadge, typeName } from "./caseDetail";
 import { isReviewRoute, onReviewEvent, showCaseReview } from "./caseReview";
 import { h } from "./dom";
 import { formatTime, lang, setLang, t } from "./i18n";
+import { showZoneEditor } from "./zoneEditor";
 
 const state = {
   open: [] as ConsoleCase[],
@@ -92,12 +93,22 @@ function caseRoute(): string | null {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
+function zonesRoute(): string | null {
+  const m = /^#\/cameras\/(.+)\/zones$/.exec(location.hash);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+/** Views that own `main` and follow nothing live: the case list's events leave them alone. */
+const ownView = (): boolean => zonesRoute() !== null;
+
 function render(): void {
   renderHeader();
   renderBanner();
   if (isReviewRoute(location.hash)) { void showCaseReview(main, state.overview, state.cameras); return; }
   const id = caseRoute();
-  if (id) void showCase(main, id, state.cameras);
+  const zones = zonesRoute();
+  if (zones) void showZoneEditor(main, zones);
+  else if (id) void showCase(main, id, state.cameras);
   else renderHome();
 }
 
@@ -112,7 +123,7 @@ function refreshOverviewSoon(): void {
   overviewTimer = window.setTimeout(async () => {
     try {
       state.overview = await overview();
-      if (!caseRoute() && !isReviewRoute(location.hash)) renderHome();
+      if (!caseRoute() && !ownView() && !isReviewRoute(location.hash)) renderHome();
     } catch (err) { problem(err); }
   }, 500);
 }
@@ -134,6 +145,7 @@ function onEvent(e: ConsoleEvent): void {
   refreshOverviewSoon();
   if (isReviewRoute(location.hash)) { onReviewEvent(e); return; }
   const shown = caseRoute();
+  if (ownView()) return;
   if (!shown) renderHome();
   else if (shown === c.id && e.kind === "state_changed") void showCase(main, shown, state.cameras);
 }
