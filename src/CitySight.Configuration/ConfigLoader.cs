@@ -30,6 +30,7 @@ public static class ConfigLoader
         var dedup = DedupSection.Read(top);
         var ingest = IngestSection.Read(top);
         var delivery = DeliverySection.Read(top);
+        var console = ConsoleSection.Read(top);
         // The host refuses an open port at start; validating says so first, at the key.
         if (delivery.Grpc.ExposureRefusal(System.Net.IPAddress.Parse(service.BindAddress)) is { } refusal
             && top.Value("service") is YamlDotNet.RepresentationModel.YamlMappingNode svc
@@ -69,6 +70,7 @@ public static class ConfigLoader
             Dedup = dedup,
             Ingest = ingest,
             Delivery = delivery,
+            Console = console,
             CaseTypes = caseTypes,
             Groups = groups,
             CamerasDir = camerasDir,

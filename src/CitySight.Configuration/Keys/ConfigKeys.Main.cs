@@ -118,5 +118,6 @@ public static partial class ConfigKeys
             with { Default = () => ConfigLoader.DefaultCamerasFolder };
 
         foreach (var key in DeliveryKeys()) yield return key;
+        foreach (var key in ConsoleKeys()) yield return key;
     }
 }
