@@ -13,4 +13,10 @@ public sealed record CommandCentreOptions
 
     /// <summary>Where "today" begins for the overview's counts (the host passes service.timezone).</summary>
     public TimeZoneInfo TimeZone { get; init; } = TimeZones.Default;
+
+    /// <summary>The detector's running totals (frames per model, drops), read when the overview is asked; null: none shown.</summary>
+    public Func<DetectorCounters>? Detector { get; init; }
+
+    /// <summary>The operator's map base (console.map.geojson, absolute path); null: the map draws plain coordinates.</summary>
+    public string? MapGeoJson { get; init; }
 }

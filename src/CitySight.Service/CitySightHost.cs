@@ -201,6 +201,8 @@ public static class CitySightHost
         app.MapCommandCentre(new CommandCentreOptions
         {
             Cameras = () => ConsoleCameras(admin, directory), Port = config.Service.HttpPort, TimeZone = config.Service.TimeZone,
+            Detector = DetectorCountersOf(app.Services.GetRequiredService<DetectionStage>()),
+            MapGeoJson = config.Console.MapGeoJson,
         });
         return app;
     }
@@ -235,6 +237,19 @@ public static class CitySightHost
                 string.IsNullOrEmpty(c.Reason) ? null : HealthReport.WithoutUrl(c.Reason, camera), camera?.Latitude ?? 0, camera?.Longitude ?? 0,
                 c.LastFrameAge?.ToTimeSpan().TotalSeconds);
         })).ToList();
+
+    /// <summary>
+    /// The console's detector figures: frames each model ran, and the frames the mailboxes dropped (read from their
+    /// Prometheus counter, the one count of drops, summed over cameras).
+    /// </summary>
+    private static Func<DetectorCounters> DetectorCountersOf(DetectionStage stage)
+    {
+        var dropped = Metrics.CreateCounter("citysight_frames_dropped_total",
+            "Decoded frames replaced by a newer one before detection took them.", "camera", "group");
+        return () => new DetectorCounters(
+            stage.Detectors.GroupBy(d => d.Spec.Name).ToDictionary(g => g.Key, g => g.Sum(d => d.Frames)),
+            (long)dropped.GetAllLabelValues().Sum(labels => dropped.WithLabels(labels).Value));
+    }
 
     private static MqttCameraStatus CameraStatusOf(CitySight.Ingest.CameraStatus st) =>
         new(st.CameraId, st.State.ToString().ToLowerInvariant(), HealthReport.WithoutUrl(st.Reason, null), st.Since);

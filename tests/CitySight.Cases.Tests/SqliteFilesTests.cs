@@ -120,7 +120,7 @@ public sealed class SqliteFilesTests : IDisposable
             using var cmd = conn.CreateCommand();
             cmd.CommandText = """
                 DROP INDEX cases_state_sequence; DROP INDEX cases_type_state_sequence; DROP INDEX cases_group_state_sequence;
-                DROP INDEX cases_opened_at; DROP INDEX cases_closed_at;
+                DROP INDEX cases_opened_at; DROP INDEX cases_closed_at; DROP INDEX cases_state_type_group;
                 ALTER TABLE cases DROP COLUMN closed_gone;
                 PRAGMA user_version = 5;
                 """;
@@ -142,6 +142,6 @@ public sealed class SqliteFilesTests : IDisposable
         using (var r = indexes.ExecuteReader())
             while (r.Read()) names.Add(r.GetString(0));
         Assert.Equal(["cases_closed_at", "cases_group_state_sequence", "cases_last_seen", "cases_opened_at", "cases_state_sequence",
-            "cases_type_state_sequence"], names);
+            "cases_state_type_group", "cases_type_state_sequence"], names);
     }
 }

@@ -4,6 +4,9 @@ import { ApiRefusal, CaseCounts, ConsoleCamera, ConsoleCase, ConsoleEvent, Overv
 import { showCase, stateBadge, typeName } from "./caseDetail";
 import { h } from "./dom";
 import { formatTime, lang, setLang, t } from "./i18n";
+import { figureTiles } from "./figures";
+import { showMap, smallMap, typeColour } from "./map";
+import { showWallScreen } from "./wallScreen";
 
 const state = {
   open: [] as ConsoleCase[],
@@ -27,6 +30,7 @@ function renderHeader(): void {
   header.replaceChildren(
     h("h1", {}, w.title),
     h("span", { class: state.live ? "live on" : "live", id: "live" }, state.live ? `● ${w.live}` : `○ ${w.reconnecting}`),
+    h("nav", { class: "views" }, h("a", { href: "#/" }, w.overviewNav), h("a", { href: "#/map" }, w.mapNav), h("a", { href: "#/screen" }, w.screenNav)),
     h("button", { id: "lang", class: "link", onclick: () => { setLang(lang() === "zh" ? "en" : "zh"); render(); } }, w.language));
 }
 
@@ -73,7 +77,7 @@ function renderHome(): void {
       h("td", {}, formatTime(c.reportedAt)),
       h("td", {}, stateBadge(c.state)));
   });
-  main.replaceChildren(tiles,
+  main.replaceChildren(tiles, figureTiles(o), smallMap(mapSources),
     h("section", { class: "cases" },
       h("h2", {}, w.newestOpen),
       h("table", { id: "open-cases" },
@@ -92,6 +96,15 @@ function render(): void {
   renderBanner();
   const id = caseRoute();
   if (id) void showCase(main, id, state.cameras);
+  else renderRoute();
+}
+
+// The views beside the home page: #/map, #/screen (figures.ts, map.ts, wallScreen.ts).
+const mapSources = { cameras: () => [...state.cameras.values()], open: () => state.open };
+function renderRoute(): void {
+  if (location.hash !== "#/screen") document.body.classList.remove("screen-mode");
+  if (location.hash === "#/map") showMap(main, mapSources, t().cameraStates);
+  else if (location.hash === "#/screen") showWallScreen(main, t().cameraStates, typeColour);
   else renderHome();
 }
 
@@ -106,12 +119,13 @@ function refreshOverviewSoon(): void {
   overviewTimer = window.setTimeout(async () => {
     try {
       state.overview = await overview();
-      if (!caseRoute()) renderHome();
+      if (!caseRoute()) renderRoute();
     } catch (err) { problem(err); }
   }, 500);
 }
 
 function onEvent(e: ConsoleEvent): void {
+  window.dispatchEvent(new CustomEvent("citysight:case", { detail: e }));   // the map and the wall screen follow it too
   const c = e.case;
   if (!c) return;
   const at = state.open.findIndex((x) => x.id === c.id);
@@ -127,7 +141,7 @@ function onEvent(e: ConsoleEvent): void {
   }
   refreshOverviewSoon();
   const shown = caseRoute();
-  if (!shown) renderHome();
+  if (!shown) renderRoute();
   else if (shown === c.id && e.kind === "state_changed") void showCase(main, shown, state.cameras);
 }
 
