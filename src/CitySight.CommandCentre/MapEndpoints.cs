@@ -27,7 +27,7 @@ internal sealed class MapEndpoints(string? geoJsonPath)
         {
             return Results.Ok(Read(geoJsonPath));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or InvalidDataException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             // The operator's file, by its path: what to fix is in the message.
             return Results.Json(new ApiError($"console.map.geojson: {geoJsonPath}: {ex.Message}"), statusCode: StatusCodes.Status500InternalServerError);
@@ -43,7 +43,7 @@ internal sealed class MapEndpoints(string? geoJsonPath)
             if (_cached is { } c && c.Written == info.LastWriteTimeUtc && c.Length == info.Length) return c.Base;
         }
         if (info.Length > MaxBytes) throw new InvalidDataException($"{info.Length} bytes, more than the {MaxBytes} a map base may have");
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        using var doc = Parse(File.ReadAllBytes(path));
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String
             || !GeoJsonTypes.Contains(type.GetString()))
@@ -54,6 +54,19 @@ internal sealed class MapEndpoints(string? geoJsonPath)
         var read = new MapBase(true, Path.GetFileName(path), box, root.Clone());
         lock (_lock) _cached = (info.LastWriteTimeUtc, info.Length, read);
         return read;
+    }
+
+    private static JsonDocument Parse(byte[] bytes)
+    {
+        try
+        {
+            return JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (JsonException ex)
+        {
+            // Where, as an editor counts (the parser counts from 0).
+            throw new InvalidDataException($"not valid JSON at line {ex.LineNumber + 1}, column {ex.BytePositionInLine + 1}", ex);
+        }
     }
 
     /// <summary>Widens <paramref name="box"/> by every position under <paramref name="e"/>; a position off WGS84 is refused.</summary>

@@ -95,13 +95,13 @@ function drawGeometry(frame: Frame, g: GeoJsonObject | null | undefined, name: s
   }
 }
 
-/** A street's name along its middle, a grid's name at its first corner: enough to find one's way on a wall. */
+/** A street's name halfway along its first stretch (not at a crossing), a grid's at its first corner. */
 function labelOf(frame: Frame, g: GeoJsonObject | null | undefined, name: string): SVGElement | null {
   if (!g || !name) return null;
   const c = g.coordinates as number[][] | number[][][];
   const line = g.type === "LineString" ? (c as number[][]) : g.type === "Polygon" ? (c as number[][][])[0] : null;
   if (!line || line.length === 0) return null;
-  const p = g.type === "LineString" ? line[Math.floor(line.length / 2)] : line[0];
+  const p = g.type === "LineString" && line.length > 1 ? [(line[0][0] + line[1][0]) / 2, (line[0][1] + line[1][1]) / 2] : line[0];
   return s("text", { class: g.type === "Polygon" ? "base-label area" : "base-label", x: frame.x(p[0]) + 4, y: frame.y(p[1]) - 4 }, name);
 }
 
@@ -186,14 +186,17 @@ export class CityMap {
       this.note.textContent = `${w.base}: ${this.base.file ?? ""}${this.interactive ? ` · ${w.hint}` : ""}`;
     } else {
       // Plain coordinates: lines at round degrees, labelled.
+      // Lines reach a frame's width beyond each side, so the wide screen beside a tall frame (and a zoom out) has them too.
       const b = frame.box, step = niceStep(Math.max(b.e - b.w, b.n - b.s));
       const digits = Math.max(0, -Math.floor(Math.log10(step)));
-      for (let lon = Math.ceil(b.w / step) * step; lon <= b.e; lon += step) {
-        this.baseLayer.append(s("line", { class: "graticule", x1: frame.x(lon), y1: 0, x2: frame.x(lon), y2: frame.height }),
+      const spanX = b.e - b.w, spanY = b.n - b.s;
+      const x0 = frame.x(b.w - spanX), x1 = frame.x(b.e + spanX), y0 = frame.y(b.n + spanY), y1 = frame.y(b.s - spanY);
+      for (let lon = Math.ceil((b.w - spanX) / step) * step; lon <= b.e + spanX; lon += step) {
+        this.baseLayer.append(s("line", { class: "graticule", x1: frame.x(lon), y1: y0, x2: frame.x(lon), y2: y1 }),
           s("text", { class: "graticule-label", x: frame.x(lon) + 3, y: frame.height - 4 }, `${lon.toFixed(digits)}°E`));
       }
-      for (let lat = Math.ceil(b.s / step) * step; lat <= b.n; lat += step) {
-        this.baseLayer.append(s("line", { class: "graticule", x1: 0, y1: frame.y(lat), x2: frame.width, y2: frame.y(lat) }),
+      for (let lat = Math.ceil((b.s - spanY) / step) * step; lat <= b.n + spanY; lat += step) {
+        this.baseLayer.append(s("line", { class: "graticule", x1: x0, y1: frame.y(lat), x2: x1, y2: frame.y(lat) }),
           s("text", { class: "graticule-label", x: 3, y: frame.y(lat) - 3 }, `${lat.toFixed(digits)}°N`));
       }
       this.note.textContent = (this.baseError ? w.baseError + this.baseError : `${w.base}: ${w.plain}`) + (this.interactive ? ` · ${w.hint}` : "");
