@@ -101,7 +101,8 @@ public sealed class MapScreenBrowserTests : IAsyncLifetime
         var west = await map.Locator($".case-marker[data-case-id='{open[0].Id}']").BoundingBoxAsync();
         var east = await map.Locator($".case-marker[data-case-id='{open[2].Id}']").BoundingBoxAsync();
         var north = await map.Locator($".case-marker[data-case-id='{fresh.Id}']").BoundingBoxAsync();
-        Assert.True(east!.X > west!.X && north!.Y < west.Y, $"west {west.X},{west.Y} east {east.X} north {north!.Y}");
+        Assert.True(west is not null && east is not null && north is not null, "a case marker is off the map");
+        Assert.True(east.X > west.X && north.Y < west.Y, $"west {west.X},{west.Y} east {east.X} north {north.Y}");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Shots, "map-geojson.png") });
 
         await map.Locator($".case-marker[data-case-id='{open[0].Id}']").ClickAsync();
