@@ -41,6 +41,25 @@ public abstract partial class CaseStoreContract
     }
 
     [Fact]
+    public async Task Newest_cases_raised_within_a_time_range_count_first_seen_for_a_case_never_raised()
+    {
+        var t = new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.FromHours(8));
+        var early = await Store.OpenAsync(Case(1) with { RaisedAt = t });
+        var middle = await Store.OpenAsync(Case(2) with { RaisedAt = t.AddHours(1) });
+        var unraised = await Store.OpenAsync(Case(3) with { RaisedAt = null, FirstSeen = t.AddHours(2) });
+        var late = await Store.OpenAsync(Case(4, "garbage") with { RaisedAt = t.AddHours(3).ToOffset(TimeSpan.Zero) });
+        await Store.TransitionAsync(middle.Id, CaseState.Closed, DateTimeOffset.UtcNow);
+
+        async Task<List<string>> Ids(CaseQuery q) => (await Store.NewestAsync(q)).Select(c => c.Id).ToList();
+        Assert.Equal([unraised.Id, middle.Id], await Ids(new CaseQuery { RaisedSince = t.AddMinutes(30), RaisedUntil = t.AddHours(2) }));
+        Assert.Equal([late.Id, unraised.Id], await Ids(new CaseQuery { States = CaseQuery.OpenStates, RaisedSince = t.AddMinutes(30) }));
+        Assert.Equal([late.Id], await Ids(new CaseQuery { RaisedSince = t.AddHours(3), CaseType = "garbage" }));   // the same instant in UTC
+        Assert.Equal([early.Id], await Ids(new CaseQuery { RaisedUntil = t.AddMinutes(59), GroupId = "xuhui-tianlin" }));
+        Assert.Equal([late.Id], await Ids(new CaseQuery { RaisedSince = t, Limit = 1 }));
+        Assert.Empty(await Ids(new CaseQuery { RaisedSince = t.AddHours(10) }));
+    }
+
+    [Fact]
     public async Task Counts_are_by_state_type_and_group_and_by_when_reported()
     {
         var a = await Store.OpenAsync(Case(1));

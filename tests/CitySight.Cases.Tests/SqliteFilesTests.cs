@@ -120,7 +120,7 @@ public sealed class SqliteFilesTests : IDisposable
             using var cmd = conn.CreateCommand();
             cmd.CommandText = """
                 DROP INDEX cases_state_sequence; DROP INDEX cases_type_state_sequence; DROP INDEX cases_group_state_sequence;
-                DROP INDEX cases_opened_at; DROP INDEX cases_closed_at; DROP INDEX cases_state_type_group;
+                DROP INDEX cases_opened_at; DROP INDEX cases_closed_at; DROP INDEX cases_state_type_group; DROP INDEX cases_raised_at;
                 ALTER TABLE cases DROP COLUMN closed_gone;
                 PRAGMA user_version = 5;
                 """;
@@ -141,7 +141,7 @@ public sealed class SqliteFilesTests : IDisposable
         var names = new List<string>();
         using (var r = indexes.ExecuteReader())
             while (r.Read()) names.Add(r.GetString(0));
-        Assert.Equal(["cases_closed_at", "cases_group_state_sequence", "cases_last_seen", "cases_opened_at", "cases_state_sequence",
-            "cases_state_type_group", "cases_type_state_sequence"], names);
+        Assert.Equal(["cases_closed_at", "cases_group_state_sequence", "cases_last_seen", "cases_opened_at", "cases_raised_at",
+            "cases_state_sequence", "cases_state_type_group", "cases_type_state_sequence"], names);
     }
 }

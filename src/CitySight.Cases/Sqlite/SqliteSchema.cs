@@ -79,7 +79,7 @@ internal static class SqliteSchema
         ALTER TABLE cases ADD COLUMN announced_seen_ticks INTEGER;
         """,
         // 6: the console's reads from indexes (10,000+ cases answer in milliseconds, never a read of the whole table):
-        // newest first by state, by type and state, by group and state; counts by state, type and group, and of those
+        // newest first by state, by type and state, by group and state, raised within a time range; counts by state, type and group, and of those
         // reported since a time, from the index alone; the cases closed since a time with what their outcome figures
         // need, from the index alone. And whether CitySight closed a case itself (gone from every camera) rather than
         // dispatch: the rules' closing note said so before (its fixed "gone:" prefix), so cases closed before are marked from it.
@@ -90,6 +90,7 @@ internal static class SqliteSchema
         CREATE INDEX cases_type_state_sequence ON cases(case_type, state, sequence);
         CREATE INDEX cases_group_state_sequence ON cases(group_id, state, sequence);
         CREATE INDEX cases_state_type_group ON cases(state, case_type, group_id);
+        CREATE INDEX cases_raised_at ON cases(COALESCE(raised_ticks, first_seen_ticks), state);
         CREATE INDEX cases_opened_at ON cases(opened_at_ms, state, case_type, group_id);
         CREATE INDEX cases_closed_at ON cases(closed_at_ms, state, case_type, group_id, opened_at_ms, closed_gone) WHERE closed_at_ms IS NOT NULL;
         """,

@@ -3,6 +3,8 @@ export type Lang = "zh" | "en";
 
 const zh = {
   title: "CitySight 城市管理指挥中心",
+  navOverview: "总览",
+  navCases: "案件审查",
   openCases: "待处理案件",
   reportedToday: "今日上报",
   cameras: "摄像头",
@@ -37,7 +39,6 @@ const zh = {
   save: "保存",
   notFound: "没有这个案件",
   language: "English",
-  overviewNav: "总览",
   mapNav: "地图",
   screenNav: "大屏",
   states: { reported: "已上报", acknowledged: "已受理", closed: "已结案", rejected: "已驳回" } as Record<string, string>,
@@ -49,6 +50,8 @@ const zh = {
 
 const en: typeof zh = {
   title: "CitySight command centre",
+  navOverview: "Overview",
+  navCases: "Case review",
   openCases: "Open cases",
   reportedToday: "Reported today",
   cameras: "Cameras",
@@ -83,7 +86,6 @@ const en: typeof zh = {
   save: "Save",
   notFound: "No such case",
   language: "中文",
-  overviewNav: "Overview",
   mapNav: "Map",
   screenNav: "Wall screen",
   states: { reported: "Reported", acknowledged: "Acknowledged", closed: "Closed", rejected: "Rejected" },

@@ -2,6 +2,7 @@
 import "./style.css";
 import { ApiRefusal, CaseCounts, ConsoleCamera, ConsoleCase, ConsoleEvent, Overview, apiKey, cameras, follow, openCases, overview, setApiKey } from "./api";
 import { showCase, stateBadge, typeName } from "./caseDetail";
+import { isReviewRoute, onReviewEvent, showCaseReview } from "./caseReview";
 import { h } from "./dom";
 import { formatTime, lang, setLang, t } from "./i18n";
 import { figureTiles } from "./figures";
@@ -29,8 +30,12 @@ function renderHeader(): void {
   document.title = w.title;
   header.replaceChildren(
     h("h1", {}, w.title),
+    h("nav", {},
+      h("a", { href: "#/", class: location.hash === "" || location.hash === "#/" ? "here" : "" }, w.navOverview),
+      h("a", { href: "#/cases", id: "nav-cases", class: isReviewRoute(location.hash) ? "here" : "" }, w.navCases),
+      h("a", { href: "#/map", id: "nav-map", class: location.hash === "#/map" ? "here" : "" }, w.mapNav),
+      h("a", { href: "#/screen", id: "nav-screen" }, w.screenNav)),
     h("span", { class: state.live ? "live on" : "live", id: "live" }, state.live ? `● ${w.live}` : `○ ${w.reconnecting}`),
-    h("nav", { class: "views" }, h("a", { href: "#/" }, w.overviewNav), h("a", { href: "#/map" }, w.mapNav), h("a", { href: "#/screen" }, w.screenNav)),
     h("button", { id: "lang", class: "link", onclick: () => { setLang(lang() === "zh" ? "en" : "zh"); render(); } }, w.language));
 }
 
@@ -87,6 +92,7 @@ function renderHome(): void {
 }
 
 function caseRoute(): string | null {
+  if (isReviewRoute(location.hash)) return null;
   const m = /^#\/cases\/(.+)$/.exec(location.hash);
   return m ? decodeURIComponent(m[1]) : null;
 }
@@ -94,6 +100,7 @@ function caseRoute(): string | null {
 function render(): void {
   renderHeader();
   renderBanner();
+  if (isReviewRoute(location.hash)) { void showCaseReview(main, state.overview, state.cameras); return; }
   const id = caseRoute();
   if (id) void showCase(main, id, state.cameras);
   else renderRoute();
@@ -119,7 +126,7 @@ function refreshOverviewSoon(): void {
   overviewTimer = window.setTimeout(async () => {
     try {
       state.overview = await overview();
-      if (!caseRoute()) renderRoute();
+      if (!caseRoute() && !isReviewRoute(location.hash)) renderRoute();
     } catch (err) { problem(err); }
   }, 500);
 }
@@ -140,6 +147,7 @@ function onEvent(e: ConsoleEvent): void {
     setTimeout(() => state.fresh.delete(c.id), 4000);
   }
   refreshOverviewSoon();
+  if (isReviewRoute(location.hash)) { onReviewEvent(e); return; }
   const shown = caseRoute();
   if (!shown) renderRoute();
   else if (shown === c.id && e.kind === "state_changed") void showCase(main, shown, state.cameras);
