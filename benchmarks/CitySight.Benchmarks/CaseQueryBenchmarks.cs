@@ -25,7 +25,7 @@ public class CaseQueryBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "citysight-bench", $"cases-{Cases}-v6-30days");
+        var folder = Path.Combine(Path.GetTempPath(), "citysight-bench", $"cases-{Cases}-v6r-30days");
         var ready = Path.Combine(folder, "ready");
         if (!File.Exists(ready))
         {

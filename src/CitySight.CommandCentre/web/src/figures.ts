@@ -109,5 +109,3 @@ export function figureTiles(o: Overview | null): HTMLElement {
   if (!o) return h("section", { class: "figures", id: "figures" });
   return h("section", { class: "figures", id: "figures" }, detectorTile(o), deliveryTile(o), outcomesTile(o, true));
 }
-
-export { detectorTile, deliveryTile };

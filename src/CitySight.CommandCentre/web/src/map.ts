@@ -281,7 +281,11 @@ export function legend(cases: ConsoleCase[], cameras: ConsoleCamera[], cameraSta
   const states = [...new Set(cameras.map((c) => c.state))];
   return h("div", { class: "map-legend" },
     h("span", { class: "legend-title" }, `${w.openCases} ${cases.length}`),
-    [...types].map(([type, name]) => h("span", { class: "legend-item", "data-type": type }, h("i", { class: `dot type-${type}` }), name)),
+    [...types].map(([type, name]) => {
+      const dot = h("i", { class: "dot" });
+      dot.style.background = typeColour(type);   // CSSOM: the CSP allows no style attributes
+      return h("span", { class: "legend-item", "data-type": type }, dot, name);
+    }),
     h("span", { class: "legend-title" }, `${w.cameras} ${cameras.length}`),
     states.map((st) => h("span", { class: "legend-item" }, h("i", { class: `square cam-${st}` }), cameraStates[st] ?? st)));
 }
