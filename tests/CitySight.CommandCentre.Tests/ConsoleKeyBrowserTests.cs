@@ -37,6 +37,7 @@ public sealed class ConsoleKeyBrowserTests
         await Expect(page.Locator("#live")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bon\b"));
         await row.ClickAsync();
         await Expect(page.Locator(".gallery figure[data-view='best'] img")).ToBeVisibleAsync();   // fetched with the key
+        await Expect(page.Locator($"#map-case circle.case-marker[data-case-id='{c.Id}']")).ToHaveCountAsync(1); // its place on the map
         await page.Locator("button.close").ClickAsync();
         await Expect(page.Locator(".case-detail h2 .badge")).ToHaveAttributeAsync("data-state", "closed");
         Assert.Equal(Domain.CaseState.Closed, (await server.Store.GetAsync(c.Id))!.State);

@@ -2,6 +2,7 @@
 import { ApiRefusal, ConsoleCamera, ConsoleCase, decide, evidenceUrl, getCase } from "./api";
 import { h } from "./dom";
 import { formatTime, lang, t } from "./i18n";
+import { CityMap, loadBase } from "./map";
 
 const views = ["best", "best-crop", "first", "first-crop", "before-after"];
 const pictures: string[] = [];
@@ -69,7 +70,9 @@ export async function showCase(root: HTMLElement, id: string, cameras: Map<strin
           h("button", { class: "reject", onclick: act("rejected"), disabled: final }, w.reject)),
         status),
       h("h3", {}, w.evidence),
-      gallery));
+      gallery,
+      h("h3", {}, w.where),
+      placeOnMap(c, camera)));
 
   // Each view the case has; a view it lacks (no crop made, no before/after for its type) is simply left out.
   for (const view of views) {
@@ -79,4 +82,13 @@ export async function showCase(root: HTMLElement, id: string, cameras: Map<strin
     gallery.append(h("figure", { "data-view": view }, h("img", { src: url, alt: w.views[view] ?? view }), h("figcaption", {}, w.views[view] ?? view)));
   }
   return c;
+}
+
+/** The case's place on the map (over the operator's base when there is one), with the camera that saw it. */
+function placeOnMap(c: ConsoleCase, camera: ConsoleCamera | undefined): HTMLElement {
+  const map = new CityMap("map-case", false);
+  const draw = () => map.draw(camera ? [camera] : [], [c]);
+  void loadBase().then(({ base, error }) => { map.setBase(base, error); draw(); });
+  draw();
+  return h("div", { class: "case-map" }, map.element);
 }
