@@ -3,7 +3,7 @@ using CitySight.Domain;
 namespace CitySight.Cases;
 
 /// <summary>
-/// Which cases a reader (the command-centre console) wants, newest first: by state, type and group, at most
+/// Which cases a reader (the command-centre console) wants, newest first: by state, type, group and camera, at most
 /// <see cref="Limit"/>. Read with <see cref="ICaseRecords.NewestAsync"/>.
 /// </summary>
 public sealed record CaseQuery
@@ -23,6 +23,9 @@ public sealed record CaseQuery
     /// <summary>Only cases of cameras of this group; null or empty for every group.</summary>
     public string? GroupId { get; init; }
 
+    /// <summary>Only cases of this camera (the console's camera detail); null or empty for every camera.</summary>
+    public string? CameraId { get; init; }
+
     /// <summary>How many cases at most (1 to <see cref="MaxLimit"/>).</summary>
     public int Limit { get; init; } = 50;
 
@@ -32,5 +35,6 @@ public sealed record CaseQuery
     public bool Matches(Case c) =>
         (States is null || States.Contains(c.State))
         && (string.IsNullOrEmpty(CaseType) || c.CaseType == CaseType)
-        && (string.IsNullOrEmpty(GroupId) || c.GroupId == GroupId);
+        && (string.IsNullOrEmpty(GroupId) || c.GroupId == GroupId)
+        && (string.IsNullOrEmpty(CameraId) || c.CameraId == CameraId);
 }

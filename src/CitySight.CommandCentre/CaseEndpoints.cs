@@ -34,7 +34,7 @@ internal static class CaseEndpoints
     public const int MaxNoteLength = 1000;
 
     public static async Task<IResult> List(ICaseRecords records, ICaseFeed feed, string? state, string? type, string? group, int? limit,
-        CancellationToken ct)
+        string? camera, CancellationToken ct)
     {
         // The head first: an event committed while the list is read is then followed, never skipped.
         var head = feed.LastSequence;
@@ -43,7 +43,7 @@ internal static class CaseEndpoints
         var max = limit ?? 50;
         if (max is < 1 or > CaseQuery.MaxLimit)
             return Results.BadRequest(new ApiError($"limit must be 1 to {CaseQuery.MaxLimit}"));
-        var cases = await records.NewestAsync(new CaseQuery { States = states, CaseType = type, GroupId = group, Limit = max }, ct);
+        var cases = await records.NewestAsync(new CaseQuery { States = states, CaseType = type, GroupId = group, CameraId = camera, Limit = max }, ct);
         return Results.Ok(new CaseList(cases.Select(ConsoleCase.Of).ToList(), head));
     }
 

@@ -51,7 +51,7 @@ public static class CommandCentreExtensions
         Guarded(api.MapGet("/cameras", () => OverviewEndpoints.Cameras(options)))
             .WithSummary("Every camera with its state and reason (never its URL) and position").Produces<IReadOnlyList<ConsoleCamera>>();
         Guarded(api.MapGet("/cases", CaseEndpoints.List))
-            .WithSummary("Cases newest first: state = open (default), reported, acknowledged, closed, rejected, final or all; type; group; limit 1-500")
+            .WithSummary("Cases newest first: state = open (default), reported, acknowledged, closed, rejected, final or all; type; group; camera; limit 1-500")
             .Produces<CaseList>().Produces<ApiError>(StatusCodes.Status400BadRequest);
         Guarded(api.MapGet("/cases/{id}", CaseEndpoints.Get))
             .WithSummary("One case").Produces<ConsoleCase>().Produces<ApiError>(StatusCodes.Status404NotFound);
@@ -66,6 +66,7 @@ public static class CommandCentreExtensions
         Guarded(api.MapGet("/events", CaseEvents.Stream))
             .WithSummary("Server-sent events of the case feed from now (or Last-Event-ID): ready, opened, updated, state_changed")
             .Produces<ConsoleEvent>(StatusCodes.Status200OK, "text/event-stream");
+        CameraEndpoints.Map(api, options, access);
         api.MapOpenApi("/openapi.json");
 
         // The page: "/" and the files Vite built (a catch-all below every other route: /metrics and /healthz stay theirs).

@@ -13,4 +13,7 @@ public sealed record CommandCentreOptions
 
     /// <summary>Where "today" begins for the overview's counts (the host passes service.timezone).</summary>
     public TimeZoneInfo TimeZone { get; init; } = TimeZones.Default;
+
+    /// <summary>Enable / disable a camera (the admin API's switch); null: the console cannot switch cameras (answers 501).</summary>
+    public CameraSwitch? SwitchCamera { get; init; }
 }
