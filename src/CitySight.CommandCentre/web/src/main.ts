@@ -4,6 +4,8 @@ import { ApiRefusal, CaseCounts, ConsoleCamera, ConsoleCase, ConsoleEvent, Overv
 import { showCase, stateBadge, typeName } from "./caseDetail";
 import { h } from "./dom";
 import { formatTime, lang, setLang, t } from "./i18n";
+import { showWall, wallNav } from "./wall";
+import { cameraRoute, showCamera } from "./cameraDetail";
 
 const state = {
   open: [] as ConsoleCase[],
@@ -26,6 +28,7 @@ function renderHeader(): void {
   document.title = w.title;
   header.replaceChildren(
     h("h1", {}, w.title),
+    h("nav", { class: "views" }, wallNav().map(([href, label]) => h("a", { href, class: location.hash === href || (!location.hash && href === "#/") ? "on" : "" }, label))),
     h("span", { class: state.live ? "live on" : "live", id: "live" }, state.live ? `● ${w.live}` : `○ ${w.reconnecting}`),
     h("button", { id: "lang", class: "link", onclick: () => { setLang(lang() === "zh" ? "en" : "zh"); render(); } }, w.language));
 }
@@ -87,11 +90,16 @@ function caseRoute(): string | null {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
+/** The overview and newest cases: only there do events and the overview's refresh redraw the page. */
+const isHome = (): boolean => ["", "#", "#/"].includes(location.hash);
+
 function render(): void {
   renderHeader();
   renderBanner();
   const id = caseRoute();
   if (id) void showCase(main, id, state.cameras);
+  else if (location.hash === "#/cameras") showWall(main);
+  else if (cameraRoute()) void showCamera(main, cameraRoute()!);
   else renderHome();
 }
 
@@ -106,7 +114,7 @@ function refreshOverviewSoon(): void {
   overviewTimer = window.setTimeout(async () => {
     try {
       state.overview = await overview();
-      if (!caseRoute()) renderHome();
+      if (isHome()) renderHome();
     } catch (err) { problem(err); }
   }, 500);
 }
@@ -127,7 +135,7 @@ function onEvent(e: ConsoleEvent): void {
   }
   refreshOverviewSoon();
   const shown = caseRoute();
-  if (!shown) renderHome();
+  if (isHome()) renderHome();
   else if (shown === c.id && e.kind === "state_changed") void showCase(main, shown, state.cameras);
 }
 
