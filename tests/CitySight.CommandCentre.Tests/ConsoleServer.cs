@@ -29,7 +29,7 @@ internal sealed class ConsoleServer : IAsyncDisposable
     public HttpClient Http { get; }
 
     public static async Task<ConsoleServer> StartAsync(ConsumerAuthOptions? auth = null, IReadOnlyList<ConsoleCamera>? cameras = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null, CameraSwitch? switchCamera = null)
     {
         var store = new SqliteCaseStore(Path.Combine(TestAssets.TempDir("console"), "data"));
         var port = TestPorts.Free();
@@ -41,7 +41,8 @@ internal sealed class ConsoleServer : IAsyncDisposable
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddCommandCentre();
         var app = builder.Build();
-        app.MapCommandCentre(new CommandCentreOptions { Cameras = () => cameras ?? [], Port = port, TimeZone = TimeZoneInfo.Utc });
+        app.MapCommandCentre(new CommandCentreOptions { Cameras = () => cameras ?? [], Port = port, TimeZone = TimeZoneInfo.Utc,
+            SwitchCamera = switchCamera });
         await app.StartAsync();
         return new ConsoleServer(app, store, port);
     }
