@@ -119,6 +119,10 @@ public sealed class WallBrowserTests(ITestOutputHelper output) : IAsyncLifetime
         await Expect(page.Locator(".camera-frame polygon.zone")).ToHaveCountAsync(2);
         Assert.Equal("10,50 90,50 90,95 10,95", await page.Locator("polygon[data-zone-id='no-parking-east']").GetAttributeAsync("points"));
         await Expect(page.Locator("polygon[data-zone-id='bus-stop']")).ToHaveClassAsync("zone exclude");
+        await Expect(page.Locator(".camera-frame .zone-label")).ToHaveTextAsync(["no-parking-east", "bus-stop (排除)"]);
+        // At the zone's corner (10 %, 50 % of the frame), not left where the page's CSP would put a label styled inline.
+        Assert.Equal(new[] { 0.1, 0.5 }, await page.Locator(".camera-frame .zone-label").First.EvaluateAsync<double[]>(
+            "l => [Math.round(l.offsetLeft / l.parentElement.clientWidth * 100) / 100, Math.round(l.offsetTop / l.parentElement.clientHeight * 100) / 100]"));
         var rows = page.Locator("#camera-cases tbody tr");
         await Expect(rows).ToHaveCountAsync(3);
         Assert.Equal(Enumerable.Reverse(mine), await rows.EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.caseId)"));

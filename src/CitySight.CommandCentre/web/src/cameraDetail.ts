@@ -51,8 +51,11 @@ function zoneLayer(zones: CameraZones): Node[] {
     // The label at the zone's top-left corner, in HTML: text in a stretched viewBox would be distorted.
     const left = Math.min(...z.points.map((p) => p[0])) * 100;
     const top = Math.min(...z.points.map((p) => p[1])) * 100;
-    labels.push(h("span", { class: z.exclude ? "zone-label exclude" : "zone-label", style: `left:${left}%;top:${top}%` },
-      z.exclude ? `${z.id} (${cw().exclude})` : z.id));
+    const label = h("span", { class: z.exclude ? "zone-label exclude" : "zone-label" }, z.exclude ? `${z.id} (${cw().exclude})` : z.id);
+    // Through the style object: the page's CSP (style-src 'self') refuses style attributes.
+    label.style.left = `${left}%`;
+    label.style.top = `${top}%`;
+    labels.push(label);
   }
   return [svg, ...labels];
 }
