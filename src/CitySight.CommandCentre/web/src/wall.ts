@@ -30,6 +30,7 @@ const cardHeight = 252;
 const gap = 12;
 const overscanRows = 2;
 const refreshMs = 10000;
+const pictureRefreshMs = 30000;
 
 const wall = {
   all: [] as ConsoleCamera[],
@@ -251,7 +252,8 @@ async function refresh(): Promise<void> {
     wall.problem = err instanceof Error ? err.message : String(err);
   }
   wall.loaded = true;
-  wall.version = Date.now();
+  // Pictures every 30 s, not every refresh: each one is a JPEG the service encodes, and the wall may stay open all day.
+  if (Date.now() - wall.version >= pictureRefreshMs) wall.version = Date.now();
   if (!root || !scroller || !root.contains(scroller)) return;
   // Only the counts and the cards in view change: the filters keep their focus and the scroller its place.
   const fresh = controls();
