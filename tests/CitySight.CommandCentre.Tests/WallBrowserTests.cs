@@ -80,6 +80,10 @@ public sealed class WallBrowserTests(ITestOutputHelper output) : IAsyncLifetime
 
         // A camera without a picture (no picture API here: 404) gets the placeholder, not a broken image.
         await Expect(cards.First.Locator(".no-picture")).ToBeVisibleAsync();
+        // The English switch redraws the wall in place, filters kept.
+        await page.Locator("#lang").ClickAsync();
+        await Expect(page.Locator("#wall-shown")).ToHaveTextAsync("1 of 1000 cameras");
+        await Expect(cards.First.Locator(".cam-badge")).ToHaveTextAsync("Offline");
         Assert.Empty(errors);
         output.WriteLine($"screenshots: {_shots}");
     }

@@ -74,6 +74,11 @@ public sealed class WallLoadBudgetTests(ITestOutputHelper output)
         await Expect(page.Locator(selector).First).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 30_000 });
         await page.WaitForFunctionAsync($"() => window.__seen['{name}'] > 0");
         var ms = await page.EvaluateAsync<double>($"() => window.__seen['{name}']");
+        // Where the time went: each API call's start and end (ms since the navigation started).
+        var calls = await page.EvaluateAsync<string[]>(
+            "() => performance.getEntriesByType('resource').filter(e => e.name.includes('/api/v1/') && !e.name.includes('/events'))"
+            + ".map(e => new URL(e.name).pathname + ' ' + Math.round(e.startTime) + '-' + Math.round(e.responseEnd))");
+        output.WriteLine($"  {url}: {name} at {ms:F0} ms; {string.Join(", ", calls)}");
         await page.CloseAsync();
         return ms;
     }

@@ -48,6 +48,7 @@ let root: HTMLElement | null = null;
 let scroller: HTMLElement | null = null;
 let space: HTMLElement | null = null;
 let resizes: ResizeObserver | null = null;
+let drawnIn = "";
 
 /** "3 s", "12 min", "2 h": how long ago, short. */
 export function age(seconds: number | null): string {
@@ -267,7 +268,10 @@ async function refresh(): Promise<void> {
 /** Shows the wall in `into`; called again (language switch, the page's own refresh) it redraws in place. */
 export function showWall(into: HTMLElement): void {
   const already = root === into && scroller !== null && into.contains(scroller);
+  // Shown already in these words (the page's own start-up render): the cards and their pictures stay as they are.
+  if (already && drawnIn === lang()) return;
   root = into;
+  drawnIn = lang();
   draw();
   if (already) return;
   window.clearInterval(wall.timer);
