@@ -6,7 +6,8 @@ namespace CitySight.CommandCentre;
 
 /// <summary>
 /// Who may use the console, by the gRPC port's rules (delivery.grpc): with API keys configured every API call needs
-/// an <c>x-api-key</c> of a consumer, and only <c>outcome_consumers</c> may decide cases; without authentication
+/// an <c>x-api-key</c> of a consumer, only <c>outcome_consumers</c> may decide cases and only <c>admin_consumers</c> may
+/// switch cameras (as on the admin API); without authentication
 /// nobody can be told apart, so the page and its API answer only this machine, like the admin API. The page itself
 /// holds no data: with keys it is served to anyone, and asks for a key.
 /// </summary>

@@ -28,7 +28,7 @@ function renderHeader(): void {
   document.title = w.title;
   header.replaceChildren(
     h("h1", {}, w.title),
-    h("nav", { class: "views" }, wallNav().map(([href, label]) => h("a", { href, class: location.hash === href || (!location.hash && href === "#/") ? "on" : "" }, label))),
+    h("nav", { class: "views" }, wallNav().map(([href, label]) => h("a", { href, class: (href === "#/" ? isHome() : location.hash.startsWith(href)) ? "on" : "" }, label))),
     h("span", { class: state.live ? "live on" : "live", id: "live" }, state.live ? `● ${w.live}` : `○ ${w.reconnecting}`),
     h("button", { id: "lang", class: "link", onclick: () => { setLang(lang() === "zh" ? "en" : "zh"); render(); } }, w.language));
 }
