@@ -23,6 +23,12 @@ public sealed record CaseQuery
     /// <summary>Only cases of cameras of this group; null or empty for every group.</summary>
     public string? GroupId { get; init; }
 
+    /// <summary>Only cases raised at or after this instant (first seen when not raised yet); null: no lower bound.</summary>
+    public DateTimeOffset? RaisedSince { get; init; }
+
+    /// <summary>Only cases raised at or before this instant; null: no upper bound.</summary>
+    public DateTimeOffset? RaisedUntil { get; init; }
+
     /// <summary>Only cases of this camera (the console's camera detail); null or empty for every camera.</summary>
     public string? CameraId { get; init; }
 
@@ -36,5 +42,7 @@ public sealed record CaseQuery
         (States is null || States.Contains(c.State))
         && (string.IsNullOrEmpty(CaseType) || c.CaseType == CaseType)
         && (string.IsNullOrEmpty(GroupId) || c.GroupId == GroupId)
+        && (RaisedSince is not { } since || (c.RaisedAt ?? c.FirstSeen) >= since)
+        && (RaisedUntil is not { } until || (c.RaisedAt ?? c.FirstSeen) <= until)
         && (string.IsNullOrEmpty(CameraId) || c.CameraId == CameraId);
 }

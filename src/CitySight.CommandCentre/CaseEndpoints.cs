@@ -33,8 +33,8 @@ internal static class CaseEndpoints
     /// <summary>Notes longer than this are refused: a sentence or two for dispatch, not a document.</summary>
     public const int MaxNoteLength = 1000;
 
-    public static async Task<IResult> List(ICaseRecords records, ICaseFeed feed, string? state, string? type, string? group, int? limit,
-        string? camera, CancellationToken ct)
+    public static async Task<IResult> List(ICaseRecords records, ICaseFeed feed, string? state, string? type, string? group, string? since,
+        string? until, int? limit, string? camera, CancellationToken ct)
     {
         // The head first: an event committed while the list is read is then followed, never skipped.
         var head = feed.LastSequence;
@@ -43,8 +43,24 @@ internal static class CaseEndpoints
         var max = limit ?? 50;
         if (max is < 1 or > CaseQuery.MaxLimit)
             return Results.BadRequest(new ApiError($"limit must be 1 to {CaseQuery.MaxLimit}"));
-        var cases = await records.NewestAsync(new CaseQuery { States = states, CaseType = type, GroupId = group, CameraId = camera, Limit = max }, ct);
+        if (!TryInstant(since, out var from)) return Results.BadRequest(new ApiError($"since must be an ISO 8601 time with its offset (got '{since}')"));
+        if (!TryInstant(until, out var to)) return Results.BadRequest(new ApiError($"until must be an ISO 8601 time with its offset (got '{until}')"));
+        var cases = await records.NewestAsync(new CaseQuery
+        {
+            States = states, CaseType = type, GroupId = group, CameraId = camera, RaisedSince = from, RaisedUntil = to, Limit = max,
+        }, ct);
         return Results.Ok(new CaseList(cases.Select(ConsoleCase.Of).ToList(), head));
+    }
+
+    /// <summary>Empty is no bound; otherwise an instant with its offset (a bare local time would depend on the server's zone).</summary>
+    private static bool TryInstant(string? text, out DateTimeOffset? at)
+    {
+        at = null;
+        if (string.IsNullOrEmpty(text)) return true;
+        if (!System.Text.RegularExpressions.Regex.IsMatch(text, @"(Z|[+-]\d\d:?\d\d)$")) return false;
+        if (!DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var t)) return false;
+        at = t;
+        return true;
     }
 
     public static async Task<IResult> Get(string id, ICaseRecords records, CancellationToken ct) =>

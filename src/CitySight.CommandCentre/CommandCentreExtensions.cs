@@ -51,7 +51,8 @@ public static class CommandCentreExtensions
         Guarded(api.MapGet("/cameras", () => OverviewEndpoints.Cameras(options)))
             .WithSummary("Every camera with its state and reason (never its URL) and position").Produces<IReadOnlyList<ConsoleCamera>>();
         Guarded(api.MapGet("/cases", CaseEndpoints.List))
-            .WithSummary("Cases newest first: state = open (default), reported, acknowledged, closed, rejected, final or all; type; group; camera; limit 1-500")
+            .WithSummary("Cases newest first: state = open (default), reported, acknowledged, closed, rejected, final or all; type; group; camera; "
+                         + "since and until (raised at, ISO 8601 with offset); limit 1-500")
             .Produces<CaseList>().Produces<ApiError>(StatusCodes.Status400BadRequest);
         Guarded(api.MapGet("/cases/{id}", CaseEndpoints.Get))
             .WithSummary("One case").Produces<ConsoleCase>().Produces<ApiError>(StatusCodes.Status404NotFound);

@@ -146,7 +146,9 @@ public sealed class DetectionStage
             Return(pending);
             if (failure is not null && detections is null)
             {
-                _logger.LogError(failure, "Detection failed on a frame from camera {Camera}; frame skipped", frame.CameraId);
+                // A frame caught by the shutdown is not a failure worth an error line.
+                if (!(ct.IsCancellationRequested && failure is OperationCanceledException or { InnerException: OperationCanceledException }))
+                    _logger.LogError(failure, "Detection failed on a frame from camera {Camera}; frame skipped", frame.CameraId);
                 frame.Dispose();
                 continue;
             }

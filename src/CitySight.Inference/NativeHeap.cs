@@ -17,6 +17,16 @@ public static partial class NativeHeap
     [LibraryImport("libc", EntryPoint = "malloc_trim")]
     private static partial int MallocTrim(nuint pad);
 
+    [LibraryImport("libc", EntryPoint = "mallinfo2")]
+    private static partial MallInfo2 MallInfo();
+
+    /// <summary>glibc's struct mallinfo2 (2.33+): ten size_t fields, in this order.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly struct MallInfo2
+    {
+        public readonly nuint Arena, OrdBlks, SmBlks, HBlks, HBlkHd, UsmBlks, FsmBlks, UordBlks, FordBlks, KeepCost;
+    }
+
     /// <summary>Whether the C library has malloc_trim (glibc): false once a call found it missing.</summary>
     public static bool Supported => Volatile.Read(ref _supported) == 1;
 
@@ -35,6 +45,24 @@ public static partial class NativeHeap
         {
             Volatile.Write(ref _supported, 0);
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Bytes malloc has handed out and not had back (every arena's chunks in use plus mmapped ones): the live native heap,
+    /// whatever the arenas hold beside it. Null where glibc's mallinfo2 is not there. A leak shows here; fragmentation does not.
+    /// </summary>
+    public static long? InUseBytes()
+    {
+        if (!Supported) return null;
+        try
+        {
+            var m = MallInfo();
+            return (long)(m.UordBlks + m.HBlkHd);
+        }
+        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return null;
         }
     }
 }

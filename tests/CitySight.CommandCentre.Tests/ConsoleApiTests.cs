@@ -47,6 +47,26 @@ public sealed class ConsoleApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_cases_filter_by_the_time_they_were_raised_and_a_time_without_offset_is_refused()
+    {
+        var at = new DateTimeOffset(2026, 5, 1, 9, 0, 0, TimeSpan.FromHours(8));
+        var early = await _server.Store.OpenAsync(CaseSamples.Case(11) with { RaisedAt = at });
+        var middle = await _server.Store.OpenAsync(CaseSamples.Case(12) with { RaisedAt = at.AddHours(1) });
+        var late = await _server.Store.OpenAsync(CaseSamples.Case(13) with { RaisedAt = at.AddHours(2) });
+        var since = Uri.EscapeDataString(at.AddMinutes(30).ToString("O"));
+        var until = Uri.EscapeDataString(at.AddHours(1).ToUniversalTime().ToString("O")); // the same instant in UTC: inclusive
+
+        Assert.Equal([late.Id, middle.Id], (await Cases($"/api/v1/cases?state=all&since={since}")).Select(x => x.GetProperty("id").GetString()));
+        Assert.Equal([middle.Id, early.Id], (await Cases($"/api/v1/cases?state=all&until={until}")).Select(x => x.GetProperty("id").GetString()));
+        Assert.Equal([middle.Id], (await Cases($"/api/v1/cases?state=all&since={since}&until={until}")).Select(x => x.GetProperty("id").GetString()));
+
+        var bare = await _server.Http.GetAsync("/api/v1/cases?since=2026-05-01T09:00:00");
+        Assert.Equal(HttpStatusCode.BadRequest, bare.StatusCode);
+        Assert.Contains("since must be an ISO 8601 time with its offset", await bare.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, (await _server.Http.GetAsync("/api/v1/cases?until=yesterday")).StatusCode);
+    }
+
+    [Fact]
     public async Task One_case_and_its_pictures_by_view()
     {
         var c = await _server.Store.OpenAsync(CaseSamples.Case(4) with { EvidenceCrop = CaseSamples.Jpeg(99) });

@@ -27,7 +27,7 @@ internal sealed class SharedFeedReads
 
     /// <param name="reader">Which query (feed or events): their batches differ for the same position.</param>
     /// <param name="generation">The follower's generation, taken with its signal before it looked.</param>
-    public async Task<List<T>> ReadAsync<T>(int reader, long after, bool includeEvidence, long generation, Func<long, List<T>> read)
+    public async ValueTask<List<T>> ReadAsync<T>(int reader, long after, bool includeEvidence, long generation, Func<long, List<T>> read)
     {
         var key = new Key(reader, after, includeEvidence);
         TaskCompletionSource<object>? mine = null;

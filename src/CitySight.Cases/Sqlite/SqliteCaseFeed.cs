@@ -40,15 +40,11 @@ internal sealed class SqliteCaseFeed : ICaseFeed
     private const int FeedReader = 0;
     private const int EventReader = 1;
 
-    // Broadcast "something was committed": swapped for a fresh one on every commit and the old one completed.
-    // A follower takes the current one BEFORE it queries, so a commit racing with its query still wakes it.
-    private Signal _committed = new(NewSignal(), 0);
+    // A follower notes the signal's generation BEFORE it queries, so a commit racing with its query still wakes it.
+    private readonly CommitSignal _committed = new();
     private long _head;
     private readonly SqliteAckWriter _acks;
     private readonly SharedFeedReads _reads = new();
-
-    /// <summary>One commit's wake-up, and how many commits were published before it was put up (see <see cref="SharedFeedReads"/>).</summary>
-    private sealed record Signal(TaskCompletionSource Committed, long Generation);
 
     public SqliteCaseFeed(SqliteDatabase db, EvidenceFiles evidence)
     {
@@ -101,15 +97,8 @@ internal sealed class SqliteCaseFeed : ICaseFeed
     public void Published(long sequence)
     {
         Volatile.Write(ref _head, sequence);
-        var next = new Signal(NewSignal(), Volatile.Read(ref _committed).Generation + 1); // under the write lock: one writer
-        var previous = Interlocked.Exchange(ref _committed, next);
-        // Woken from the thread pool: with thousands of followers, queueing each one's continuation would otherwise
-        // happen here, on the committer's thread and under the write lock.
-        ThreadPool.UnsafeQueueUserWorkItem(static signal => signal.TrySetResult(), previous.Committed, preferLocal: false);
+        _committed.Publish();
     }
-
-    // Asynchronous continuations: waking followers never runs their code on the writer's thread.
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public IAsyncEnumerable<Case> FeedAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
         FollowAsync(FeedReader, afterSequence, includeEvidence, after => ReadFeedBatch(after, includeEvidence), c => c.Sequence, ct);
@@ -127,42 +116,43 @@ internal sealed class SqliteCaseFeed : ICaseFeed
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
         _db.ThrowIfDisposed();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _closing.Token);
+        using var waiter = _committed.Join(stop.Token);
         FeedFollowers.Inc();
         try
         {
             var cursor = afterSequence;
             while (true)
             {
-                // Order matters: take the signal, then look. A commit after this line completes this very signal.
-                var signal = Volatile.Read(ref _committed);
+                // Order matters: note the generation, then look. A commit after this line ends the wait below at once.
+                var generation = _committed.Generation;
                 // Shared: the followers a commit wakes at the same position read the store once between them.
                 var batch = Volatile.Read(ref _head) > cursor
-                    ? await _reads.ReadAsync(reader, cursor, includeEvidence, signal.Generation, read).ConfigureAwait(false)
-                    : [];
-                foreach (var item in batch)
+                    ? await _reads.ReadAsync(reader, cursor, includeEvidence, generation, read).ConfigureAwait(false)
+                    : null;
+                if (batch is not null)
                 {
-                    ct.ThrowIfCancellationRequested();
-                    yield return item;
-                    cursor = sequenceOf(item);
+                    foreach (var item in batch)
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        yield return item;
+                        cursor = sequenceOf(item);
+                    }
                 }
-                if (batch.Count < batchSize) await WaitAsync(signal.Committed.Task, ct, stop.Token).ConfigureAwait(false);
+                if (batch is not null && batch.Count == batchSize) continue;
+                // Awaited here, not in a helper: a helper's await would box a state machine per wake per follower.
+                try
+                {
+                    await waiter.WaitAsync(generation).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested && _closing.IsCancellationRequested)
+                {
+                    throw new ObjectDisposedException(nameof(SqliteCaseStore), "the case store was closed while following the feed");
+                }
             }
         }
         finally
         {
             FeedFollowers.Dec();
-        }
-    }
-
-    private async Task WaitAsync(Task committed, CancellationToken caller, CancellationToken stop)
-    {
-        try
-        {
-            await committed.WaitAsync(stop).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!caller.IsCancellationRequested && _closing.IsCancellationRequested)
-        {
-            throw new ObjectDisposedException(nameof(SqliteCaseStore), "the case store was closed while following the feed");
         }
     }
 

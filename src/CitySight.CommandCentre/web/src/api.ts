@@ -49,6 +49,12 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
 export const overview = () => call<Overview>("/overview");
 export const cameras = () => call<ConsoleCamera[]>("/cameras");
 export const openCases = (limit = 100) => call<CaseList>(`/cases?state=open&limit=${limit}`);
+/** The review list: state (open, reported, …, final, all), type, group, raised since/until (ISO 8601), newest first. */
+export function caseList(f: { state: string; type: string; group: string; since: string; until: string; limit: number }): Promise<CaseList> {
+  const q = new URLSearchParams({ state: f.state, limit: String(f.limit) });
+  for (const k of ["type", "group", "since", "until"] as const) if (f[k]) q.set(k, f[k]);
+  return call<CaseList>(`/cases?${q}`);
+}
 export const getCase = (id: string) => call<ConsoleCase>(`/cases/${encodeURIComponent(id)}`);
 export const decide = (id: string, outcome: "acknowledged" | "closed" | "rejected", note: string) =>
   call<ConsoleCase>(`/cases/${encodeURIComponent(id)}/outcome`, {

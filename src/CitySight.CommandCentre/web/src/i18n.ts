@@ -3,6 +3,8 @@ export type Lang = "zh" | "en";
 
 const zh = {
   title: "CitySight 城市管理指挥中心",
+  navOverview: "总览",
+  navCases: "案件审查",
   openCases: "待处理案件",
   reportedToday: "今日上报",
   cameras: "摄像头",
@@ -46,6 +48,8 @@ const zh = {
 
 const en: typeof zh = {
   title: "CitySight command centre",
+  navOverview: "Overview",
+  navCases: "Case review",
   openCases: "Open cases",
   reportedToday: "Reported today",
   cameras: "Cameras",

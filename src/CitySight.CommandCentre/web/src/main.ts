@@ -2,6 +2,7 @@
 import "./style.css";
 import { ApiRefusal, CaseCounts, ConsoleCamera, ConsoleCase, ConsoleEvent, Overview, apiKey, cameras, follow, openCases, overview, setApiKey } from "./api";
 import { showCase, stateBadge, typeName } from "./caseDetail";
+import { isReviewRoute, onReviewEvent, showCaseReview } from "./caseReview";
 import { h } from "./dom";
 import { formatTime, lang, setLang, t } from "./i18n";
 import { showWall, wallNav } from "./wall";
@@ -28,7 +29,10 @@ function renderHeader(): void {
   document.title = w.title;
   header.replaceChildren(
     h("h1", {}, w.title),
-    h("nav", { class: "views" }, wallNav().map(([href, label]) => h("a", { href, class: (href === "#/" ? isHome() : location.hash.startsWith(href)) ? "on" : "" }, label))),
+    h("nav", {},
+      h("a", { href: "#/", class: location.hash === "" || location.hash === "#/" ? "here" : "" }, w.navOverview),
+      h("a", { href: "#/cases", id: "nav-cases", class: isReviewRoute(location.hash) ? "here" : "" }, w.navCases),
+      h("a", { href: "#/cameras", id: "nav-cameras", class: location.hash.startsWith("#/cameras") ? "here" : "" }, wallNav())),
     h("span", { class: state.live ? "live on" : "live", id: "live" }, state.live ? `● ${w.live}` : `○ ${w.reconnecting}`),
     h("button", { id: "lang", class: "link", onclick: () => { setLang(lang() === "zh" ? "en" : "zh"); render(); } }, w.language));
 }
@@ -86,6 +90,7 @@ function renderHome(): void {
 }
 
 function caseRoute(): string | null {
+  if (isReviewRoute(location.hash)) return null;
   const m = /^#\/cases\/(.+)$/.exec(location.hash);
   return m ? decodeURIComponent(m[1]) : null;
 }
@@ -96,6 +101,7 @@ const isHome = (): boolean => ["", "#", "#/"].includes(location.hash);
 function render(): void {
   renderHeader();
   renderBanner();
+  if (isReviewRoute(location.hash)) { void showCaseReview(main, state.overview, state.cameras); return; }
   const id = caseRoute();
   if (id) void showCase(main, id, state.cameras);
   else if (location.hash === "#/cameras") showWall(main);
@@ -134,6 +140,7 @@ function onEvent(e: ConsoleEvent): void {
     setTimeout(() => state.fresh.delete(c.id), 4000);
   }
   refreshOverviewSoon();
+  if (isReviewRoute(location.hash)) { onReviewEvent(e); return; }
   const shown = caseRoute();
   if (isHome()) renderHome();
   else if (shown === c.id && e.kind === "state_changed") void showCase(main, shown, state.cameras);

@@ -7,13 +7,13 @@ import { lang, t } from "./i18n";
 
 const words = {
   zh: {
-    nav: "摄像头墙", overview: "总览", all: "全部", group: "片区", state: "状态", street: "街道", search: "搜索名称或编号",
+    nav: "摄像头墙", all: "全部", group: "片区", state: "状态", street: "街道", search: "搜索名称或编号",
     shown: (n: number, of: number) => `显示 ${n} / ${of} 个摄像头`, noPicture: "暂无画面", noMatch: "没有符合条件的摄像头",
     ago: (s: string) => `${s}前`, never: "尚无画面", fps: "帧/秒", patrol: "轮巡", continuous: "连续", loading: "加载中…",
     units: ["秒", "分钟", "小时", "天"],
   },
   en: {
-    nav: "Camera wall", overview: "Overview", all: "All", group: "Group", state: "State", street: "Street", search: "Search name or id",
+    nav: "Camera wall", all: "All", group: "Group", state: "State", street: "Street", search: "Search name or id",
     shown: (n: number, of: number) => `${n} of ${of} cameras`, noPicture: "No picture yet", noMatch: "No camera matches",
     ago: (s: string) => `${s} ago`, never: "no frame yet", fps: "frames/s", patrol: "patrol", continuous: "continuous", loading: "Loading…",
     units: ["s", "min", "h", "d"],
@@ -21,8 +21,8 @@ const words = {
 };
 export const wallWords = () => words[lang()];
 
-/** Link texts for the header's navigation. */
-export const wallNav = (): [string, string][] => [["#/", wallWords().overview], ["#/cameras", wallWords().nav]];
+/** The header's link to the wall. */
+export const wallNav = (): string => wallWords().nav;
 
 // The grid's geometry: cards at least this wide, all one height, so the rows in view follow from scrollTop alone.
 const minCardWidth = 236;
