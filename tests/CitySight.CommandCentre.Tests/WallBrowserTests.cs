@@ -67,6 +67,7 @@ public sealed class WallBrowserTests(ITestOutputHelper output) : IAsyncLifetime
         await Expect(page.Locator("#wall-shown")).ToHaveTextAsync("显示 200 / 1000 个摄像头");
         await page.Locator("#wall-state").SelectOptionAsync("offline");
         await Expect(page.Locator("#wall-shown")).ToHaveTextAsync("显示 25 / 1000 个摄像头");
+        await Expect(cards).ToHaveCountAsync(25);   // five rows: all in view
         foreach (var card in await cards.AllAsync())
         {
             await Expect(card).ToHaveAttributeAsync("data-state", "offline");

@@ -13,6 +13,7 @@ namespace CitySight.CommandCentre.Tests;
 /// cases) and the camera wall (its first cards) are on screen within 2 s of the navigation's start, measured in the
 /// browser (a MutationObserver set before the page's own script, stamped at the next frame).
 /// </summary>
+[Collection(LoadBudgetCollection.Name)]
 public sealed class WallLoadBudgetTests(ITestOutputHelper output)
 {
     private const double BudgetMs = 2000;

@@ -218,7 +218,9 @@ function applyFilters(toTop = false): void {
   root?.querySelectorAll<HTMLElement>("#wall-counts li").forEach((li) =>
     li.classList.toggle("on", (li.dataset.state === "all" ? "" : li.dataset.state) === wall.filters.state));
   if (toTop && scroller) scroller.scrollTop = 0;
-  placeSoon();
+  // Now, not at the next frame: the cards shown always agree with the count above them.
+  if (wall.frame) cancelAnimationFrame(wall.frame);
+  place();
 }
 
 /** Everything but the cards in view: the counts, the filters, the empty scroller. */
@@ -240,9 +242,9 @@ function draw(): void {
       controls(),
       h("p", { class: "empty", id: "wall-empty" }, wall.loaded ? "" : w.loading),
       scroller));
+  fit();
   if (old) scroller.scrollTop = old.scrollTop;
   applyFilters();
-  fit();
 }
 
 async function refresh(): Promise<void> {
