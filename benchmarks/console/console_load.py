@@ -14,7 +14,7 @@ Needs a Release build of src/CitySight.Cli (with its console page) and ../shared
 import argparse, json, os, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "soak"))
-from soak import assets, free_port, metric, repo  # noqa: E402
+from soak import metric, repo, write_config  # noqa: E402
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -67,31 +67,7 @@ def main():
     views = a.view or ["#/", "#/cameras"]
 
     work = tempfile.mkdtemp(prefix="citysight-console-load-")
-    cams = os.path.join(work, "cameras")
-    os.makedirs(cams)
-    clip = os.path.join(assets, "media", "parking-lot-cctv-640x480.mp4")
-    http = free_port()
-    with open(os.path.join(work, "citysight.yaml"), "w") as f:
-        f.write(f"""service: {{grpc_port: {free_port()}, http_port: {http}, data_dir: {work}/data}}
-models:
-  manifest: {repo}/models/manifest.yaml
-  search_paths: [{repo}/models, {assets}/models]
-  run: [{{model: {a.model}, provider: cpu, threads: 0, max_batch: 1, max_wait: 0ms}}]
-cameras: cameras
-""")
-    with open(os.path.join(cams, "load.yaml"), "w") as f:
-        f.write("group: {id: load, name: Load, street: 测试街道}\ncameras:\n")
-        for i in range(a.cameras):
-            f.write(f"""  - id: load-{i}
-    name: Load camera {i}
-    url: {clip}
-    latitude: {31.2 + i * 0.001}
-    longitude: 121.4
-    sample_interval: 0.2s
-    real_time: false
-    loop: true
-    detectors: [illegal_parking, garbage, street_stall, billboard]
-""")
+    http = write_config(work, a.model, a.cameras, "load", "0.2s")
     cli = os.path.join(repo, "src", "CitySight.Cli", "bin", "Release", "net10.0", "citysight.dll")
     log = open(os.path.join(work, "service.log"), "w")
     service = subprocess.Popen(["dotnet", cli, "run", "-c", os.path.join(work, "citysight.yaml")], stdout=log, stderr=subprocess.STDOUT)
@@ -133,7 +109,7 @@ cameras: cameras
                         browser.kill()
                 fps = (f1 - f0) / (t1 - t0)
                 phases.append({"round": r, "kind": kind, "fps": fps, "service_cpu_s": s1 - s0, "browser_cpu_s": b1 - b0})
-                print(f"round {r} {kind:>7}: {fps:7.2f} frames/s, service CPU {s1 - s0:6.1f} s, browser CPU {b1 - b0:6.1f} s", flush=True)
+                print(f"round {r} {kind:>7}: {fps:7.2f} frames/s, service CPU {s1 - s0:6.1f} s, browser CPU {b1 - b0:6.2f} s", flush=True)
     finally:
         service.send_signal(signal.SIGINT)
         try:

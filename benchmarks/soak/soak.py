@@ -38,6 +38,37 @@ def metric(text, name):
     return total
 
 
+def write_config(work, model, cameras, group, sample_interval):
+    """citysight.yaml and one camera group of looping file cameras (the parking-lot clip, every case type asked: the
+    static-object pass, the stall cues and the before views all run) in `work`; returns the HTTP port."""
+    cams = os.path.join(work, "cameras")
+    os.makedirs(cams, exist_ok=True)
+    clip = os.path.join(assets, "media", "parking-lot-cctv-640x480.mp4")
+    http = free_port()
+    with open(os.path.join(work, "citysight.yaml"), "w") as f:
+        f.write(f"""service: {{grpc_port: {free_port()}, http_port: {http}, data_dir: {work}/data}}
+models:
+  manifest: {repo}/models/manifest.yaml
+  search_paths: [{repo}/models, {assets}/models]
+  run: [{{model: {model}, provider: cpu, threads: 0, max_batch: 1, max_wait: 0ms}}]
+cameras: cameras
+""")
+    with open(os.path.join(cams, f"{group}.yaml"), "w") as f:
+        f.write(f"group: {{id: {group}, name: {group.title()}, street: 测试街道}}\ncameras:\n")
+        for i in range(cameras):
+            f.write(f"""  - id: {group}-{i}
+    name: {group.title()} camera {i}
+    url: {clip}
+    latitude: {31.2 + i * 0.001:.4f}
+    longitude: 121.4
+    sample_interval: {sample_interval}
+    real_time: false
+    loop: true
+    detectors: [illegal_parking, garbage, street_stall, billboard]
+""")
+    return http
+
+
 def slope(xs, ys):
     n = len(xs)
     if n < 2:
@@ -60,32 +91,7 @@ def main():
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="citysight-soak-")
-    cams = os.path.join(work, "cameras")
-    os.makedirs(cams)
-    clip = os.path.join(assets, "media", "parking-lot-cctv-640x480.mp4")
-    http = free_port()
-    with open(os.path.join(work, "citysight.yaml"), "w") as f:
-        f.write(f"""service: {{grpc_port: {free_port()}, http_port: {http}, data_dir: {work}/data}}
-models:
-  manifest: {repo}/models/manifest.yaml
-  search_paths: [{repo}/models, {assets}/models]
-  run: [{{model: {a.model}, provider: cpu, threads: 0, max_batch: 1, max_wait: 0ms}}]
-cameras: cameras
-""")
-    with open(os.path.join(cams, "soak.yaml"), "w") as f:
-        f.write("group: {id: soak, name: Soak}\ncameras:\n")
-        for i in range(a.cameras):
-            # Every type asked: the static-object pass, the stall cues and the before views all run.
-            f.write(f"""  - id: soak-{i}
-    name: Soak camera {i}
-    url: {clip}
-    latitude: 31.2
-    longitude: 121.4
-    sample_interval: 0.5s
-    real_time: false
-    loop: true
-    detectors: [illegal_parking, garbage, street_stall, billboard]
-""")
+    http = write_config(work, a.model, a.cameras, "soak", "0.5s")
     cli = os.path.join(repo, "src", "CitySight.Cli", "bin", "Release", "net10.0", "citysight.dll")
     log = open(os.path.join(work, "service.log"), "w")
     env = dict(os.environ, **dict(e.split("=", 1) for e in a.env))

@@ -50,6 +50,17 @@ public static class CommandCentreExtensions
             .WithSummary("Open cases by type and group, cases reported today, cameras by state").Produces<Overview>();
         Guarded(api.MapGet("/cameras", () => OverviewEndpoints.Cameras(options)))
             .WithSummary("Every camera with its state and reason (never its URL) and position").Produces<IReadOnlyList<ConsoleCamera>>();
+        Guarded(api.MapGet("/cameras/{id}/picture", (string id, HttpContext context) => PictureEndpoints.Picture(id, options, context)))
+            .WithSummary("The camera's latest picture (JPEG, at most 640 px wide, refreshed every console.picture_interval); Last-Modified and X-Captured-At: when it was taken")
+            .Produces(StatusCodes.Status200OK, contentType: "image/jpeg").Produces<ApiError>(StatusCodes.Status404NotFound);
+        Guarded(api.MapGet("/cameras/{id}/zones", (string id) => ZoneEndpoints.Get(id, options)))
+            .WithSummary("The camera's zones as its group file has them: id, case types, points (0..1 of the picture), exclude, schedule")
+            .Produces<CameraZones>().Produces<ApiError>(StatusCodes.Status404NotFound);
+        Guarded(api.MapPut("/cameras/{id}/zones", (string id, CameraZones body, HttpContext context, CancellationToken ct) =>
+                ZoneEndpoints.Put(id, body, context, access, options, ct)))
+            .WithSummary("Save the camera's zones into its group file (only its zones block changes; comments kept), validated with the whole "
+                         + "configuration first (400 with file:line:column errors, the file untouched), then applied by the reload; delivery.grpc.admin_consumers only")
+            .Produces<CameraZones>().Produces<ZoneSaveRefusal>(StatusCodes.Status400BadRequest).Produces<ApiError>(StatusCodes.Status404NotFound);
         Guarded(api.MapGet("/cases", CaseEndpoints.List))
             .WithSummary("Cases newest first: state = open (default), reported, acknowledged, closed, rejected, final or all; type; group; camera; "
                          + "since and until (raised at, ISO 8601 with offset); limit 1-500")

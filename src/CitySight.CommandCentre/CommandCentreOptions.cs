@@ -14,6 +14,12 @@ public sealed record CommandCentreOptions
     /// <summary>Where "today" begins for the overview's counts (the host passes service.timezone).</summary>
     public TimeZoneInfo TimeZone { get; init; } = TimeZones.Default;
 
+    /// <summary>Each camera's latest picture (GET /api/v1/cameras/{id}/picture); null: none are taken (404).</summary>
+    public CameraPictureSource? Pictures { get; init; }
+
+    /// <summary>The cameras' zones in their group files (GET/PUT /api/v1/cameras/{id}/zones); null: no zone editing (404).</summary>
+    public ICameraZoneBook? Zones { get; init; }
+
     /// <summary>Enable / disable a camera (the admin API's switch); null: the console cannot switch cameras (answers 501).</summary>
     public CameraSwitch? SwitchCamera { get; init; }
 }

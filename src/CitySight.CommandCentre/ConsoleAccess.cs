@@ -50,18 +50,18 @@ internal sealed class ConsoleAccess(ConsumerAuthOptions auth)
     }
 
     /// <summary>
-    /// Null when the caller (already let in by <see cref="MayRead"/>) may change cameras, by the admin API's rules:
+    /// Null when the caller (already let in by <see cref="MayRead"/>) may change cameras or zones, by the admin API's rules:
     /// with keys only <c>admin_consumers</c>; without authentication only this machine.
     /// </summary>
     public IResult? MayAdminister(HttpContext context)
     {
         if (!auth.Required)
             return ConsumerAuthInterceptor.IsThisMachine(context.Connection.RemoteIpAddress) ? null
-                : Results.Json(new ApiError("without API keys (delivery.grpc.api_keys_env) cameras can be changed only from this machine"),
+                : Results.Json(new ApiError("without API keys (delivery.grpc.api_keys_env) cameras and zones can be changed only from this machine"),
                     statusCode: StatusCodes.Status403Forbidden);
         var consumer = Consumer(context);
         if (consumer is not null && auth.AdminConsumers.Contains(consumer)) return null;
-        return Results.Json(new ApiError($"'{consumer}' may not change cameras: not in delivery.grpc.admin_consumers"),
+        return Results.Json(new ApiError($"'{consumer}' may not change cameras or zones: not in delivery.grpc.admin_consumers"),
             statusCode: StatusCodes.Status403Forbidden);
     }
 

@@ -4,6 +4,7 @@ using CitySight.Delivery.Mqtt;
 using CitySight.Delivery.Push;
 using CitySight.Delivery.Security;
 using CitySight.Domain;
+using CitySight.Inference;
 using CitySight.Inference.StaticObjects;
 using CitySight.Ingest;
 using CitySight.Rules;
@@ -30,6 +31,8 @@ public sealed record CitySightConfig
     public DeliverySettings Delivery { get; init; } = new();
     public IReadOnlyList<CaseType> CaseTypes { get; init; } = CaseType.Defaults;
     public IReadOnlyList<CameraGroup> Groups { get; init; } = [];
+    /// <summary>console: how often each camera's latest picture is taken for the console.</summary>
+    public PictureOptions Pictures { get; init; } = new();
 
     public IEnumerable<Camera> Cameras => Groups.SelectMany(g => g.Cameras);
 

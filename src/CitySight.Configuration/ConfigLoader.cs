@@ -12,7 +12,13 @@ public static class ConfigLoader
     public const string DefaultCamerasFolder = "cameras";
 
     /// <summary>Loads and validates; never throws for a bad config (I/O and YAML problems become errors too).</summary>
-    public static ConfigLoadResult Load(string citysightYamlPath)
+    public static ConfigLoadResult Load(string citysightYamlPath) => Load(citysightYamlPath, pending: null);
+
+    /// <summary>
+    /// As <see cref="Load(string)"/>, with camera group files read from <paramref name="pending"/> (absolute path → text)
+    /// instead of the disk where it has them: a file about to be written is validated with everything else first.
+    /// </summary>
+    public static ConfigLoadResult Load(string citysightYamlPath, IReadOnlyDictionary<string, string>? pending)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(citysightYamlPath);
         var errors = new List<ConfigError>();
@@ -30,6 +36,7 @@ public static class ConfigLoader
         var dedup = DedupSection.Read(top);
         var ingest = IngestSection.Read(top);
         var delivery = DeliverySection.Read(top);
+        var pictures = ConsoleSection.Read(top);
         // The host refuses an open port at start; validating says so first, at the key.
         if (delivery.Grpc.ExposureRefusal(System.Net.IPAddress.Parse(service.BindAddress)) is { } refusal
             && top.Value("service") is YamlDotNet.RepresentationModel.YamlMappingNode svc
@@ -54,7 +61,8 @@ public static class ConfigLoader
             var seen = new CameraFileReader.Seen();
             foreach (var file in files)
             {
-                var src = new YamlSource(Path.Combine(camerasDisplay, Path.GetFileName(file)), file, ConfigFile.CameraGroup, errors);
+                var src = new YamlSource(Path.Combine(camerasDisplay, Path.GetFileName(file)), file, ConfigFile.CameraGroup, errors,
+                    pending?.GetValueOrDefault(Path.GetFullPath(file)));
                 if (CameraFileReader.ReadGroupFile(src, caseTypes, service.TimeZone, seen) is { } g) groups.Add(g);
             }
         }
@@ -69,6 +77,7 @@ public static class ConfigLoader
             Dedup = dedup,
             Ingest = ingest,
             Delivery = delivery,
+            Pictures = pictures,
             CaseTypes = caseTypes,
             Groups = groups,
             CamerasDir = camerasDir,

@@ -6,7 +6,8 @@ using YamlDotNet.RepresentationModel;
 namespace CitySight.Configuration;
 
 /// <summary>One YAML file being read: where it is, how to name it in errors, and the shared error list.</summary>
-internal sealed partial class YamlSource(string display, string fullPath, ConfigFile file, List<ConfigError> errors)
+/// <param name="text">The file's text when it is not (yet) on the disk as it will be; null: read the file.</param>
+internal sealed partial class YamlSource(string display, string fullPath, ConfigFile file, List<ConfigError> errors, string? text = null)
 {
     public static readonly Mark FileStart = new(0, 1, 1);
 
@@ -33,10 +34,10 @@ internal sealed partial class YamlSource(string display, string fullPath, Config
     public bool TryLoad(out YamlNode? root)
     {
         root = null;
-        string text;
+        string content;
         try
         {
-            text = System.IO.File.ReadAllText(FullPath);
+            content = text ?? System.IO.File.ReadAllText(FullPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -44,7 +45,7 @@ internal sealed partial class YamlSource(string display, string fullPath, Config
             return false;
         }
 
-        var scanner = new Scanner(new StringReader(text));
+        var scanner = new Scanner(new StringReader(content));
         var stream = new YamlStream();
         try
         {

@@ -7,6 +7,7 @@ using CitySight.Configuration;
 using CitySight.Delivery;
 using CitySight.Delivery.Mqtt;
 using CitySight.Delivery.Push;
+using CitySight.Imaging;
 using CitySight.Inference;
 using CitySight.Ingest;
 using CitySight.Ingest.Patrol;
@@ -65,7 +66,8 @@ public static class CitySightHost
         var s = builder.Services;
         s.AddSingleton(config);
         s.AddSingleton(config.Ingest);
-        s.AddSingleton(new PipelineChannels());
+        // Each camera's latest picture for the console, taken on the frames' way to the detector.
+        s.AddSingleton(new PipelineChannels(new CameraPictures(config.Pictures.Interval)));
         s.AddSingleton<IReadOnlyList<BatchingDetector>>(sp =>
         {
             var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("CitySight.Inference");
@@ -130,6 +132,7 @@ public static class CitySightHost
         s.AddHostedService(sp => sp.GetRequiredService<CaseRaisingWorker>());
         // Admin API (cameras' states, enable/disable, reload), gRPC health checking and reflection, on the gRPC port.
         s.AddSingleton<CameraAdministrator>();
+        s.AddSingleton<ConsoleZoneBook>();
         s.AddSingleton<HealthServiceImpl>();
         s.AddGrpcReflection();
         s.AddCommandCentre();
@@ -204,6 +207,8 @@ public static class CitySightHost
             Cameras = () => ConsoleCameras(admin, directory, streams), Port = config.Service.HttpPort, TimeZone = config.Service.TimeZone,
             // The wall's enable / disable: the admin API's own switch (the console checks admin_consumers or this machine first).
             SwitchCamera = (id, enabled, ct) => SwitchCamera(admin, directory, streams, id, enabled, ct),
+            Pictures = ConsolePictures(app.Services.GetRequiredService<PipelineChannels>().Pictures),
+            Zones = app.Services.GetRequiredService<ConsoleZoneBook>(),
         });
         return app;
     }
@@ -266,6 +271,9 @@ public static class CitySightHost
         return ConsoleCameraOf(info, group?.Id ?? info.GroupId, group?.Name ?? info.GroupId, group?.Street ?? "", directory,
             streams.Find(id)?.Source.Status.FramesPerSecond);
     }
+
+    private static CameraPictureSource ConsolePictures(CameraPictures? pictures) =>
+        id => pictures?.Latest(id) is { } p ? new ConsolePicture(p.Jpeg, p.CapturedAt) : null;
 
     private static MqttCameraStatus CameraStatusOf(CitySight.Ingest.CameraStatus st) =>
         new(st.CameraId, st.State.ToString().ToLowerInvariant(), HealthReport.WithoutUrl(st.Reason, null), st.Since);

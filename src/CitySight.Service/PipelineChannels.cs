@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using CitySight.Domain;
+using CitySight.Imaging;
 using CitySight.Inference;
 using CitySight.Ingest;
 
@@ -20,6 +21,16 @@ public sealed class PipelineChannels
     public FrameProducers Producers { get; }
 
     public PipelineChannels() => Producers = new FrameProducers(Frames, producers: 2);
+
+    /// <summary>As <see cref="PipelineChannels()"/>, with each camera's latest picture for the console taken on the way in (<see cref="PictureTap"/>).</summary>
+    public PipelineChannels(CameraPictures pictures)
+    {
+        Pictures = pictures;
+        Producers = new FrameProducers(new PictureTap(Frames, pictures), producers: 2);
+    }
+
+    /// <summary>The cameras' latest pictures; null when none are taken.</summary>
+    public CameraPictures? Pictures { get; }
 
     public Channel<DetectedFrame> Detected { get; } = Channel.CreateBounded<DetectedFrame>(
         new BoundedChannelOptions(8) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });

@@ -101,7 +101,7 @@ public sealed class WallBrowserTests(ITestOutputHelper output) : IAsyncLifetime
             if (n % 2 == 0) mine.Add(c.Id);
         }
         var page = await Chromium.NewPageAsync(_browser);
-        // The picture and zone APIs are the zones work's (their contract): answered here as they will answer.
+        // The picture and zone APIs answer from the host's picture tap and zone book, absent here: answered as they answer.
         await page.RouteAsync("**/api/v1/cameras/cam-0001/picture*", r => r.FulfillAsync(new RouteFulfillOptions
         {
             Status = 200, ContentType = "image/jpeg", Path = TestAssets.Media("bus.jpg"),
@@ -110,9 +110,10 @@ public sealed class WallBrowserTests(ITestOutputHelper output) : IAsyncLifetime
         {
             Status = 200, ContentType = "application/json",
             Body = """
-                   {"cameraId":"cam-0001","groupId":"xuhui-caohejing","file":"cameras/caohejing.yaml","zones":[
-                     {"id":"no-parking-east","caseTypes":["illegal_parking"],"points":[[0.1,0.5],[0.9,0.5],[0.9,0.95],[0.1,0.95]],"exclude":false,"schedule":null},
-                     {"id":"bus-stop","caseTypes":[],"points":[[0.6,0.1],[0.8,0.1],[0.7,0.4]],"exclude":true,"schedule":"07:00-19:00"}]}
+                   {"cameraId":"cam-0001","groupId":"xuhui-caohejing","file":"cameras/caohejing.yaml","detectors":["illegal_parking"],
+                    "typeNames":{"illegal_parking":{"zh":"机动车乱停放","en":"Illegally parked motor vehicle"}},"zones":[
+                     {"id":"no-parking-east","caseTypes":["illegal_parking"],"points":[[0.1,0.5],[0.9,0.5],[0.9,0.95],[0.1,0.95]],"exclude":false,"schedule":null,"allCaseTypes":false},
+                     {"id":"bus-stop","caseTypes":[],"points":[[0.6,0.1],[0.8,0.1],[0.7,0.4]],"exclude":true,"schedule":"07:00-19:00","allCaseTypes":false}]}
                    """,
         }));
 

@@ -64,8 +64,6 @@ export const decide = (id: string, outcome: "acknowledged" | "closed" | "rejecte
   });
 
 // The camera wall and a camera's detail page.
-export interface CameraZone { id: string; caseTypes: string[]; points: [number, number][]; exclude: boolean; schedule: string | null; }
-export interface CameraZones { cameraId: string; groupId: string; file: string; zones: CameraZone[]; }
 export const camera = (id: string) => call<ConsoleCamera>(`/cameras/${encodeURIComponent(id)}`);
 export const cameraCases = (id: string, limit = 20) => call<CaseList>(`/cases?state=all&camera=${encodeURIComponent(id)}&limit=${limit}`);
 export const setCameraEnabled = (id: string, enabled: boolean) =>
@@ -74,10 +72,6 @@ export const setCameraEnabled = (id: string, enabled: boolean) =>
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ enabled }),
   });
-/** The camera's zones, or null when it has none to show (404: none, or no zone API in this service). */
-export async function cameraZones(id: string): Promise<CameraZones | null> {
-  try { return await call<CameraZones>(`/cameras/${encodeURIComponent(id)}/zones`); } catch { return null; }
-}
 /** The camera's latest picture: its path for an <img> when no key is needed, else fetched with the key (null: none yet). */
 export const picturePath = (id: string, version: number) => `/api/v1/cameras/${encodeURIComponent(id)}/picture?v=${version}`;
 export async function pictureBlobUrl(id: string, version: number): Promise<string | null> {
@@ -129,4 +123,36 @@ export async function follow(head: number, onEvent: (e: ConsoleEvent) => void, o
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 15000);
   }
+}
+
+// ---- the zone editor (zoneEditor.ts) ----
+
+/** A zone as its camera's group file writes it; points are [x, y], each 0..1 of the picture. */
+export interface ConsoleZone {
+  id: string; caseTypes: string[]; points: [number, number][]; exclude: boolean; schedule: string | null; allCaseTypes: boolean;
+}
+export interface CameraZones {
+  cameraId: string; groupId: string; file: string; detectors: string[]; typeNames: Record<string, { zh: string; en: string }>; zones: ConsoleZone[];
+}
+/** Saved and applied, or why not: each configuration error as file:line:column: field: message. */
+export interface ZoneSaving { saved: CameraZones | null; error: string; errors: string[]; }
+
+export const cameraZones = (id: string) => call<CameraZones>(`/cameras/${encodeURIComponent(id)}/zones`);
+
+export async function saveZones(id: string, body: CameraZones): Promise<ZoneSaving> {
+  const res = await fetch(`/api/v1/cameras/${encodeURIComponent(id)}/zones`, {
+    method: "PUT", headers: headers({ "content-type": "application/json" }), body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: { error?: string; errors?: string[] } = {};
+  try { json = JSON.parse(text); } catch { /* plain text */ }
+  if (res.ok) return { saved: json as unknown as CameraZones, error: "", errors: [] };
+  return { saved: null, error: json.error ?? (text || res.statusText), errors: json.errors ?? [] };
+}
+
+/** The camera's latest picture as an object URL with its natural size, or null when it has none yet. */
+export async function pictureUrl(id: string): Promise<string | null> {
+  const res = await fetch(`/api/v1/cameras/${encodeURIComponent(id)}/picture`, { headers: headers(), cache: "no-cache" });
+  if (!res.ok) return null;
+  return URL.createObjectURL(await res.blob());
 }

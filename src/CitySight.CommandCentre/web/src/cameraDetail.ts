@@ -84,7 +84,8 @@ export async function showCamera(root: HTMLElement, id: string): Promise<void> {
       h("p", { class: "error" }, err instanceof ApiRefusal && err.status !== 404 ? err.message : cw().notFound));
     return;
   }
-  const [cases, zones] = await Promise.all([cameraCases(id).then((l) => l.cases, (err: unknown) => err), cameraZones(id)]);
+  // Zones only when the service has them for this camera: a 404 (or any refusal) draws none.
+  const [cases, zones] = await Promise.all([cameraCases(id).then((l) => l.cases, (err: unknown) => err), cameraZones(id).catch(() => null)]);
   if (!still()) return;
   render(root, c, cases, zones);
 }

@@ -7,6 +7,7 @@ import { h } from "./dom";
 import { formatTime, lang, setLang, t } from "./i18n";
 import { showWall, wallNav } from "./wall";
 import { cameraRoute, showCamera } from "./cameraDetail";
+import { showZoneEditor } from "./zoneEditor";
 
 const state = {
   open: [] as ConsoleCase[],
@@ -98,12 +99,22 @@ function caseRoute(): string | null {
 /** The overview and newest cases: only there do events and the overview's refresh redraw the page. */
 const isHome = (): boolean => ["", "#", "#/"].includes(location.hash);
 
+function zonesRoute(): string | null {
+  const m = /^#\/cameras\/(.+)\/zones$/.exec(location.hash);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+/** Views that own `main` and follow nothing live: the case list's events leave them alone. */
+const ownView = (): boolean => zonesRoute() !== null;
+
 function render(): void {
   renderHeader();
   renderBanner();
   if (isReviewRoute(location.hash)) { void showCaseReview(main, state.overview, state.cameras); return; }
   const id = caseRoute();
-  if (id) void showCase(main, id, state.cameras);
+  const zones = zonesRoute();
+  if (zones) void showZoneEditor(main, zones);
+  else if (id) void showCase(main, id, state.cameras);
   else if (location.hash === "#/cameras") showWall(main);
   else if (cameraRoute()) void showCamera(main, cameraRoute()!);
   else renderHome();
@@ -142,6 +153,7 @@ function onEvent(e: ConsoleEvent): void {
   refreshOverviewSoon();
   if (isReviewRoute(location.hash)) { onReviewEvent(e); return; }
   const shown = caseRoute();
+  if (ownView()) return;
   if (isHome()) renderHome();
   else if (shown === c.id && e.kind === "state_changed") void showCase(main, shown, state.cameras);
 }
