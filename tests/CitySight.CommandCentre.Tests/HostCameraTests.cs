@@ -8,13 +8,16 @@ using CitySight.Service.Admin;
 using CitySight.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
 using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
 
 namespace CitySight.CommandCentre.Tests;
 
 /// <summary>
 /// What the host hands the console for the wall, in the real service: each stream's frames/s from ingest, its group's
-/// street, its mode; and the console's enable / disable going through the admin API's own switch.
+/// street, its mode, its latest picture on the wall in chromium; and the console's enable / disable going through the
+/// admin API's own switch.
 /// </summary>
 public sealed class HostCameraTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -90,6 +93,23 @@ public sealed class HostCameraTests(ITestOutputHelper output) : IAsyncLifetime
         var gate = await Camera("gate-patrol");
         Assert.Equal(("Gate Road", "patrol", JsonValueKind.Null), (gate.GetProperty("street").GetString(), gate.GetProperty("mode").GetString(),
             gate.GetProperty("framesPerSecond").ValueKind));
+
+        // The wall in chromium: the streaming camera's card shows its latest picture (the host's picture tap), the
+        // patrolled one that was never reached the placeholder.
+        using (var playwright = await Playwright.CreateAsync())
+        {
+            await using var browser = await Chromium.LaunchAsync(playwright);
+            var page = await Chromium.NewPageAsync(browser);
+            await page.GotoAsync(_http.BaseAddress + "#/cameras");
+            var thumb = page.Locator(".camera-card[data-camera-id='lot-file'] .thumb img");
+            await Expect(thumb).ToBeVisibleAsync();
+            Assert.Equal(640, await thumb.EvaluateAsync<int>("img => img.decode().then(() => img.naturalWidth)"));
+            await Expect(page.Locator(".camera-card[data-camera-id='gate-patrol'] .no-picture")).ToBeVisibleAsync();
+            await Expect(page.Locator(".camera-card[data-camera-id='lot-file'] .fps")).ToContainTextAsync("帧/秒");
+            var shot = Path.Combine(TestAssets.TempDir("wall-host-shots"), "wall-real.png");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot });
+            output.WriteLine($"screenshot: {shot}");
+        }
 
         var off = await _http.PostAsJsonAsync("/api/v1/cameras/lot-file/enabled", new { enabled = false });
         Assert.Equal(HttpStatusCode.OK, off.StatusCode);
