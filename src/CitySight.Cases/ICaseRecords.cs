@@ -54,15 +54,23 @@ public interface ICaseRecords : ICaseSink
 
     /// <summary>
     /// The newest cases (highest sequence first) that match <paramref name="query"/>, at most its limit, without evidence.
-    /// This default reads every case the query's states allow and filters in memory; a backend may answer it in its
-    /// own query language.
+    /// A backend answers it from an index (the console asks on every page load, with 10,000+ cases stored): never by
+    /// reading the whole store.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The limit is below 1 or above <see cref="CaseQuery.MaxLimit"/>.</exception>
-    async Task<IReadOnlyList<Case>> NewestAsync(CaseQuery query, CancellationToken ct = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, CaseQuery.MaxLimit);
-        var cases = await CasesSinceAsync(DateTimeOffset.MinValue, query.IncludesFinal, ct).ConfigureAwait(false);
-        return cases.Where(query.Matches).OrderByDescending(c => c.Sequence).Take(query.Limit).ToList();
-    }
+    Task<IReadOnlyList<Case>> NewestAsync(CaseQuery query, CancellationToken ct = default);
+
+    /// <summary>
+    /// How many cases there are by state, type and group (one <see cref="CaseCount"/> per combination that has any):
+    /// only those in <paramref name="states"/> (null: every state), and only those reported at or after
+    /// <paramref name="reportedFrom"/> (null: whenever). Counted by the backend (GROUP BY), not by reading the cases.
+    /// </summary>
+    Task<IReadOnlyList<CaseCount>> CountAsync(IReadOnlySet<CaseState>? states, DateTimeOffset? reportedFrom, CancellationToken ct = default);
+
+    /// <summary>
+    /// Every case closed or rejected at or after <paramref name="closedFrom"/> (by the time its state changed), oldest
+    /// end first: what dispatch's outcome figures (accepted vs rejected, time to close) are computed from. Read
+    /// through an index on the closing time, so a day or a week costs what it holds, not what the store holds.
+    /// </summary>
+    Task<IReadOnlyList<CaseDecision>> DecidedAsync(DateTimeOffset closedFrom, CancellationToken ct = default);
 }

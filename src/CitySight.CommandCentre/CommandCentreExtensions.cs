@@ -45,9 +45,17 @@ public static class CommandCentreExtensions
             .AddEndpointFilter((ctx, next) => access.MayRead(ctx.HttpContext, page: false) is { } refusal
                 ? ValueTask.FromResult<object?>(refusal)
                 : next(ctx));
-        Guarded(api.MapGet("/overview", (ICaseRecords records, HttpContext context, CancellationToken ct) =>
-                OverviewEndpoints.Overview(options, records, context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System, ct)))
-            .WithSummary("Open cases by type and group, cases reported today, cameras by state").Produces<Overview>();
+        var time = app.Services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var detector = options.Detector is { } counters ? new DetectorPace(counters, time) : null;
+        var map = new MapEndpoints(options.MapGeoJson);
+        Guarded(api.MapGet("/overview", (ICaseRecords records, ICaseFeed feed, CancellationToken ct) =>
+                OverviewEndpoints.Overview(options, records, feed, detector, time, ct)))
+            .WithSummary("Open cases by type and group; cases reported today and in 7 days; cameras by state; detector frames/s and drops; " +
+                         "delivery lag per consumer; dispatch's outcomes (accepted vs rejected, time to close) today and in 7 days by type and group")
+            .Produces<Overview>();
+        Guarded(api.MapGet("/map/base", map.Base))
+            .WithSummary("The map's base: the operator's GeoJSON of streets and grids (console.map.geojson), or configured=false for plain coordinates")
+            .Produces<MapBase>().Produces<ApiError>(StatusCodes.Status500InternalServerError);
         Guarded(api.MapGet("/cameras", () => OverviewEndpoints.Cameras(options)))
             .WithSummary("Every camera with its state and reason (never its URL) and position").Produces<IReadOnlyList<ConsoleCamera>>();
         Guarded(api.MapGet("/cameras/{id}/picture", (string id, HttpContext context) => PictureEndpoints.Picture(id, options, context)))

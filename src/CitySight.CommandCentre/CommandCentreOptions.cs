@@ -20,6 +20,12 @@ public sealed record CommandCentreOptions
     /// <summary>The cameras' zones in their group files (GET/PUT /api/v1/cameras/{id}/zones); null: no zone editing (404).</summary>
     public ICameraZoneBook? Zones { get; init; }
 
+    /// <summary>The detector's running totals (frames per model, drops), read when the overview is asked; null: none shown.</summary>
+    public Func<DetectorCounters>? Detector { get; init; }
+
+    /// <summary>The operator's map base (console.map.geojson, absolute path); null: the map draws plain coordinates.</summary>
+    public string? MapGeoJson { get; init; }
+
     /// <summary>Enable / disable a camera (the admin API's switch); null: the console cannot switch cameras (answers 501).</summary>
     public CameraSwitch? SwitchCamera { get; init; }
 }

@@ -29,6 +29,8 @@ public sealed record CitySightConfig
     public IngestOptions Ingest { get; init; } = new();
     /// <summary>Optional delivery channels beside the gRPC case feed (delivery.mqtt).</summary>
     public DeliverySettings Delivery { get; init; } = new();
+    /// <summary>console: the command-centre console's map base.</summary>
+    public ConsoleSettings Console { get; init; } = new();
     public IReadOnlyList<CaseType> CaseTypes { get; init; } = CaseType.Defaults;
     public IReadOnlyList<CameraGroup> Groups { get; init; } = [];
     /// <summary>console: how often each camera's latest picture is taken for the console.</summary>

@@ -36,7 +36,8 @@ public static class ConfigLoader
         var dedup = DedupSection.Read(top);
         var ingest = IngestSection.Read(top);
         var delivery = DeliverySection.Read(top);
-        var pictures = ConsoleSection.Read(top);
+        var pictures = ConsoleSection.ReadPictures(top);
+        var console = ConsoleSection.Read(top);
         // The host refuses an open port at start; validating says so first, at the key.
         if (delivery.Grpc.ExposureRefusal(System.Net.IPAddress.Parse(service.BindAddress)) is { } refusal
             && top.Value("service") is YamlDotNet.RepresentationModel.YamlMappingNode svc
@@ -78,6 +79,7 @@ public static class ConfigLoader
             Ingest = ingest,
             Delivery = delivery,
             Pictures = pictures,
+            Console = console,
             CaseTypes = caseTypes,
             Groups = groups,
             CamerasDir = camerasDir,

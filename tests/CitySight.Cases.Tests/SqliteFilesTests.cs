@@ -56,7 +56,7 @@ public sealed class SqliteFilesTests : IDisposable
         using var cmd = conn.CreateCommand();
         cmd.CommandText = "PRAGMA user_version;";
         Assert.Equal((long)SqliteSchema.Version, (long)cmd.ExecuteScalar()!);
-        Assert.Equal(5, SqliteSchema.Version);
+        Assert.Equal(6, SqliteSchema.Version);
     }
 
     [Fact]
@@ -98,5 +98,50 @@ public sealed class SqliteFilesTests : IDisposable
         Assert.Equal(2, store.LastSequence);   // the closure is the feed's second event
         var added = await store.OpenAsync(Case(2) with { RaisedAt = At });   // the columns added since are there
         Assert.Equal(At, (await store.GetAsync(added.Id))!.RaisedAt);
+    }
+
+    [Fact]
+    public async Task A_version_5_store_gets_the_console_indexes_and_its_gone_closures_marked()
+    {
+        // A store as version 5 left it: no indexes for the console, no closed_gone column; CitySight's own closures
+        // said "gone:" in their note.
+        string gone, decided;
+        using (var store = new SqliteCaseStore(_data))
+        {
+            gone = (await store.OpenAsync(Case(1))).Id;
+            decided = (await store.OpenAsync(Case(2))).Id;
+            await store.TransitionAsync(gone, CaseState.Closed, At, "gone: no camera has seen it since 08:10; closed by CitySight");
+            await store.TransitionAsync(decided, CaseState.Closed, At, "towed");
+        }
+        SqliteConnection.ClearAllPools();
+        using (var conn = new SqliteConnection($"Data Source={Path.Combine(_data, SqliteCaseStore.DatabaseFileName)}"))
+        {
+            conn.Open();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = """
+                DROP INDEX cases_state_sequence; DROP INDEX cases_type_state_sequence; DROP INDEX cases_group_state_sequence;
+                DROP INDEX cases_opened_at; DROP INDEX cases_closed_at; DROP INDEX cases_state_type_group; DROP INDEX cases_raised_at;
+                ALTER TABLE cases DROP COLUMN closed_gone;
+                PRAGMA user_version = 5;
+                """;
+            cmd.ExecuteNonQuery();
+        }
+        SqliteConnection.ClearAllPools();
+
+        using (var store = new SqliteCaseStore(_data))
+        {
+            var ends = await store.DecidedAsync(At.AddMinutes(-1));
+            Assert.Equal([true, false], ends.OrderBy(d => d.ClosedByCitySight ? 0 : 1).Select(d => d.ClosedByCitySight));
+        }
+        SqliteConnection.ClearAllPools();
+        using var check = new SqliteConnection($"Data Source={Path.Combine(_data, SqliteCaseStore.DatabaseFileName)}");
+        check.Open();
+        using var indexes = check.CreateCommand();
+        indexes.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cases' AND name LIKE 'cases_%' ORDER BY name;";
+        var names = new List<string>();
+        using (var r = indexes.ExecuteReader())
+            while (r.Read()) names.Add(r.GetString(0));
+        Assert.Equal(["cases_closed_at", "cases_group_state_sequence", "cases_last_seen", "cases_opened_at", "cases_raised_at",
+            "cases_state_sequence", "cases_state_type_group", "cases_type_state_sequence"], names);
     }
 }

@@ -71,7 +71,7 @@ public sealed class CameraApiTests
     public async Task Without_keys_this_machine_switches_a_camera_off_and_on_through_the_hosts_switch()
     {
         var board = new FakeCameraBoard(FakeCameraBoard.District(3));
-        await using var server = await ConsoleServer.StartAsync(cameras: board, switchCamera: board.Switch);
+        await using var server = await ConsoleServer.StartAsync(cameras: board, configure: o => o with { SwitchCamera = board.Switch });
 
         var off = await server.Http.PostAsJsonAsync("/api/v1/cameras/cam-0001/enabled", new { enabled = false });
         Assert.Equal(HttpStatusCode.OK, off.StatusCode);
@@ -101,7 +101,7 @@ public sealed class CameraApiTests
     public async Task With_keys_only_admin_consumers_switch_cameras()
     {
         var board = new FakeCameraBoard(FakeCameraBoard.District(3));
-        await using var server = await ConsoleServer.StartAsync(Keys(), board, switchCamera: board.Switch);
+        await using var server = await ConsoleServer.StartAsync(Keys(), board, configure: o => o with { SwitchCamera = board.Switch });
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await Post(server, "cam-0000", null, false)).StatusCode);
         var refused = await Post(server, "cam-0000", XuhuiKey, false);   // may decide cases, not change cameras

@@ -175,6 +175,11 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         var cameras = await http.GetStringAsync("/api/v1/cameras", timeout.Token);
         foreach (var part in SecretParts) Assert.DoesNotContain(part, cameras);
 
+        // The host hands the console the detector's totals (frames the model ran, the mailboxes' drops) for the overview.
+        var detector = (await http.GetFromJsonAsync<JsonElement>("/api/v1/overview", timeout.Token)).GetProperty("detector");
+        Assert.True(detector.GetProperty("frames").GetInt64() > 0, detector.ToString());
+        Assert.True(detector.GetProperty("framesPerSecondByModel").EnumerateObject().Any(), detector.ToString());
+
         // The page's catch-all route leaves the port's own endpoints theirs.
         Assert.Contains("citysight_frames_decoded_total", await http.GetStringAsync("/metrics", timeout.Token));
         Assert.Equal("serving", (await http.GetFromJsonAsync<JsonElement>("/healthz", timeout.Token)).GetProperty("status").GetString());

@@ -28,8 +28,9 @@ internal sealed class ConsoleServer : IAsyncDisposable
     public SqliteCaseStore Store { get; }
     public HttpClient Http { get; }
 
+    /// <param name="configure">Changes to what the host would hand the console (a detector, a map base).</param>
     public static async Task<ConsoleServer> StartAsync(ConsumerAuthOptions? auth = null, IReadOnlyList<ConsoleCamera>? cameras = null,
-        TimeProvider? time = null, CameraSwitch? switchCamera = null)
+        TimeProvider? time = null, Func<CommandCentreOptions, CommandCentreOptions>? configure = null)
     {
         var store = new SqliteCaseStore(Path.Combine(TestAssets.TempDir("console"), "data"));
         var port = TestPorts.Free();
@@ -41,8 +42,8 @@ internal sealed class ConsoleServer : IAsyncDisposable
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddCommandCentre();
         var app = builder.Build();
-        app.MapCommandCentre(new CommandCentreOptions { Cameras = () => cameras ?? [], Port = port, TimeZone = TimeZoneInfo.Utc,
-            SwitchCamera = switchCamera });
+        var options = new CommandCentreOptions { Cameras = () => cameras ?? [], Port = port, TimeZone = TimeZoneInfo.Utc };
+        app.MapCommandCentre(configure?.Invoke(options) ?? options);
         await app.StartAsync();
         return new ConsoleServer(app, store, port);
     }

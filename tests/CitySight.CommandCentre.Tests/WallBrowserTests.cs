@@ -35,7 +35,7 @@ public sealed class WallBrowserTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task The_wall_of_1000_cameras_keeps_only_the_cards_in_view_and_its_filters_narrow_it()
     {
         var board = new FakeCameraBoard(FakeCameraBoard.District(1000));
-        await using var server = await ConsoleServer.StartAsync(cameras: board, switchCamera: board.Switch);
+        await using var server = await ConsoleServer.StartAsync(cameras: board, configure: o => o with { SwitchCamera = board.Switch });
         var page = await Chromium.NewPageAsync(_browser);
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);
@@ -93,7 +93,7 @@ public sealed class WallBrowserTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task A_cameras_page_draws_its_zones_lists_its_own_cases_and_disabling_it_changes_its_badge()
     {
         var board = new FakeCameraBoard(FakeCameraBoard.District(10));
-        await using var server = await ConsoleServer.StartAsync(cameras: board, switchCamera: board.Switch);
+        await using var server = await ConsoleServer.StartAsync(cameras: board, configure: o => o with { SwitchCamera = board.Switch });
         var mine = new List<string>();
         for (var n = 0; n < 6; n++)
         {
@@ -159,7 +159,7 @@ public sealed class WallBrowserTests(ITestOutputHelper output) : IAsyncLifetime
         {
             Keys = ConsumerKeys.Parse($"xuhui={XuhuiKey}", "test"),
             OutcomeConsumers = new HashSet<string> { "xuhui" },
-        }, board, switchCamera: board.Switch);
+        }, board, configure: o => o with { SwitchCamera = board.Switch });
         var page = await Chromium.NewPageAsync(_browser);
         await page.GotoAsync(server.Http.BaseAddress + "#/cameras/cam-0000");
         await page.Locator("#api-key").FillAsync(XuhuiKey);

@@ -26,6 +26,7 @@ internal sealed class SqliteCaseRecords : ICaseRecords
     private readonly EvidenceFiles _evidence;
     private readonly Func<string, byte[]> _readEvidence;
     private readonly ILogger? _logger;
+    private readonly SqliteCaseQueries _queries;
 
     public SqliteCaseRecords(SqliteDatabase db, SqliteCaseFeed feed, EvidenceFiles evidence, ILogger? logger = null)
     {
@@ -34,6 +35,7 @@ internal sealed class SqliteCaseRecords : ICaseRecords
         _evidence = evidence;
         _readEvidence = evidence.ReadOrEmpty;
         _logger = logger;
+        _queries = new SqliteCaseQueries(db);
     }
 
     public event Action<CaseFeedEvent>? StateChanged;
@@ -181,7 +183,7 @@ internal sealed class SqliteCaseRecords : ICaseRecords
     {
         try
         {
-            await TransitionAsync(caseId, CaseState.Closed, at, note, ct).ConfigureAwait(false);
+            await TransitionAsync(caseId, CaseState.Closed, at, note, closedGone: true, ct).ConfigureAwait(false);
             return true;
         }
         catch (InvalidCaseTransitionException)
@@ -190,7 +192,11 @@ internal sealed class SqliteCaseRecords : ICaseRecords
         }
     }
 
-    public async Task<Case> TransitionAsync(string caseId, CaseState to, DateTimeOffset at, string? note = null, CancellationToken ct = default)
+    public Task<Case> TransitionAsync(string caseId, CaseState to, DateTimeOffset at, string? note = null, CancellationToken ct = default) =>
+        TransitionAsync(caseId, to, at, note, closedGone: false, ct);
+
+    /// <param name="closedGone">CitySight closes it itself (no camera sees it any more): not one of dispatch's outcomes.</param>
+    private async Task<Case> TransitionAsync(string caseId, CaseState to, DateTimeOffset at, string? note, bool closedGone, CancellationToken ct)
     {
         EvidenceFiles.ValidateCaseId(caseId);
         await _db.WriteLock.WaitAsync(ct).ConfigureAwait(false);
@@ -208,10 +214,12 @@ internal sealed class SqliteCaseRecords : ICaseRecords
                     acknowledged_at_ms = CASE WHEN $state = 2 THEN $at ELSE acknowledged_at_ms END,
                     closed_at_ms       = CASE WHEN $state IN (3, 4) THEN $at ELSE closed_at_ms END,
                     state_note         = $note,
+                    closed_gone        = $gone,
                     updated_at_ms      = $now
                 WHERE id = $id;
                 """;
             update.Parameters.AddWithValue("$state", (int)to);
+            update.Parameters.AddWithValue("$gone", closedGone && to == CaseState.Closed);
             update.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
             update.Parameters.AddWithValue("$note", note ?? "");
             update.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
@@ -254,6 +262,14 @@ internal sealed class SqliteCaseRecords : ICaseRecords
         while (r.Read()) list.Add(CaseRow.Read(r, evidence: null));
         return Task.FromResult<IReadOnlyList<Case>>(list);
     }
+
+    public Task<IReadOnlyList<Case>> NewestAsync(CaseQuery query, CancellationToken ct = default) => _queries.NewestAsync(query, ct);
+
+    public Task<IReadOnlyList<CaseCount>> CountAsync(IReadOnlySet<CaseState>? states, DateTimeOffset? reportedFrom, CancellationToken ct = default) =>
+        _queries.CountAsync(states, reportedFrom, ct);
+
+    public Task<IReadOnlyList<CaseDecision>> DecidedAsync(DateTimeOffset closedFrom, CancellationToken ct = default) =>
+        _queries.DecidedAsync(closedFrom, ct);
 
     private Case? ReadCase(SqliteConnection conn, string id, bool includeEvidence)
     {

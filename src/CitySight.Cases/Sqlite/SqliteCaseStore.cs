@@ -104,6 +104,17 @@ public sealed class SqliteCaseStore : ICaseStore
     public Task<IReadOnlyList<Case>> CasesSinceAsync(DateTimeOffset lastSeenAfter, bool includeFinal, CancellationToken ct = default) =>
         _records.CasesSinceAsync(lastSeenAfter, includeFinal, ct);
 
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<Case>> NewestAsync(CaseQuery query, CancellationToken ct = default) => _records.NewestAsync(query, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<CaseCount>> CountAsync(IReadOnlySet<CaseState>? states, DateTimeOffset? reportedFrom, CancellationToken ct = default) =>
+        _records.CountAsync(states, reportedFrom, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<CaseDecision>> DecidedAsync(DateTimeOffset closedFrom, CancellationToken ct = default) =>
+        _records.DecidedAsync(closedFrom, ct);
+
     // Feed and cursors
 
     /// <inheritdoc/>

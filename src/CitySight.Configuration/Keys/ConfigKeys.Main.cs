@@ -117,11 +117,7 @@ public static partial class ConfigKeys
         yield return top.Key("cameras", ConfigKeyKind.Path, c => System.IO.Path.GetFileName(c.CamerasDir), "Folder of camera group files.", "elsewhere", hasDefault: false)
             with { Default = () => ConfigLoader.DefaultCamerasFolder };
 
-        yield return Container(M, "console", Mapping, "The command-centre console on the HTTP port.");
-        var console = new KeysOf<PictureOptions>(M, new(), c => c.Pictures);
-        yield return console.Key("console.picture_interval", Duration, p => p.Interval,
-            "Each camera's latest picture (wall, zone editor) is taken at most this often; 1s to 1h.", "30s", min: 0, minExclusive: true);
-
         foreach (var key in DeliveryKeys()) yield return key;
+        foreach (var key in ConsoleKeys()) yield return key;
     }
 }

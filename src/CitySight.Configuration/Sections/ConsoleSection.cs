@@ -2,13 +2,20 @@ using CitySight.Inference;
 
 namespace CitySight.Configuration;
 
-/// <summary>console: the command-centre console's cameras' pictures.</summary>
+/// <summary>console: the command-centre console's cameras' pictures and its map base.</summary>
 internal static class ConsoleSection
 {
     private static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxInterval = TimeSpan.FromHours(1);
 
-    public static PictureOptions Read(Section top)
+    public static ConsoleSettings Read(Section top)
+    {
+        var s = new ConsoleSettings();
+        if (top.Child("console") is not { } sec || sec.Child("map") is not { } map) return s;
+        return s with { MapGeoJson = map.ExistingFile("geojson") };
+    }
+
+    public static PictureOptions ReadPictures(Section top)
     {
         var p = new PictureOptions();
         if (top.Child("console") is not { } sec) return p;

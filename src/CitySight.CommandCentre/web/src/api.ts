@@ -156,3 +156,27 @@ export async function pictureUrl(id: string): Promise<string | null> {
   if (!res.ok) return null;
   return URL.createObjectURL(await res.blob());
 }
+
+// The overview's figures, the map's base and the open cases it draws (figures.ts, map.ts, wallScreen.ts).
+export interface DetectorFigures {
+  framesPerSecond: number | null; droppedPerSecond: number | null; frames: number; dropped: number; windowSeconds: number;
+  framesPerSecondByModel: Record<string, number | null>;
+}
+export interface ConsumerLag { consumer: string; acked: number; behind: number; ackedAt: string; secondsSinceAck: number; }
+export interface OutcomeFigures {
+  accepted: number; rejected: number; closedByCitySight: number; acceptedRate: number | null; rejectedRate: number | null;
+  medianMinutesToClose: number | null; p90MinutesToClose: number | null;
+}
+export interface OutcomeWindow { from: string; all: OutcomeFigures; byType: Record<string, OutcomeFigures>; byGroup: Record<string, OutcomeFigures>; }
+// Declaration merging: the fields the overview added, optional so an older service still reads.
+export interface Overview {
+  week?: CaseCounts; detector?: DetectorFigures | null; feedHead?: number; delivery?: ConsumerLag[];
+  outcomes?: { today: OutcomeWindow; week: OutcomeWindow } | null;
+}
+export interface MapBase { configured: boolean; file: string | null; bounds: number[] | null; geoJson: GeoJsonObject | null; }
+export interface GeoJsonObject {
+  type: string; features?: GeoJsonObject[]; geometry?: GeoJsonObject | null; geometries?: GeoJsonObject[];
+  coordinates?: unknown; properties?: Record<string, unknown> | null;
+}
+export const mapBase = () => call<MapBase>("/map/base");
+export const openCasesForMap = () => call<CaseList>(`/cases?state=open&limit=500`);

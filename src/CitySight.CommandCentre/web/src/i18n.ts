@@ -39,6 +39,8 @@ const zh = {
   save: "保存",
   notFound: "没有这个案件",
   language: "English",
+  mapNav: "地图",
+  screenNav: "大屏",
   states: { reported: "已上报", acknowledged: "已受理", closed: "已结案", rejected: "已驳回" } as Record<string, string>,
   cameraStates: {
     streaming: "在线", connecting: "连接中", stalled: "卡顿", offline: "离线", patrolled: "轮巡", disabled: "已停用", stopped: "已停止",
@@ -84,6 +86,8 @@ const en: typeof zh = {
   save: "Save",
   notFound: "No such case",
   language: "中文",
+  mapNav: "Map",
+  screenNav: "Wall screen",
   states: { reported: "Reported", acknowledged: "Acknowledged", closed: "Closed", rejected: "Rejected" },
   cameraStates: {
     streaming: "Streaming", connecting: "Connecting", stalled: "Stalled", offline: "Offline", patrolled: "Patrolled", disabled: "Disabled", stopped: "Stopped",

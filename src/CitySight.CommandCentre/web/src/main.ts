@@ -8,6 +8,9 @@ import { formatTime, lang, setLang, t } from "./i18n";
 import { showWall, wallNav } from "./wall";
 import { cameraRoute, showCamera } from "./cameraDetail";
 import { showZoneEditor } from "./zoneEditor";
+import { figureTiles } from "./figures";
+import { showMap, smallMap, typeColour } from "./map";
+import { showWallScreen } from "./wallScreen";
 
 const state = {
   open: [] as ConsoleCase[],
@@ -33,7 +36,9 @@ function renderHeader(): void {
     h("nav", {},
       h("a", { href: "#/", class: location.hash === "" || location.hash === "#/" ? "here" : "" }, w.navOverview),
       h("a", { href: "#/cases", id: "nav-cases", class: isReviewRoute(location.hash) ? "here" : "" }, w.navCases),
-      h("a", { href: "#/cameras", id: "nav-cameras", class: location.hash.startsWith("#/cameras") ? "here" : "" }, wallNav())),
+      h("a", { href: "#/map", id: "nav-map", class: location.hash === "#/map" ? "here" : "" }, w.mapNav),
+      h("a", { href: "#/cameras", id: "nav-cameras", class: location.hash.startsWith("#/cameras") ? "here" : "" }, wallNav()),
+      h("a", { href: "#/screen", id: "nav-screen" }, w.screenNav)),
     h("span", { class: state.live ? "live on" : "live", id: "live" }, state.live ? `● ${w.live}` : `○ ${w.reconnecting}`),
     h("button", { id: "lang", class: "link", onclick: () => { setLang(lang() === "zh" ? "en" : "zh"); render(); } }, w.language));
 }
@@ -81,7 +86,7 @@ function renderHome(): void {
       h("td", {}, formatTime(c.reportedAt)),
       h("td", {}, stateBadge(c.state)));
   });
-  main.replaceChildren(tiles,
+  main.replaceChildren(tiles, figureTiles(o), smallMap(mapSources),
     h("section", { class: "cases" },
       h("h2", {}, w.newestOpen),
       h("table", { id: "open-cases" },
@@ -96,8 +101,6 @@ function caseRoute(): string | null {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
-/** The overview and newest cases: only there do events and the overview's refresh redraw the page. */
-const isHome = (): boolean => ["", "#", "#/"].includes(location.hash);
 
 function zonesRoute(): string | null {
   const m = /^#\/cameras\/(.+)\/zones$/.exec(location.hash);
@@ -105,7 +108,7 @@ function zonesRoute(): string | null {
 }
 
 /** Views that own `main` and follow nothing live: the case list's events leave them alone. */
-const ownView = (): boolean => zonesRoute() !== null;
+const ownView = (): boolean => zonesRoute() !== null || location.hash.startsWith("#/cameras");
 
 function render(): void {
   renderHeader();
@@ -115,6 +118,15 @@ function render(): void {
   const zones = zonesRoute();
   if (zones) void showZoneEditor(main, zones);
   else if (id) void showCase(main, id, state.cameras);
+  else renderRoute();
+}
+
+// The views beside the home page: #/map, #/screen (figures.ts, map.ts, wallScreen.ts).
+const mapSources = { cameras: () => [...state.cameras.values()], open: () => state.open };
+function renderRoute(): void {
+  if (location.hash !== "#/screen") document.body.classList.remove("screen-mode");
+  if (location.hash === "#/map") showMap(main, mapSources, t().cameraStates);
+  else if (location.hash === "#/screen") showWallScreen(main, t().cameraStates, typeColour);
   else if (location.hash === "#/cameras") showWall(main);
   else if (cameraRoute()) void showCamera(main, cameraRoute()!);
   else renderHome();
@@ -131,12 +143,13 @@ function refreshOverviewSoon(): void {
   overviewTimer = window.setTimeout(async () => {
     try {
       state.overview = await overview();
-      if (isHome()) renderHome();
+      if (!caseRoute() && !ownView() && !isReviewRoute(location.hash)) renderRoute();
     } catch (err) { problem(err); }
   }, 500);
 }
 
 function onEvent(e: ConsoleEvent): void {
+  window.dispatchEvent(new CustomEvent("citysight:case", { detail: e }));   // the map and the wall screen follow it too
   const c = e.case;
   if (!c) return;
   const at = state.open.findIndex((x) => x.id === c.id);
@@ -154,7 +167,7 @@ function onEvent(e: ConsoleEvent): void {
   if (isReviewRoute(location.hash)) { onReviewEvent(e); return; }
   const shown = caseRoute();
   if (ownView()) return;
-  if (isHome()) renderHome();
+  if (!shown) renderRoute();
   else if (shown === c.id && e.kind === "state_changed") void showCase(main, shown, state.cameras);
 }
 
