@@ -3,7 +3,7 @@ using CitySight.Domain;
 namespace CitySight.Cases;
 
 /// <summary>
-/// Which cases a reader (the command-centre console) wants, newest first: by state, type and group, at most
+/// Which cases a reader (the command-centre console) wants, newest first: by state, type, group and camera, at most
 /// <see cref="Limit"/>. Read with <see cref="ICaseRecords.NewestAsync"/>.
 /// </summary>
 public sealed record CaseQuery
@@ -29,6 +29,9 @@ public sealed record CaseQuery
     /// <summary>Only cases raised at or before this instant; null: no upper bound.</summary>
     public DateTimeOffset? RaisedUntil { get; init; }
 
+    /// <summary>Only cases of this camera (the console's camera detail); null or empty for every camera.</summary>
+    public string? CameraId { get; init; }
+
     /// <summary>How many cases at most (1 to <see cref="MaxLimit"/>).</summary>
     public int Limit { get; init; } = 50;
 
@@ -40,5 +43,6 @@ public sealed record CaseQuery
         && (string.IsNullOrEmpty(CaseType) || c.CaseType == CaseType)
         && (string.IsNullOrEmpty(GroupId) || c.GroupId == GroupId)
         && (RaisedSince is not { } since || (c.RaisedAt ?? c.FirstSeen) >= since)
-        && (RaisedUntil is not { } until || (c.RaisedAt ?? c.FirstSeen) <= until);
+        && (RaisedUntil is not { } until || (c.RaisedAt ?? c.FirstSeen) <= until)
+        && (string.IsNullOrEmpty(CameraId) || c.CameraId == CameraId);
 }

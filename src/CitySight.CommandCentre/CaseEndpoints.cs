@@ -34,7 +34,7 @@ internal static class CaseEndpoints
     public const int MaxNoteLength = 1000;
 
     public static async Task<IResult> List(ICaseRecords records, ICaseFeed feed, string? state, string? type, string? group, string? since,
-        string? until, int? limit, CancellationToken ct)
+        string? until, int? limit, string? camera, CancellationToken ct)
     {
         // The head first: an event committed while the list is read is then followed, never skipped.
         var head = feed.LastSequence;
@@ -47,7 +47,7 @@ internal static class CaseEndpoints
         if (!TryInstant(until, out var to)) return Results.BadRequest(new ApiError($"until must be an ISO 8601 time with its offset (got '{until}')"));
         var cases = await records.NewestAsync(new CaseQuery
         {
-            States = states, CaseType = type, GroupId = group, RaisedSince = from, RaisedUntil = to, Limit = max,
+            States = states, CaseType = type, GroupId = group, CameraId = camera, RaisedSince = from, RaisedUntil = to, Limit = max,
         }, ct);
         return Results.Ok(new CaseList(cases.Select(ConsoleCase.Of).ToList(), head));
     }

@@ -70,7 +70,7 @@ public static class CommandCentreExtensions
                          + "configuration first (400 with file:line:column errors, the file untouched), then applied by the reload; delivery.grpc.admin_consumers only")
             .Produces<CameraZones>().Produces<ZoneSaveRefusal>(StatusCodes.Status400BadRequest).Produces<ApiError>(StatusCodes.Status404NotFound);
         Guarded(api.MapGet("/cases", CaseEndpoints.List))
-            .WithSummary("Cases newest first: state = open (default), reported, acknowledged, closed, rejected, final or all; type; group; "
+            .WithSummary("Cases newest first: state = open (default), reported, acknowledged, closed, rejected, final or all; type; group; camera; "
                          + "since and until (raised at, ISO 8601 with offset); limit 1-500")
             .Produces<CaseList>().Produces<ApiError>(StatusCodes.Status400BadRequest);
         Guarded(api.MapGet("/cases/{id}", CaseEndpoints.Get))
@@ -86,6 +86,7 @@ public static class CommandCentreExtensions
         Guarded(api.MapGet("/events", CaseEvents.Stream))
             .WithSummary("Server-sent events of the case feed from now (or Last-Event-ID): ready, opened, updated, state_changed")
             .Produces<ConsoleEvent>(StatusCodes.Status200OK, "text/event-stream");
+        CameraEndpoints.Map(api, options, access);
         api.MapOpenApi("/openapi.json");
 
         // The page: "/" and the files Vite built (a catch-all below every other route: /metrics and /healthz stay theirs).

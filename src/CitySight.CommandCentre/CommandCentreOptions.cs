@@ -25,4 +25,7 @@ public sealed record CommandCentreOptions
 
     /// <summary>The operator's map base (console.map.geojson, absolute path); null: the map draws plain coordinates.</summary>
     public string? MapGeoJson { get; init; }
+
+    /// <summary>Enable / disable a camera (the admin API's switch); null: the console cannot switch cameras (answers 501).</summary>
+    public CameraSwitch? SwitchCamera { get; init; }
 }

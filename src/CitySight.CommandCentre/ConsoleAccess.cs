@@ -6,7 +6,8 @@ namespace CitySight.CommandCentre;
 
 /// <summary>
 /// Who may use the console, by the gRPC port's rules (delivery.grpc): with API keys configured every API call needs
-/// an <c>x-api-key</c> of a consumer, and only <c>outcome_consumers</c> may decide cases; without authentication
+/// an <c>x-api-key</c> of a consumer, only <c>outcome_consumers</c> may decide cases and only <c>admin_consumers</c> may
+/// switch cameras (as on the admin API); without authentication
 /// nobody can be told apart, so the page and its API answer only this machine, like the admin API. The page itself
 /// holds no data: with keys it is served to anyone, and asks for a key.
 /// </summary>
@@ -48,10 +49,16 @@ internal sealed class ConsoleAccess(ConsumerAuthOptions auth)
             statusCode: StatusCodes.Status403Forbidden);
     }
 
-    /// <summary>Null when the caller (already let in by <see cref="MayRead"/>) may change cameras or zones: the admin API's rule.</summary>
+    /// <summary>
+    /// Null when the caller (already let in by <see cref="MayRead"/>) may change cameras or zones, by the admin API's rules:
+    /// with keys only <c>admin_consumers</c>; without authentication only this machine.
+    /// </summary>
     public IResult? MayAdminister(HttpContext context)
     {
-        if (!auth.Required) return null;
+        if (!auth.Required)
+            return ConsumerAuthInterceptor.IsThisMachine(context.Connection.RemoteIpAddress) ? null
+                : Results.Json(new ApiError("without API keys (delivery.grpc.api_keys_env) cameras and zones can be changed only from this machine"),
+                    statusCode: StatusCodes.Status403Forbidden);
         var consumer = Consumer(context);
         if (consumer is not null && auth.AdminConsumers.Contains(consumer)) return null;
         return Results.Json(new ApiError($"'{consumer}' may not change cameras or zones: not in delivery.grpc.admin_consumers"),

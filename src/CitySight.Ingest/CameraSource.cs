@@ -78,6 +78,7 @@ public sealed class CameraSource
     private DateTimeOffset? _nextAttempt;
     private StreamFailureKind? _lastFailure;
     private long _framesDecoded;
+    private FrameRate _rate;
     private long _reconnects;
     private bool _keyframesOnly;
     private int _running;
@@ -309,6 +310,7 @@ public sealed class CameraSource
                     _lastCapture = frame.CaptureTime;
                     _lastArrival = DateTimeOffset.UtcNow;
                     _framesDecoded++;
+                    _rate.Add(_lastArrival.Value);
                 }
                 if (!flowed)
                 {
@@ -367,6 +369,7 @@ public sealed class CameraSource
         LastFrameCaptureTime = _lastCapture,
         LastFrameAt = _lastArrival,
         FramesDecoded = _framesDecoded,
+        FramesPerSecond = _rate.PerSecond(DateTimeOffset.UtcNow),
         Reconnects = _reconnects,
         KeyframesOnly = _keyframesOnly,
         KeyframeInterval = _gop,

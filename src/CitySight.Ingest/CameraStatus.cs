@@ -45,6 +45,9 @@ public sealed record CameraStatus
     /// <summary>Frames decoded and handed on (after sampling).</summary>
     public long FramesDecoded { get; init; }
 
+    /// <summary>Frames decoded and handed on per second, over the last 10 s or so; null until that long has passed since the first frame.</summary>
+    public double? FramesPerSecond { get; init; }
+
     /// <summary>Connection attempts after the first one (planned decode-mode switches are not counted).</summary>
     public long Reconnects { get; init; }
 

@@ -201,9 +201,12 @@ public static class CitySightHost
         // The command-centre console at "/" of the HTTP port: the cameras as the admin API sees them, reasons without URLs.
         var admin = app.Services.GetRequiredService<CameraAdministrator>();
         var directory = app.Services.GetRequiredService<CameraDirectory>();
+        var streams = app.Services.GetRequiredService<IngestWorker>();
         app.MapCommandCentre(new CommandCentreOptions
         {
-            Cameras = () => ConsoleCameras(admin, directory), Port = config.Service.HttpPort, TimeZone = config.Service.TimeZone,
+            Cameras = () => ConsoleCameras(admin, directory, streams), Port = config.Service.HttpPort, TimeZone = config.Service.TimeZone,
+            // The wall's enable / disable: the admin API's own switch (the console checks admin_consumers or this machine first).
+            SwitchCamera = (id, enabled, ct) => SwitchCamera(admin, directory, streams, id, enabled, ct),
             Pictures = ConsolePictures(app.Services.GetRequiredService<PipelineChannels>().Pictures),
             Zones = app.Services.GetRequiredService<ConsoleZoneBook>(),
             Detector = DetectorCountersOf(app.Services.GetRequiredService<DetectionStage>()),
@@ -234,14 +237,42 @@ public static class CitySightHost
         foreach (var name in HealthServices) health.SetStatus(name, status);
     }
 
-    private static List<ConsoleCamera> ConsoleCameras(CameraAdministrator admin, CameraDirectory directory) =>
-        admin.List(null)!.Groups.SelectMany(g => g.Cameras.Select(c =>
+    private static List<ConsoleCamera> ConsoleCameras(CameraAdministrator admin, CameraDirectory directory, IngestWorker streams)
+    {
+        // Frames/s from each stream's own counter (CameraSource.Status); a patrolled camera has none.
+        var rates = streams.Sources.ToDictionary(s => s.Camera.Id, s => s.Status.FramesPerSecond);
+        return admin.List(null)!.Groups.SelectMany(g => g.Cameras.Select(c =>
+            ConsoleCameraOf(c, g.Id, g.Name, g.Street, directory, rates.GetValueOrDefault(c.Id)))).ToList();
+    }
+
+    private static ConsoleCamera ConsoleCameraOf(CitySight.Admin.V1.CameraInfo c, string groupId, string groupName, string street,
+        CameraDirectory directory, double? framesPerSecond)
+    {
+        var camera = directory.Find(c.Id);
+        return new ConsoleCamera(c.Id, c.Name, groupId, groupName, c.State.ToString().ToLowerInvariant(),
+            string.IsNullOrEmpty(c.Reason) ? null : HealthReport.WithoutUrl(c.Reason, camera), camera?.Latitude ?? 0, camera?.Longitude ?? 0,
+            c.LastFrameAge?.ToTimeSpan().TotalSeconds, street,
+            c.Mode == CitySight.Admin.V1.IngestMode.Patrol ? "patrol" : "continuous",
+            c.State == CitySight.Admin.V1.CameraState.Streaming ? framesPerSecond : null);
+    }
+
+    private static async Task<ConsoleCamera?> SwitchCamera(CameraAdministrator admin, CameraDirectory directory, IngestWorker streams,
+        string id, bool enabled, CancellationToken ct)
+    {
+        CitySight.Admin.V1.CameraInfo? info;
+        try
         {
-            var camera = directory.Find(c.Id);
-            return new ConsoleCamera(c.Id, c.Name, g.Id, g.Name, c.State.ToString().ToLowerInvariant(),
-                string.IsNullOrEmpty(c.Reason) ? null : HealthReport.WithoutUrl(c.Reason, camera), camera?.Latitude ?? 0, camera?.Longitude ?? 0,
-                c.LastFrameAge?.ToTimeSpan().TotalSeconds);
-        })).ToList();
+            info = await admin.SetEnabledAsync(id, enabled, ct);
+        }
+        catch (CameraAdminException e)
+        {
+            throw new InvalidOperationException(e.Message);
+        }
+        if (info is null) return null;
+        var group = directory.GroupOf(id);
+        return ConsoleCameraOf(info, group?.Id ?? info.GroupId, group?.Name ?? info.GroupId, group?.Street ?? "", directory,
+            streams.Find(id)?.Source.Status.FramesPerSecond);
+    }
 
     private static CameraPictureSource ConsolePictures(CameraPictures? pictures) =>
         id => pictures?.Latest(id) is { } p ? new ConsolePicture(p.Jpeg, p.CapturedAt) : null;

@@ -5,7 +5,7 @@ namespace CitySight.Cases.Sqlite;
 
 /// <summary>
 /// The console's reads, each answered from an index (schema version 6) so a store of 10,000+ cases answers in
-/// milliseconds: the newest cases by state, type, group and raised time; counts by state, type and group (GROUP BY); the cases
+/// milliseconds: the newest cases by state, type, group, camera and raised time; counts by state, type and group (GROUP BY); the cases
 /// closed or rejected since a time. Reads run on their own pooled connections beside the writer (WAL).
 /// </summary>
 internal sealed class SqliteCaseQueries(SqliteDatabase db)
@@ -33,6 +33,13 @@ internal sealed class SqliteCaseQueries(SqliteDatabase db)
         {
             filter += " AND c.group_id = $group";
             cmd.Parameters.AddWithValue("$group", query.GroupId);
+        }
+        if (!string.IsNullOrEmpty(query.CameraId))
+        {
+            // A camera's page: its cases are a few among the district's, filtered on the state walks below (no index of
+            // its own: a 10,000-case store answers in milliseconds, see WallLoadBudgetTests).
+            filter += " AND c.camera_id = $camera";
+            cmd.Parameters.AddWithValue("$camera", query.CameraId);
         }
         if (query.RaisedSince is not null || query.RaisedUntil is not null)
         {

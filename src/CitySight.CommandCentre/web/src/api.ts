@@ -15,6 +15,7 @@ export interface Overview {
 export interface ConsoleCamera {
   id: string; name: string; groupId: string; groupName: string; state: string; reason: string | null;
   latitude: number; longitude: number; lastFrameAgeSeconds: number | null;
+  street: string; mode: string; framesPerSecond: number | null;
 }
 export interface CaseList { cases: ConsoleCase[]; head: number; }
 export interface ConsoleEvent { kind: string; sequence: number; case: ConsoleCase | null; }
@@ -61,6 +62,22 @@ export const decide = (id: string, outcome: "acknowledged" | "closed" | "rejecte
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ outcome, note }),
   });
+
+// The camera wall and a camera's detail page.
+export const camera = (id: string) => call<ConsoleCamera>(`/cameras/${encodeURIComponent(id)}`);
+export const cameraCases = (id: string, limit = 20) => call<CaseList>(`/cases?state=all&camera=${encodeURIComponent(id)}&limit=${limit}`);
+export const setCameraEnabled = (id: string, enabled: boolean) =>
+  call<ConsoleCamera>(`/cameras/${encodeURIComponent(id)}/enabled`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ enabled }),
+  });
+/** The camera's latest picture: its path for an <img> when no key is needed, else fetched with the key (null: none yet). */
+export const picturePath = (id: string, version: number) => `/api/v1/cameras/${encodeURIComponent(id)}/picture?v=${version}`;
+export async function pictureBlobUrl(id: string, version: number): Promise<string | null> {
+  const res = await fetch(picturePath(id, version), { headers: headers() });
+  return res.ok ? URL.createObjectURL(await res.blob()) : null;
+}
 
 /** A picture as an object URL (an <img> cannot send the key), or null when the case has no such view. */
 export async function evidenceUrl(id: string, view: string): Promise<string | null> {

@@ -5,6 +5,8 @@ import { showCase, stateBadge, typeName } from "./caseDetail";
 import { isReviewRoute, onReviewEvent, showCaseReview } from "./caseReview";
 import { h } from "./dom";
 import { formatTime, lang, setLang, t } from "./i18n";
+import { showWall, wallNav } from "./wall";
+import { cameraRoute, showCamera } from "./cameraDetail";
 import { showZoneEditor } from "./zoneEditor";
 import { figureTiles } from "./figures";
 import { showMap, smallMap, typeColour } from "./map";
@@ -35,6 +37,7 @@ function renderHeader(): void {
       h("a", { href: "#/", class: location.hash === "" || location.hash === "#/" ? "here" : "" }, w.navOverview),
       h("a", { href: "#/cases", id: "nav-cases", class: isReviewRoute(location.hash) ? "here" : "" }, w.navCases),
       h("a", { href: "#/map", id: "nav-map", class: location.hash === "#/map" ? "here" : "" }, w.mapNav),
+      h("a", { href: "#/cameras", id: "nav-cameras", class: location.hash.startsWith("#/cameras") ? "here" : "" }, wallNav()),
       h("a", { href: "#/screen", id: "nav-screen" }, w.screenNav)),
     h("span", { class: state.live ? "live on" : "live", id: "live" }, state.live ? `● ${w.live}` : `○ ${w.reconnecting}`),
     h("button", { id: "lang", class: "link", onclick: () => { setLang(lang() === "zh" ? "en" : "zh"); render(); } }, w.language));
@@ -98,13 +101,14 @@ function caseRoute(): string | null {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
+
 function zonesRoute(): string | null {
   const m = /^#\/cameras\/(.+)\/zones$/.exec(location.hash);
   return m ? decodeURIComponent(m[1]) : null;
 }
 
 /** Views that own `main` and follow nothing live: the case list's events leave them alone. */
-const ownView = (): boolean => zonesRoute() !== null;
+const ownView = (): boolean => zonesRoute() !== null || location.hash.startsWith("#/cameras");
 
 function render(): void {
   renderHeader();
@@ -123,6 +127,8 @@ function renderRoute(): void {
   if (location.hash !== "#/screen") document.body.classList.remove("screen-mode");
   if (location.hash === "#/map") showMap(main, mapSources, t().cameraStates);
   else if (location.hash === "#/screen") showWallScreen(main, t().cameraStates, typeColour);
+  else if (location.hash === "#/cameras") showWall(main);
+  else if (cameraRoute()) void showCamera(main, cameraRoute()!);
   else renderHome();
 }
 
