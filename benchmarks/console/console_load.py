@@ -14,7 +14,7 @@ Needs a Release build of src/CitySight.Cli (with its console page) and ../shared
 import argparse, json, os, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "soak"))
-from soak import metric, repo, write_config  # noqa: E402
+from soak import free_port, metric, repo, write_config  # noqa: E402
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -47,6 +47,33 @@ def tree(pid):
         out.append(p)
         todo.extend(kids.get(p, []))
     return out
+
+
+def open_console(work, http, views):
+    """Headless chromium (one target only on its command line) with each view in a tab of its own, opened through its
+    DevTools endpoint; returns once every tab has loaded for a few seconds."""
+    profile = tempfile.mkdtemp(prefix="chromium-", dir=work)
+    port = free_port()
+    urls = [f"http://127.0.0.1:{http}/{v}" for v in views]
+    browser = subprocess.Popen(["nice", "-n", "19", "/usr/bin/chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                                f"--remote-debugging-port={port}", "--window-size=1920,1080", urls[0]],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/json/version", timeout=2).read()
+            break
+        except OSError:
+            if browser.poll() is not None or time.time() > deadline:
+                raise SystemExit(f"console_load: chromium did not start (exit {browser.poll()})")
+            time.sleep(0.3)
+    for url in urls[1:]:
+        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/json/new?{url}", method="PUT"), timeout=10).read()
+    pages = [t for t in json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5).read()) if t.get("type") == "page"]
+    if len(pages) < len(urls):
+        raise SystemExit(f"console_load: chromium shows {len(pages)} of {len(urls)} views")
+    time.sleep(5)  # the pages load before the clock starts: a steady open console is what is measured
+    return browser
 
 
 def frames(http):
@@ -89,11 +116,7 @@ def main():
             for kind in ("without", "with"):
                 browser = None
                 if kind == "with":
-                    profile = tempfile.mkdtemp(prefix="chromium-", dir=work)
-                    urls = [f"http://127.0.0.1:{http}/{v}" for v in views]
-                    browser = subprocess.Popen(["nice", "-n", "19", "/usr/bin/chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                                                "--window-size=1920,1080", *urls], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                    time.sleep(5)  # the pages load before the clock starts: a steady open console is what is measured
+                    browser = open_console(work, http, views)
                 f0, t0 = frames(http), time.time()
                 s0 = cpu_seconds([service.pid])
                 b0 = cpu_seconds(tree(browser.pid)) if browser else 0.0
@@ -102,6 +125,8 @@ def main():
                 s1 = cpu_seconds([service.pid])
                 b1 = cpu_seconds(tree(browser.pid)) if browser else 0.0
                 if browser:
+                    if browser.poll() is not None:
+                        raise SystemExit(f"console_load: chromium exited ({browser.returncode}) during the phase: nothing was measured")
                     browser.send_signal(signal.SIGTERM)
                     try:
                         browser.wait(10)
