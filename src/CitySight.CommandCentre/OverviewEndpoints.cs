@@ -1,6 +1,5 @@
 using CitySight.Cases;
 using CitySight.CommandCentre.Api;
-using CitySight.Domain;
 using Microsoft.AspNetCore.Http;
 
 namespace CitySight.CommandCentre;

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using CitySight.Tests;
 
 namespace CitySight.CameraSimulator.Tests;

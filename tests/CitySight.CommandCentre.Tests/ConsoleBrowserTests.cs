@@ -91,17 +91,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         _browser = await Chromium.LaunchAsync(_playwright);
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null) await _browser.DisposeAsync();
-        _playwright?.Dispose();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-        if (_sim is not null) await _sim.DisposeAsync();
-    }
+    public Task DisposeAsync() => LiveConsole.StopAsync(_browser, _playwright, _app, _sim);
 
     [Fact]
     public async Task A_case_from_the_camera_appears_live_and_rejecting_it_in_the_page_reaches_a_grpc_subscriber()

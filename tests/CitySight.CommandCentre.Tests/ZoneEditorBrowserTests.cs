@@ -98,17 +98,7 @@ public sealed class ZoneEditorBrowserTests : IAsyncLifetime
         _browser = await Chromium.LaunchAsync(_playwright);
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null) await _browser.DisposeAsync();
-        _playwright?.Dispose();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-        if (_sim is not null) await _sim.DisposeAsync();
-    }
+    public Task DisposeAsync() => LiveConsole.StopAsync(_browser, _playwright, _app, _sim);
 
     [Fact]
     public async Task A_zone_drawn_on_the_picture_and_saved_keeps_the_file_s_comments_applies_without_a_restart_and_raises_a_case_inside_it()

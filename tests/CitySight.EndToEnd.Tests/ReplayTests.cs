@@ -1,7 +1,5 @@
-using CitySight.Configuration;
 using CitySight.Domain;
 using CitySight.Tests;
-using Microsoft.Extensions.Hosting;
 
 namespace CitySight.EndToEnd.Tests;
 

@@ -1,4 +1,3 @@
-using CitySight.Ingest;
 
 namespace CitySight.Ingest.Tests;
 

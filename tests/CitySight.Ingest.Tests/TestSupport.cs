@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using CitySight.Domain;
-using Microsoft.Extensions.Logging;
 
 namespace CitySight.Ingest.Tests;
 
