@@ -74,12 +74,12 @@ internal static partial class FeedBench
 
         private const string Nice = "/usr/bin/nice";
 
-        public IdleClientProcess(IReadOnlyList<string> command, string address, int count, long after)
+        public IdleClientProcess(IReadOnlyList<string> command, string address, int count, long after, int nice)
         {
             _count = count;
             // At the lowest CPU priority: remote consumers run on their own machines, and on a two-core bench box their
             // side of 2,000 streams (all that receiving and parsing) would otherwise be charged to the server's commits.
-            var niced = File.Exists(Nice);
+            var niced = nice > 0 && File.Exists(Nice);
             var start = new ProcessStartInfo(niced ? Nice : command[0])
             {
                 RedirectStandardInput = true,
@@ -87,7 +87,7 @@ internal static partial class FeedBench
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            if (niced) foreach (var a in new[] { "-n", "19", command[0] }) start.ArgumentList.Add(a);
+            if (niced) foreach (var a in new[] { "-n", nice.ToString(CultureInfo.InvariantCulture), command[0] }) start.ArgumentList.Add(a);
             foreach (var a in command.Skip(1)) start.ArgumentList.Add(a);
             foreach (var a in new[] { "bench-feed", "--idle-client", address, "--idle-subscribers", I(count), "--idle-after", I(after) })
                 start.ArgumentList.Add(a);

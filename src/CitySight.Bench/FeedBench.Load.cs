@@ -91,7 +91,7 @@ internal static partial class FeedBench
         var subscribeStart = Stopwatch.GetTimestamp();
         var after = store.LastSequence;
         await using IIdleSubscribers idle = o.ClientCommand is { Count: > 0 } command
-            ? new IdleClientProcess(command, address, o.IdleSubscribers, after)
+            ? new IdleClientProcess(command, address, o.IdleSubscribers, after, o.ClientNice)
             : new InProcessIdle(address, o.IdleSubscribers, after, ct);
         var opening = $"subscribing ×{o.IdleSubscribers}{tag}";
         progress.Phase(opening, 1);

@@ -34,6 +34,11 @@ public sealed record FeedBenchOptions
     public bool AckFlood { get; init; }
     public int AckFloodClients { get; init; } = 4;
     /// <summary>
+    /// Niceness the idle subscribers' child process runs at (0-19). 19: they stand for consumers on other machines, so
+    /// their side of the streams is not charged to the server's commits; 0 for a correctness run on a busy machine.
+    /// </summary>
+    public int ClientNice { get; init; } = 19;
+    /// <summary>
     /// How to start this program for the idle subscribers' child process (the executable, and the .dll under `dotnet`);
     /// null: they run in the bench's own process.
     /// </summary>

@@ -42,6 +42,12 @@ internal static class FeedBenchCommand
         };
         var ackFlood = new Option<bool>("--ack-flood") { Description = "With --idle-subscribers: meanwhile, --ack-flood-clients clients ack as fast as they are answered" };
         var floodClients = new Option<int>("--ack-flood-clients") { Description = "Clients in the ack flood, 32 acks in flight each", DefaultValueFactory = _ => 4 };
+        var clientNice = new Option<int>("--client-nice")
+        {
+            Description = "Niceness of the idle subscribers' process (0-19): 19 by default, as consumers on other machines would not take " +
+                          "the server's cores; 0 where the run checks correctness on a busy machine (a starved client counts what it had not yet received as lost)",
+            DefaultValueFactory = _ => 19,
+        };
         // The bench's own child process for the idle subscribers (started by bench-feed --idle-subscribers, not by people).
         var idleClient = new Option<string?>("--idle-client") { Description = "internal: run idle subscribers to this address", Hidden = true };
         var idleAfter = new Option<long>("--idle-after") { Description = "internal: the idle subscribers' start sequence", Hidden = true };
@@ -50,7 +56,7 @@ internal static class FeedBenchCommand
             "cases, against the store's commit rate with no consumer and against the in-process follower (no gRPC), in the same run.")
         {
             cases, consumers, ackEvery, evidence, rate, evidenceKb, slow, slowDelay, timeout, data, keep, noReplay, json, receipts, rounds,
-            idle, ackFlood, floodClients, idleClient, idleAfter,
+            idle, ackFlood, floodClients, clientNice, idleClient, idleAfter,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -77,6 +83,7 @@ internal static class FeedBenchCommand
                     IdleSubscribers = parse.GetValue(idle),
                     AckFlood = parse.GetValue(ackFlood),
                     AckFloodClients = parse.GetValue(floodClients),
+                    ClientNice = parse.GetValue(clientNice),
                     ClientCommand = SelfCommand(),
                 };
                 Validate(o);
@@ -121,5 +128,6 @@ internal static class FeedBenchCommand
         if (o.IdleSubscribers is < 0 or > 100_000) throw new BenchException($"--idle-subscribers {o.IdleSubscribers}: 0 (off) to 100000");
         if (o.AckFlood && o.IdleSubscribers == 0) throw new BenchException("--ack-flood: only with --idle-subscribers");
         if (o.AckFloodClients is < 1 or > 64) throw new BenchException($"--ack-flood-clients {o.AckFloodClients}: 1 to 64");
+        if (o.ClientNice is < 0 or > 19) throw new BenchException($"--client-nice {o.ClientNice}: 0 to 19");
     }
 }
