@@ -18,6 +18,9 @@ public sealed class FrameMailboxes : IFrameHandOff
     private static readonly Gauge Waiting = Metrics.CreateGauge(
         "citysight_frames_waiting", "Frames waiting for the detector (at most one per camera).");
 
+    /// <summary>Frames dropped so far over every camera (the sum of citysight_frames_dropped_total; read when asked, not per frame).</summary>
+    public static long DroppedTotal => (long)Dropped.GetAllLabelValues().Sum(labels => Dropped.WithLabels(labels).Value);
+
     // Holds each mailbox at most once at a time (enqueued only when its slot goes from empty to full), so it is bounded by the camera count.
     private readonly Channel<Mailbox> _ready = Channel.CreateUnbounded<Mailbox>(new UnboundedChannelOptions { SingleReader = true });
 

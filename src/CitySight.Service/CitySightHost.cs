@@ -277,18 +277,10 @@ public static class CitySightHost
     private static CameraPictureSource ConsolePictures(CameraPictures? pictures) =>
         id => pictures?.Latest(id) is { } p ? new ConsolePicture(p.Jpeg, p.CapturedAt) : null;
 
-    /// <summary>
-    /// The console's detector figures: frames each model ran, and the frames the mailboxes dropped (read from their
-    /// Prometheus counter, the one count of drops, summed over cameras).
-    /// </summary>
-    private static Func<DetectorCounters> DetectorCountersOf(DetectionStage stage)
-    {
-        var dropped = Metrics.CreateCounter("citysight_frames_dropped_total",
-            "Decoded frames replaced by a newer one before detection took them.", "camera", "group");
-        return () => new DetectorCounters(
-            stage.Detectors.GroupBy(d => d.Spec.Name).ToDictionary(g => g.Key, g => g.Sum(d => d.Frames)),
-            (long)dropped.GetAllLabelValues().Sum(labels => dropped.WithLabels(labels).Value));
-    }
+    /// <summary>The console's detector figures: frames each model ran, and the frames the mailboxes dropped.</summary>
+    private static Func<DetectorCounters> DetectorCountersOf(DetectionStage stage) => () => new DetectorCounters(
+        stage.Detectors.GroupBy(d => d.Spec.Name).ToDictionary(g => g.Key, g => g.Sum(d => d.Frames)),
+        FrameMailboxes.DroppedTotal);
 
     private static MqttCameraStatus CameraStatusOf(CitySight.Ingest.CameraStatus st) =>
         new(st.CameraId, st.State.ToString().ToLowerInvariant(), HealthReport.WithoutUrl(st.Reason, null), st.Since);

@@ -1,16 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using CitySight.Cases.Sqlite;
 using CitySight.CommandCentre.Api;
-using CitySight.Delivery;
 using CitySight.Delivery.Security;
-using CitySight.Tests;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace CitySight.CommandCentre.Tests;
 
@@ -36,7 +28,7 @@ public sealed class ZoneApiTests
     public async Task With_api_keys_anyone_reads_zones_and_only_admin_consumers_save_them()
     {
         var book = new Book();
-        await using var server = await Server.StartAsync(Keys(), book);
+        await using var server = await StartAsync(Keys(), book);
 
         var read = await Send(server, HttpMethod.Get, "/api/v1/cameras/cam-1/zones", ReaderKey);
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
@@ -58,7 +50,7 @@ public sealed class ZoneApiTests
     public async Task Zones_the_page_should_never_send_are_refused_before_the_files_and_configuration_errors_come_back_whole()
     {
         var book = new Book();
-        await using var server = await Server.StartAsync(new ConsumerAuthOptions(), book);
+        await using var server = await StartAsync(new ConsumerAuthOptions(), book);
 
         foreach (var zones in new object[]
                  {
@@ -84,7 +76,7 @@ public sealed class ZoneApiTests
     [Fact]
     public async Task A_picture_comes_with_when_it_was_taken_and_none_is_a_404()
     {
-        await using var server = await Server.StartAsync(new ConsumerAuthOptions(), new Book());
+        await using var server = await StartAsync(new ConsumerAuthOptions(), new Book());
 
         using var picture = await server.Http.GetAsync("/api/v1/cameras/cam-1/picture");
         Assert.Equal(HttpStatusCode.OK, picture.StatusCode);
@@ -99,7 +91,7 @@ public sealed class ZoneApiTests
         Assert.Contains("no picture yet", (await none.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
     }
 
-    private static async Task<HttpResponseMessage> Send(Server server, HttpMethod method, string path, string? key, object? body = null)
+    private static async Task<HttpResponseMessage> Send(ConsoleServer server, HttpMethod method, string path, string? key, object? body = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (key is not null) request.Headers.Add("x-api-key", key);
@@ -127,36 +119,10 @@ public sealed class ZoneApiTests
     }
 
     /// <summary>The console alone on loopback with the book and one camera's picture, as the host maps it.</summary>
-    private sealed class Server(WebApplication app, SqliteCaseStore store, HttpClient http) : IAsyncDisposable
-    {
-        public HttpClient Http => http;
-
-        public static async Task<Server> StartAsync(ConsumerAuthOptions auth, ICameraZoneBook book)
+    private static Task<ConsoleServer> StartAsync(ConsumerAuthOptions auth, ICameraZoneBook book) =>
+        ConsoleServer.StartAsync(auth, configure: o => o with
         {
-            var store = new SqliteCaseStore(Path.Combine(TestAssets.TempDir("console-zones"), "data"));
-            var port = TestPorts.Free();
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.ConfigureKestrel(k => k.ListenLocalhost(port, o => o.Protocols = HttpProtocols.Http1));
-            builder.Services.AddCaseStore(store);
-            builder.Services.AddSingleton(auth);
-            builder.Services.AddCommandCentre();
-            var app = builder.Build();
-            app.MapCommandCentre(new CommandCentreOptions
-            {
-                Cameras = () => [], Port = port, Zones = book,
-                Pictures = id => id == "cam-1" ? new ConsolePicture(new byte[] { 0xFF, 0xD8, 0xFF }, Taken) : null,
-            });
-            await app.StartAsync();
-            return new Server(app, store, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) });
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            http.Dispose();
-            await app.StopAsync();
-            await app.DisposeAsync();
-            store.Dispose();
-        }
-    }
+            Zones = book,
+            Pictures = id => id == "cam-1" ? new ConsolePicture(new byte[] { 0xFF, 0xD8, 0xFF }, Taken) : null,
+        });
 }
