@@ -38,40 +38,14 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _sim = await RtspSimulator.StartAsync(new SimulatorOptions
-        {
-            Port = 0,
-            Mounts = [new SimulatorMount("lot", TestAssets.Media("parking-lot-cctv-640x480.mp4"))],
-            CacheDir = Path.Combine(Path.GetTempPath(), "citysight-tests", "simulator-cache"),
-        }, CancellationToken.None);
-        var lot = new Camera
-        {
-            Id = "lot-north",
-            Name = "停车场北口",
-            GroupId = "test-street",
-            Url = _sim.UrlFor("lot"),
-            Latitude = 31.2304,
-            Longitude = 121.4737,
-            SampleInterval = TimeSpan.FromSeconds(0.5),
-            Detectors = ["illegal_parking"],
-            Zones = [new Zone("no-parking", [new(0, 0.3), new(1, 0.3), new(1, 1), new(0, 1)], ["illegal_parking"])],
-            // Off until the page is open: the case the page shows must arrive while it is open.
-            Enabled = false,
-        };
+        _sim = await LiveConsole.ParkingLotAsync();
+        // Off until the page is open: the case the page shows must arrive while it is open.
+        var lot = LiveConsole.ParkingCamera("lot-north", "停车场北口", _sim.UrlFor("lot")) with { Enabled = false };
         // A camera with a password and a token in its URL that cannot be reached: the console names it by id only.
         var secret = lot with { Id = "lot-secret", Name = "Secret", Url = SecretUrl, Enabled = true };
-        _config = new CitySightConfig
+        _config = LiveConsole.Config("console-e2e",
+            new CameraGroup { Id = "test-street", Name = "测试街道", Street = "Test Road", Grid = "g-1", Cameras = [lot, secret] }) with
         {
-            SourceFile = "console-e2e",
-            Service = new ServiceSettings
-            {
-                GrpcPort = TestPorts.Free(), HttpPort = TestPorts.Free(), DataDir = Path.Combine(TestAssets.TempDir("console-e2e"), "data"),
-            },
-            Models = new ModelSettings
-            {
-                Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"),
-                SearchPaths = [Path.Combine(TestAssets.RepoRoot, "models"), Path.Combine(TestAssets.Root, "models")],
-            },
             // The clip is a time-lapse: a vehicle seen on 2 samples is a case, no dwell.
             Rules = new RuleOptions
             {
@@ -82,7 +56,6 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
                     ["illegal_parking"] = new() { MinDwell = TimeSpan.Zero, RequireStationary = false },
                 },
             },
-            Groups = [new CameraGroup { Id = "test-street", Name = "测试街道", Street = "Test Road", Grid = "g-1", Cameras = [lot, secret] }],
         };
         _app = CitySightHost.Build(_config);
         await _app.StartAsync();

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using CitySight.Configuration;
 using CitySight.Domain;
 using CitySight.Service;
 using CitySight.Service.Admin;
@@ -26,40 +25,15 @@ public sealed class HostCameraTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var lot = new Camera
+        var lot = LiveConsole.ParkingCamera("lot-file", "停车场录像", TestAssets.Media("parking-lot-cctv-640x480.mp4")) with
         {
-            Id = "lot-file",
-            Name = "停车场录像",
-            GroupId = "test-street",
-            Url = TestAssets.Media("parking-lot-cctv-640x480.mp4"),
-            Latitude = 31.2304,
-            Longitude = 121.4737,
-            SampleInterval = TimeSpan.FromSeconds(0.5),
-            RealTime = true,
-            Loop = true,
-            Detectors = ["illegal_parking"],
-            Zones = [new Zone("no-parking", [new(0, 0.3), new(1, 0.3), new(1, 1), new(0, 1)], ["illegal_parking"])],
+            RealTime = true, Loop = true,
         };
         // A patrolled camera in another group, never reached: its mode and street are its own, and it has no rate.
         var patrolled = lot with { Id = "gate-patrol", Name = "大门", GroupId = "other-street", Url = "rtsp://127.0.0.1:9/none", Mode = IngestMode.Patrol };
-        var config = new CitySightConfig
-        {
-            SourceFile = "wall-host",
-            Service = new ServiceSettings
-            {
-                GrpcPort = TestPorts.Free(), HttpPort = TestPorts.Free(), DataDir = Path.Combine(TestAssets.TempDir("wall-host"), "data"),
-            },
-            Models = new ModelSettings
-            {
-                Manifest = Path.Combine(TestAssets.RepoRoot, "models", "manifest.yaml"),
-                SearchPaths = [Path.Combine(TestAssets.RepoRoot, "models"), Path.Combine(TestAssets.Root, "models")],
-            },
-            Groups =
-            [
-                new CameraGroup { Id = "test-street", Name = "测试街道", Street = "Test Road", Cameras = [lot] },
-                new CameraGroup { Id = "other-street", Name = "另一街道", Street = "Gate Road", Cameras = [patrolled] },
-            ],
-        };
+        var config = LiveConsole.Config("wall-host",
+            new CameraGroup { Id = "test-street", Name = "测试街道", Street = "Test Road", Cameras = [lot] },
+            new CameraGroup { Id = "other-street", Name = "另一街道", Street = "Gate Road", Cameras = [patrolled] });
         _app = CitySightHost.Build(config);
         await _app.StartAsync();
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{config.Service.HttpPort}") };

@@ -37,12 +37,7 @@ public sealed class ZoneEditorBrowserTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _sim = await RtspSimulator.StartAsync(new SimulatorOptions
-        {
-            Port = 0,
-            Mounts = [new SimulatorMount("lot", TestAssets.Media("parking-lot-cctv-640x480.mp4"))],
-            CacheDir = Path.Combine(Path.GetTempPath(), "citysight-tests", "simulator-cache"),
-        }, CancellationToken.None);
+        _sim = await LiveConsole.ParkingLotAsync();
         _dir = TestAssets.TempDir("zone-editor");
         _httpPort = TestPorts.Free();
         var models = Path.Combine(TestAssets.RepoRoot, "models");
