@@ -3,7 +3,7 @@
 import { CaseList, ConsoleCamera, ConsoleCase, ConsoleEvent, Overview, caseList } from "./api";
 import { stateBadge, typeName } from "./caseDetail";
 import { h } from "./dom";
-import { formatTime, lang } from "./i18n";
+import { formatTime, lang, t } from "./i18n";
 
 const words = {
   zh: {
@@ -115,8 +115,7 @@ export async function showCaseReview(root: HTMLElement, overview: Overview | nul
       h("button", { type: "submit" }, x.apply)),
     count,
     h("table", { id: "review-cases" },
-      h("thead", {}, h("tr", {}, ...["id", "type", "camera", "raised", "state"].map((k) =>
-        h("th", {}, k === "raised" ? x.raised : ({ id: lang() === "zh" ? "案件编号" : "Case id", type: x.typeFilter, camera: lang() === "zh" ? "摄像头" : "Camera", state: x.stateFilter } as Record<string, string>)[k])))),
+      h("thead", {}, h("tr", {}, h("th", {}, t().id), h("th", {}, t().type), h("th", {}, t().camera), h("th", {}, x.raised), h("th", {}, t().state))),
       body)));
   let list: CaseList;
   try {
