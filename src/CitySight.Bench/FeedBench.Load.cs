@@ -58,7 +58,7 @@ internal static partial class FeedBench
             double? ratio = quietMs is { P99: > 0 } qm && loadedMs is { } lm ? R2(lm.P99 / qm.P99) : null;
             var first = loaded[0];
             var acks = loaded.Sum(l => l.Idle.Acks);
-            return new FeedLoadResult(Device(), Environment.ProcessorCount, root, FileSystemOf(root), o.Cases, rate, o.EvidenceBytes, rounds,
+            return new FeedLoadResult(Device(), Environment.ProcessorCount, root, FileSystemOf(root), o.Cases, rate, o.EvidenceBytes, rounds, store.WriterPriorityRaised,
                 o.IdleSubscribers, first.Channels, o.AckFlood ? o.AckFloodClients : 0, FloodInFlight, quietMs, loadedMs, ratio, LoadGoalRatio,
                 ratio is { } r ? r <= LoadGoalRatio : null,
                 Median(quiet.Select(q => q.Load.CpuPercent).ToList(), R1), Median(loaded.Select(l => l.Load.CpuPercent).ToList(), R1),

@@ -14,6 +14,7 @@ internal sealed record FeedLoadResult(
     double Rate,
     int EvidenceBytes,
     int Rounds,
+    bool StoreWriterPriorityRaised,
     int IdleSubscribers,
     int Channels,
     int AckFloodClients,

@@ -8,7 +8,8 @@ internal static class FeedBenchLoadReport
     public static IEnumerable<string> Lines(FeedLoadResult r)
     {
         yield return $"bench-feed --idle-subscribers: {r.Device} · {r.FileSystem} · {r.CasesPerPhase} cases per phase at {F(r.Rate, "F0")}/s, evidence {r.EvidenceBytes / 1024} KiB, " +
-                     $"{r.Rounds} round(s) of quiet then loaded (latencies pooled over the rounds, memory from round 1)";
+                     $"{r.Rounds} round(s) of quiet then loaded (latencies pooled over the rounds, memory from round 1); the store's writer thread " +
+                     (r.StoreWriterPriorityRaised ? "at nice -20" : "at normal priority (the OS refused nice -20: see README, Security)");
         yield return $"  quiet (no subscriber):   commit p50 {L(r.QuietCommitMs?.P50)} ms, p99 {L(r.QuietCommitMs?.P99)} ms, max {L(r.QuietCommitMs?.Max)} ms, CPU {F(r.QuietCpuPercent, "F0")} %, GC pauses {F(r.QuietGcPauseMs, "F0")} ms in {r.QuietCollections} collections, {F(r.QuietAllocatedMib, "F0")} MiB allocated";
         yield return $"  loaded ({r.IdleSubscribers} idle on {r.Channels} channels" + (r.AckFloodClients > 0 ? $", ack flood from {r.AckFloodClients} clients × {r.AckFloodInFlightPerClient} in flight" : "") +
                      $"): commit p50 {L(r.LoadedCommitMs?.P50)} ms, p99 {L(r.LoadedCommitMs?.P99)} ms, max {L(r.LoadedCommitMs?.Max)} ms, CPU {F(r.LoadedCpuPercent, "F0")} %, GC pauses {F(r.LoadedGcPauseMs, "F0")} ms in {r.LoadedCollections} collections, {F(r.LoadedAllocatedMib, "F0")} MiB allocated";

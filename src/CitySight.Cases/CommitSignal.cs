@@ -27,7 +27,7 @@ internal sealed class CommitSignal
 
     /// <summary>
     /// A commit is published: the next generation, and every waiting follower woken from the thread pool (never on the
-    /// committer's thread, which holds the store's write lock).
+    /// committer's thread, the store's writer).
     /// </summary>
     public void Publish()
     {

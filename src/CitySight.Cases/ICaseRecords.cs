@@ -22,7 +22,7 @@ namespace CitySight.Cases;
 public interface ICaseRecords : ICaseSink
 {
     /// <summary>
-    /// Raised after a state change is committed, on the caller's thread and still inside the store's write lock: lets the
+    /// Raised after a state change is committed, on the thread that committed it and before the store's next write: lets the
     /// rules stage hear dispatch's closures and rejections at once. Handlers must only hand the event on (enqueue), never
     /// call back into the store, and must not throw.
     /// </summary>

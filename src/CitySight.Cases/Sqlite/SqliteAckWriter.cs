@@ -6,31 +6,25 @@ namespace CitySight.Cases.Sqlite;
 /// <summary>
 /// Consumer acks, coalesced: each ack waits in memory, and one flusher writes every consumer's highest pending sequence
 /// in ONE fsynced transaction, then answers all the acks it covered. A flood of N acks costs a few commits, not N, so
-/// acks never queue case commits behind them on the write lock.
+/// acks never keep the store's writer from a case commit for long.
 /// </summary>
 /// <remarks>
 /// An ack is answered only after the transaction that holds it has committed: what Ack returned survives a restart.
-/// The cursor still only moves forward (MAX in the upsert), and the range check runs under the write lock as before.
+/// The cursor still only moves forward (MAX in the upsert), and the range check runs on the writer thread, after every commit before it.
 /// </remarks>
 internal sealed class SqliteAckWriter(SqliteDatabase db, Func<long> head)
 {
     /// <summary>
     /// After a flush, acks gather at least this long before the next one, and at least <see cref="GatherFactor"/> times as
-    /// long as that flush took: under a flood, ack commits then hold the write lock a tenth of the time at most, whatever
+    /// long as that flush took: under a flood, ack commits then keep the writer a tenth of the time at most, whatever
     /// fsync costs, so few case commits ever wait behind one. (At 10 ms and twice the flush, a third of the time: on a
     /// quiet two-core box a flood of 2,200 acks a second then made the case commits' p99 2.3× the quiet one.) An ack is
     /// bookkeeping, not dispatch: a tenth of a second more before it is answered costs nobody anything.
     /// </summary>
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>The gathering time after a flush, as a multiple of how long that flush held the write lock.</summary>
+    /// <summary>The gathering time after a flush, as a multiple of how long that flush kept the writer.</summary>
     private const int GatherFactor = 9;
-
-    /// <summary>
-    /// A flush takes the write lock only when nobody holds it, so it never queues ahead of a case commit; after this long
-    /// of trying it queues like any writer, so a storm of commits cannot starve the acks.
-    /// </summary>
-    public static readonly TimeSpan MaxDefer = TimeSpan.FromMilliseconds(50);
 
     private static readonly Counter AckCommits = Metrics.CreateCounter(
         "citysight_case_feed_ack_commits_total", "Transactions that wrote consumer cursors (each covers every ack pending then).");
@@ -67,27 +61,22 @@ internal sealed class SqliteAckWriter(SqliteDatabase db, Func<long> head)
     {
         while (true)
         {
-            await AcquireWhenFreeAsync().ConfigureAwait(false);
-            var started = Stopwatch.GetTimestamp();
-            Dictionary<string, List<Pending>> batch;
-            Action? answer = null;
-            try
+            long took = 0;
+            // Behind any case write that waits (StoreWriter): every ack pending when the writer takes it joins this transaction.
+            var answer = await db.Writer.WriteWhenIdleAsync(() =>
             {
-                // Taken under the lock: every ack that arrived while the flusher waited joins this transaction.
+                var started = Stopwatch.GetTimestamp();
+                Dictionary<string, List<Pending>> batch;
                 lock (_gate) (batch, _pending) = (_pending, new(StringComparer.Ordinal));
-                answer = Flush(batch);
-            }
-            finally
-            {
-                db.WriteLock.Release();
-            }
-            // Answered after the release, from the pool's global queue: a case commit that waited for this flush resumes
-            // first, not behind the continuations of a hundred acks (on two cores that queue was a case commit's p99).
-            if (answer is not null) ThreadPool.UnsafeQueueUserWorkItem(static a => a(), answer, preferLocal: false);
+                var a = Flush(batch);
+                took = Stopwatch.GetElapsedTime(started).Ticks;
+                return a;
+            }).ConfigureAwait(false);
+            answer?.Invoke(); // here on the pool, not on the writer thread
             // Gather before the next flush even when nothing is pending yet: consumers that ack as soon as they are
-            // answered would otherwise start a flush each time, back to back, and hold the write lock most of the time.
-            var took = Stopwatch.GetElapsedTime(started);
-            await Task.Delay(took * GatherFactor > FlushInterval ? took * GatherFactor : FlushInterval).ConfigureAwait(false);
+            // answered would otherwise start a flush each time, back to back, and keep the writer busy most of the time.
+            var gather = TimeSpan.FromTicks(took * GatherFactor);
+            await Task.Delay(gather > FlushInterval ? gather : FlushInterval).ConfigureAwait(false);
             lock (_gate)
             {
                 if (_pending.Count == 0)
@@ -99,28 +88,14 @@ internal sealed class SqliteAckWriter(SqliteDatabase db, Func<long> head)
         }
     }
 
-    private async Task AcquireWhenFreeAsync()
-    {
-        var since = Stopwatch.GetTimestamp();
-        while (!db.WriteLock.Wait(0))
-        {
-            if (Stopwatch.GetElapsedTime(since) > MaxDefer)
-            {
-                await db.WriteLock.WaitAsync().ConfigureAwait(false);
-                return;
-            }
-            await Task.Delay(1).ConfigureAwait(false);
-        }
-    }
-
     /// <summary>
-    /// Under the write lock: one transaction for every consumer in <paramref name="batch"/>. Returns what answers the acks
+    /// On the writer thread: one transaction for every consumer in <paramref name="batch"/>. Returns what answers the acks
     /// it made durable (to run once the lock is released); acks out of range and a failed transaction fail at once.
     /// </summary>
     private Action? Flush(Dictionary<string, List<Pending>> batch)
     {
-        // Checked under the write lock: a follower can read a row whose commit has not yet moved the head, and every
-        // commit moves the head before it lets go of this lock.
+        // Checked on the writer thread: a follower can read a row whose commit has not yet moved the head, and every
+        // commit moves the head before the writer takes its next work.
         var last = head();
         var highest = new List<(string Consumer, long Sequence, List<Pending> Acks)>(batch.Count);
         foreach (var (consumer, acks) in batch)

@@ -91,7 +91,7 @@ internal sealed class SqliteCaseFeed : ICaseFeed
     }
 
     /// <summary>
-    /// After the commit of an event: moves the head and wakes the followers. Called under the write lock, so the head
+    /// After the commit of an event: moves the head and wakes the followers. Called on the writer thread, so the head
     /// has moved before the next writer (an ack's range check) runs.
     /// </summary>
     public void Published(long sequence)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CitySight.Domain;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -6,8 +7,8 @@ using Prometheus;
 namespace CitySight.Cases.Sqlite;
 
 /// <summary>
-/// The cases in SQLite: open, later sightings and the lifecycle, each committed with its feed event under the write
-/// lock; and the reads. Pictures are written (fsync) before the commit that refers to them.
+/// The cases in SQLite: open, later sightings and the lifecycle, each committed with its feed event on the store's writer
+/// thread (<see cref="StoreWriter"/>); and the reads. Pictures are written (fsync) before the commit that refers to them.
 /// Storage faults (disk full, read-only, I/O error) reach the caller as <see cref="IOException"/>, with nothing committed;
 /// below the evidence reserve a new case is refused (<see cref="EvidenceSpaceException"/>) and a better picture skipped.
 /// </summary>
@@ -20,6 +21,10 @@ internal sealed class SqliteCaseRecords : ICaseRecords
     private static readonly Counter EvidenceSkipped = Metrics.CreateCounter(
         "citysight_evidence_skipped_total",
         "Better pictures of open cases not written because the evidence folder's free space is below the reserve kept for the database.");
+
+    private static readonly Histogram CommitSeconds = Metrics.CreateHistogram(
+        "citysight_case_commit_seconds", "From a new case handed to the store to it being durable and on the feed (its pictures and its row).",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
 
     private readonly SqliteDatabase _db;
     private readonly SqliteCaseFeed _feed;
@@ -40,14 +45,22 @@ internal sealed class SqliteCaseRecords : ICaseRecords
 
     public event Action<CaseFeedEvent>? StateChanged;
 
+    /// <summary>When the newest new case became durable and visible on the feed (a Stopwatch timestamp; the bench reads it).</summary>
+    internal long LastOpenCommittedAt { get; private set; }
+
     public async Task<Case> OpenAsync(Case c, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(c);
         EvidenceFiles.ValidateCaseId(c.Id);
-        await _db.WriteLock.WaitAsync(ct).ConfigureAwait(false);
+        var called = Stopwatch.GetTimestamp();
+        return await _db.Writer.WriteAsync(() => Open(c, called), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>On the writer thread. Past this point the token is not honoured: a commit is never left half-done.</summary>
+    private Case Open(Case c, long called)
+    {
         try
         {
-            // Past this point the token is not honoured: a commit is never left half-done.
             using var conn = _db.Connect();
             if (ReadCase(conn, c.Id, includeEvidence: true) is { } existing) return existing;
 
@@ -85,15 +98,13 @@ internal sealed class SqliteCaseRecords : ICaseRecords
 
             CasesTotal.WithLabels(c.CaseType ?? "").Inc();
             _feed.Published(sequence);
+            CommitSeconds.Observe(Stopwatch.GetElapsedTime(called).TotalSeconds);
+            LastOpenCommittedAt = Stopwatch.GetTimestamp();
             return opened with { Sequence = sequence };
         }
         catch (SqliteException ex) when (SqliteFaults.IsStorage(ex))
         {
             throw SqliteFaults.AsIo(ex, _db.Path);
-        }
-        finally
-        {
-            _db.WriteLock.Release();
         }
     }
 
@@ -104,7 +115,12 @@ internal sealed class SqliteCaseRecords : ICaseRecords
         byte[]? betterCrop, CancellationToken ct = default)
     {
         EvidenceFiles.ValidateCaseId(caseId);
-        await _db.WriteLock.WaitAsync(ct).ConfigureAwait(false);
+        await _db.Writer.WriteAsync(() => UpdateSighting(caseId, lastSeen, confidence, betterEvidence, betterCrop), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>On the writer thread.</summary>
+    private bool UpdateSighting(string caseId, DateTimeOffset lastSeen, float confidence, byte[]? betterEvidence, byte[]? betterCrop)
+    {
         try
         {
             using var conn = _db.Connect();
@@ -168,14 +184,11 @@ internal sealed class SqliteCaseRecords : ICaseRecords
             update.Parameters.AddWithValue("$id", caseId);
             if (announce) _feed.CommitWithEvent(conn, update, CaseFeedKind.Updated, caseId);
             else update.ExecuteNonQuery();
+            return announce;
         }
         catch (SqliteException ex) when (SqliteFaults.IsStorage(ex))
         {
             throw SqliteFaults.AsIo(ex, _db.Path);
-        }
-        finally
-        {
-            _db.WriteLock.Release();
         }
     }
 
@@ -199,7 +212,12 @@ internal sealed class SqliteCaseRecords : ICaseRecords
     private async Task<Case> TransitionAsync(string caseId, CaseState to, DateTimeOffset at, string? note, bool closedGone, CancellationToken ct)
     {
         EvidenceFiles.ValidateCaseId(caseId);
-        await _db.WriteLock.WaitAsync(ct).ConfigureAwait(false);
+        return await _db.Writer.WriteAsync(() => Transition(caseId, to, at, note, closedGone), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>On the writer thread: the state change and its feed event in one commit, then <see cref="StateChanged"/>, in commit order.</summary>
+    private Case Transition(string caseId, CaseState to, DateTimeOffset at, string? note, bool closedGone)
+    {
         try
         {
             using var conn = _db.Connect();
@@ -232,10 +250,6 @@ internal sealed class SqliteCaseRecords : ICaseRecords
         catch (SqliteException ex) when (SqliteFaults.IsStorage(ex))
         {
             throw SqliteFaults.AsIo(ex, _db.Path);
-        }
-        finally
-        {
-            _db.WriteLock.Release();
         }
     }
 

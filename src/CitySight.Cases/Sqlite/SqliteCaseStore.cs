@@ -1,5 +1,6 @@
 using CitySight.Domain;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace CitySight.Cases.Sqlite;
 
@@ -9,7 +10,7 @@ namespace CitySight.Cases.Sqlite;
 /// feed table; delivery cursors refer to it, so "give me everything after N" keeps its meaning across restarts.
 /// </summary>
 /// <remarks>
-/// Thread-safe: writes are serialised by an in-process lock, reads use their own pooled connections (WAL lets them run
+/// Thread-safe: writes run one at a time on the store's writer thread (StoreWriter), reads use their own pooled connections (WAL lets them run
 /// beside the writer). One process owns a data folder: followers are woken by in-process signals, so cases written by
 /// another process would only be seen on the next local commit. The work is split by job: <see cref="SqliteSchema"/>
 /// (tables, migrations), <see cref="CaseRow"/> (the row mapping), <see cref="SqliteCaseRecords"/> (cases),
@@ -56,7 +57,22 @@ public sealed class SqliteCaseStore : ICaseStore
         _feed = new SqliteCaseFeed(_db, files);
         _records = new SqliteCaseRecords(_db, _feed, files, logger);
         _evidence = new SqliteEvidenceStore(_db, files);
+        WriterRaisedGauge.Set(_db.Writer.Raised ? 1 : 0);
+        if (!_db.Writer.Raised && OperatingSystem.IsLinux())
+            logger?.LogWarning("Case commits run at normal priority: Linux refused nice {Nice} for the store's writer thread. Under heavy " +
+                "delivery load (thousands of streams, an ack flood) a commit then waits longer for a CPU; grant the service CAP_SYS_NICE " +
+                "(systemd AmbientCapabilities=CAP_SYS_NICE or LimitNICE=-20; Kubernetes/Docker capability SYS_NICE). See README, Security.",
+                WriterPriority.Nice);
     }
+
+    private static readonly Gauge WriterRaisedGauge = Metrics.CreateGauge(
+        "citysight_store_writer_priority_raised", "1 when the case store's writer thread runs at a raised priority (nice -20), so commits do not queue for a CPU behind delivery work.");
+
+    /// <summary>Whether the OS favours the store's writer thread over ordinary threads (see README, Security).</summary>
+    public bool WriterPriorityRaised => _db.Writer.Raised;
+
+    /// <summary>When the newest new case became durable and on the feed (a Stopwatch timestamp).</summary>
+    internal long LastOpenCommittedAt => _records.LastOpenCommittedAt;
 
     public string DataFolder { get; }
     public string DatabasePath { get; }
@@ -163,6 +179,7 @@ public sealed class SqliteCaseStore : ICaseStore
     {
         if (!_db.TryClose()) return;
         _feed.Close(); // followers end with ObjectDisposedException
+        _db.Writer.Dispose(); // queued writes fail on the closed database; none runs after this
         _db.ReleaseFile();
     }
 

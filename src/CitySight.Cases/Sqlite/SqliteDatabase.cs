@@ -4,7 +4,7 @@ namespace CitySight.Cases.Sqlite;
 
 /// <summary>
 /// The one SQLite file every part of the store shares: its pooled connections, each set to synchronous=FULL, and the
-/// in-process write lock that serialises writers (WAL lets readers run beside the writer on their own connections).
+/// one thread that runs every write (<see cref="StoreWriter"/>; WAL lets readers run beside it on their own connections).
 /// </summary>
 internal sealed class SqliteDatabase
 {
@@ -42,6 +42,7 @@ internal sealed class SqliteDatabase
             ReleaseFile();
             throw;
         }
+        Writer = new StoreWriter("citysight-store-writer");
     }
 
     /// <summary>PRAGMA quick_check (the b-trees and their pages, not index contents: seconds even for a large file); null when "ok".</summary>
@@ -62,8 +63,8 @@ internal sealed class SqliteDatabase
 
     public string Path { get; }
 
-    /// <summary>Held by every write: one writer at a time, and a check made under it sees every commit before it.</summary>
-    public SemaphoreSlim WriteLock { get; } = new(1, 1);
+    /// <summary>Runs every write, one at a time: a check made in a write sees every commit before it.</summary>
+    public StoreWriter Writer { get; }
 
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 

@@ -25,45 +25,44 @@ internal sealed class SqliteEvidenceStore(SqliteDatabase db, EvidenceFiles files
     public async Task<EvidencePruning> PruneEvidenceAsync(DateTimeOffset closedBefore, long maxBytes, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
-        await db.WriteLock.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            using var conn = db.Connect();
-            var total = files.TotalBytes();
-            var before = total;
-            var cases = 0;
+        // Behind the case writes: pruning can wait, a case commit should not wait for it.
+        return await db.Writer.WriteWhenIdleAsync(() => Prune(closedBefore, maxBytes), ct).ConfigureAwait(false);
+    }
 
-            var final = Ids(conn, "SELECT id, closed_at_ms FROM cases WHERE state IN (3, 4) ORDER BY closed_at_ms, id;");
-            foreach (var (id, closedAtMs) in final)
+    /// <summary>On the writer thread.</summary>
+    private EvidencePruning Prune(DateTimeOffset closedBefore, long maxBytes)
+    {
+        using var conn = db.Connect();
+        var total = files.TotalBytes();
+        var before = total;
+        var cases = 0;
+
+        var final = Ids(conn, "SELECT id, closed_at_ms FROM cases WHERE state IN (3, 4) ORDER BY closed_at_ms, id;");
+        foreach (var (id, closedAtMs) in final)
+        {
+            if (closedAtMs >= closedBefore.ToUnixTimeMilliseconds() && total <= maxBytes) break;
+            var freed = files.Delete(id, EvidenceView.Best, EvidenceView.BestCrop, EvidenceView.First, EvidenceView.FirstCrop, EvidenceView.BeforeAfter);
+            if (freed == 0) continue;
+            total -= freed;
+            cases++;
+            using var clear = conn.CreateCommand();
+            clear.CommandText = "UPDATE cases SET evidence_path = NULL WHERE id = $id;";
+            clear.Parameters.AddWithValue("$id", id);
+            clear.ExecuteNonQuery();
+        }
+        if (total > maxBytes)
+        {
+            foreach (var (id, _) in Ids(conn, "SELECT id, last_seen_ticks FROM cases WHERE state IN (1, 2) ORDER BY last_seen_ticks, id;"))
             {
-                if (closedAtMs >= closedBefore.ToUnixTimeMilliseconds() && total <= maxBytes) break;
-                var freed = files.Delete(id, EvidenceView.Best, EvidenceView.BestCrop, EvidenceView.First, EvidenceView.FirstCrop, EvidenceView.BeforeAfter);
+                if (total <= maxBytes) break;
+                var freed = files.Delete(id, EvidenceView.First, EvidenceView.FirstCrop, EvidenceView.BeforeAfter);
                 if (freed == 0) continue;
                 total -= freed;
                 cases++;
-                using var clear = conn.CreateCommand();
-                clear.CommandText = "UPDATE cases SET evidence_path = NULL WHERE id = $id;";
-                clear.Parameters.AddWithValue("$id", id);
-                clear.ExecuteNonQuery();
             }
-            if (total > maxBytes)
-            {
-                foreach (var (id, _) in Ids(conn, "SELECT id, last_seen_ticks FROM cases WHERE state IN (1, 2) ORDER BY last_seen_ticks, id;"))
-                {
-                    if (total <= maxBytes) break;
-                    var freed = files.Delete(id, EvidenceView.First, EvidenceView.FirstCrop, EvidenceView.BeforeAfter);
-                    if (freed == 0) continue;
-                    total -= freed;
-                    cases++;
-                }
-            }
-            if (before != total) files.Sync();
-            return new EvidencePruning(cases, before - total, total);
         }
-        finally
-        {
-            db.WriteLock.Release();
-        }
+        if (before != total) files.Sync();
+        return new EvidencePruning(cases, before - total, total);
     }
 
     private static List<(string Id, long Key)> Ids(SqliteConnection conn, string sql)
