@@ -12,6 +12,7 @@ packages=(
   fonts-noto-cjk                 # Chinese text on evidence pictures (EvidenceCaption loads it by path)
   mosquitto                      # MQTT broker for the delivery tests (each test runs its own; the system service is not used)
   chromium                       # the command-centre console's browser tests (Playwright drives it; no browser is downloaded)
+  postgresql                     # the cluster's shared store (store.backend: postgres); tests start their own server as the postgres user
 )
 # Node.js and npm build the console's page (src/CitySight.CommandCentre/web); Debian's when the machine has none.
 command -v node >/dev/null || packages+=(nodejs)
@@ -28,6 +29,10 @@ if ((${#missing[@]})); then
   # The package enables a broker on port 1883; the tests start their own on free ports, so keep the service off.
   if [[ " ${missing[*]} " == *" mosquitto "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     $sudo systemctl disable --now mosquitto >/dev/null 2>&1 || true
+  fi
+  # Likewise the package's own PostgreSQL cluster on 5432: the tests run theirs on free ports.
+  if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    $sudo systemctl disable --now postgresql >/dev/null 2>&1 || true
   fi
 fi
 
