@@ -102,7 +102,8 @@ internal static class AdminCommand
         var age = c.LastFrameAge is { } a ? $"  last frame {a.ToTimeSpan().TotalSeconds:F1} s ago" : "";
         var next = c.NextAttempt is { } n ? $"  next {n.ToDateTimeOffset().ToLocalTime():HH:mm:ss}" : "";
         var mode = c.Mode == IngestMode.Patrol ? "patrol" : "continuous";
-        return $"{c.Id,-20} {state,-10} {mode,-10} {(c.Enabled ? "on" : "off")}{(c.Overridden ? " (admin)" : "")}{age}{next}" +
+        var node = c.Node.Length > 0 ? $"  node {c.Node}" : "";
+        return $"{c.Id,-20} {state,-10} {mode,-10} {(c.Enabled ? "on" : "off")}{(c.Overridden ? " (admin)" : "")}{node}{age}{next}" +
                (c.Reason.Length > 0 ? $"  — {c.Reason}" : "");
     }
 }

@@ -7,7 +7,11 @@ namespace CitySight.Domain;
 /// </summary>
 public interface ICaseSink
 {
-    /// <summary>Commits a new case (with its evidence pictures); the case as stored.</summary>
+    /// <summary>
+    /// Commits a new case (with its evidence pictures); the case as stored. A store shared by a cluster's nodes may instead
+    /// answer with another node's open case of the same type at the same place, committed a moment before (then this one
+    /// is not stored): the id tells which.
+    /// </summary>
     Task<Case> OpenAsync(Case c, CancellationToken ct = default);
 
     /// <summary>

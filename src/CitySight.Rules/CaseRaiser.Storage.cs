@@ -111,10 +111,22 @@ public sealed partial class CaseRaiser
         {
             try
             {
-                await _sink.OpenAsync(c, ct);
-                _site.MarkStored(c.Id);
-                _logger.LogInformation("Case {Case} opened: {Type} on camera {Camera} (confidence {Confidence:F2})",
-                    c.Id, c.CaseType, c.CameraId, c.Confidence);
+                var stored = await _sink.OpenAsync(c, ct);
+                if (stored.Id == c.Id)
+                {
+                    _site.MarkStored(c.Id);
+                    _logger.LogInformation("Case {Case} opened: {Type} on camera {Camera} (confidence {Confidence:F2})",
+                        c.Id, c.CaseType, c.CameraId, c.Confidence);
+                }
+                else
+                {
+                    // A store shared by a cluster's nodes found another node's open case of this type at this place, raised
+                    // at the same moment: that one is the case, and this node's later sightings go to it.
+                    _site.Drop(c.Id);
+                    RememberShared(stored);
+                    _logger.LogInformation("Case {Case} ({Type} on camera {Camera}) joined case {Existing}, raised at the same place by camera {Other}",
+                        c.Id, c.CaseType, c.CameraId, stored.Id, stored.CameraId);
+                }
             }
             catch (Exception ex) when (!IsStorageFault(ex) && ex is not OperationCanceledException)
             {

@@ -37,6 +37,7 @@ public sealed partial class CaseRaiser
     private readonly Dictionary<string, SceneMemory> _scenes = [];
     private readonly SiteDedup _site;
     private readonly ConcurrentQueue<Case> _outcomes = new();
+    private readonly ConcurrentQueue<Case> _shared = new();
     private readonly ConcurrentQueue<CameraUpdate> _cameraUpdates = new();
     private readonly TimeProvider _time;
     private readonly StoreBacklog _backlog;
@@ -100,6 +101,14 @@ public sealed partial class CaseRaiser
     {
         if (c.State.IsFinal()) _outcomes.Enqueue(c);
     }
+
+    /// <summary>
+    /// A case as the shared store has it now, whichever node wrote it (a cluster's nodes follow the one feed): one this
+    /// node did not raise is remembered at its place, so a camera here that sees the same object joins it instead of
+    /// raising a second case; a later sighting keeps it open here; closed or rejected, its place cools down here too.
+    /// Applied on this stage's loop, between frames.
+    /// </summary>
+    public void OnSharedCase(Case c) => _shared.Enqueue(c);
 
     /// <summary>
     /// A camera added or changed at run time (configuration reload), with its group: it gets fresh rules and ground
@@ -311,6 +320,23 @@ public sealed partial class CaseRaiser
         while (_outcomes.TryDequeue(out var c))
             if (_site.Close(c.Id, _site.Now, rejected: c.State == CaseState.Rejected))
                 _logger.LogInformation("Case {Case} {State} by dispatch: its place cools down", c.Id, c.State);
+        while (_shared.TryDequeue(out var c))
+        {
+            if (c.State.IsFinal())
+            {
+                if (_site.Close(c.Id, _site.Now, rejected: c.State == CaseState.Rejected))
+                    _logger.LogInformation("Case {Case} {State} (on another node): its place cools down here too", c.Id, c.State);
+            }
+            else if (!_site.Knows(c.Id)) RememberShared(c);
+            else _site.Touch(c.Id, c.LastSeen);
+        }
+    }
+
+    /// <summary>Remembers a case another node raised, at its camera's place or on the ground as the case says.</summary>
+    private void RememberShared(Case c)
+    {
+        var atCamera = _cameras.TryGetValue(c.CameraId, out var cam) && cam.Latitude == c.Latitude && cam.Longitude == c.Longitude;
+        _site.Remember(c, new GeoPoint(c.Latitude, c.Longitude), atCamera ? PlaceKind.Camera : PlaceKind.Ground, foreign: true);
     }
 
     /// <summary>Records through the sink the cases whose object no camera has seen for the dedup window (after their opening, when that waits too).</summary>

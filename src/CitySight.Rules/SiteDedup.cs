@@ -112,6 +112,23 @@ public sealed class SiteDedup
             if (_byId.TryGetValue(caseId, out var c)) c.Stored = true;
     }
 
+    /// <summary>Is this case remembered here (open or cooling down)?</summary>
+    public bool Knows(string caseId)
+    {
+        lock (_gate) return _byId.ContainsKey(caseId);
+    }
+
+    /// <summary>Another node saw the case later than this one knew (a cluster's shared feed): it is not gone yet.</summary>
+    public bool Touch(string caseId, DateTimeOffset lastSeen)
+    {
+        lock (_gate)
+        {
+            if (!_byId.TryGetValue(caseId, out var c) || c.Closed || lastSeen <= c.LastSeen) return false;
+            c.LastSeen = lastSeen;
+            return true;
+        }
+    }
+
     /// <summary>Is this case decided here but not yet committed by the store? False for stored and unknown cases.</summary>
     public bool IsWaiting(string caseId)
     {
@@ -214,12 +231,14 @@ public sealed class SiteDedup
     /// Re-seeds memory with a case raised before a restart: open, or (closed/rejected with a close time) cooling down.
     /// <paramref name="place"/>: where it is; null = the case's own latitude/longitude as <paramref name="kind"/>.
     /// </summary>
-    public void Remember(Case c, GeoPoint? place = null, PlaceKind kind = PlaceKind.Camera)
+    /// <param name="foreign">Raised by another node of a cluster: this node closes it as gone only after twice the window
+    /// unseen (its owner, whose cameras see it, closes it first; this is for an owner that died).</param>
+    public void Remember(Case c, GeoPoint? place = null, PlaceKind kind = PlaceKind.Camera, bool foreign = false)
     {
         lock (_gate)
         {
             if (_byId.Remove(c.Id, out var old)) _cases.Remove(old);
-            var entry = new SiteCase(c.Id, c.CaseType, place ?? new GeoPoint(c.Latitude, c.Longitude), kind, c.LastSeen) { Stored = true };
+            var entry = new SiteCase(c.Id, c.CaseType, place ?? new GeoPoint(c.Latitude, c.Longitude), kind, c.LastSeen) { Stored = true, Foreign = foreign };
             var share = c.ImageWidth > 0 && c.ImageHeight > 0 ? c.Box.Area / ((double)c.ImageWidth * c.ImageHeight) : 0;
             entry.TakeEvidence(new Sighting(c.CaseType, entry.Place, kind, c.LastSeen, c.CameraId, c.Confidence, share));
             if (c.ImageWidth > 0 && c.ImageHeight > 0) entry.ImagePoints[c.CameraId] = c.Box.BottomCentre(c.ImageWidth, c.ImageHeight);
@@ -277,7 +296,7 @@ public sealed class SiteDedup
     {
         foreach (var c in _cases)
         {
-            if (c.Closed || now - c.LastSeen <= _options.Window) continue;
+            if (c.Closed || now - c.LastSeen <= (c.Foreign ? _options.Window * 2 : _options.Window)) continue;
             c.Closed = true;
             c.ClosedAt = Add(c.LastSeen, _options.Window);
             c.CooldownLength = _options.Cooldown;
@@ -363,6 +382,8 @@ public sealed class SiteDedup
         /// <summary>Committed by the store; false from <see cref="Decide"/> until <see cref="MarkStored"/>.</summary>
         public bool Stored { get; set; }
         public bool Rejected { get; set; }
+        /// <summary>Raised by another node of a cluster (learned from the shared feed), not by a camera of this one.</summary>
+        public bool Foreign { get; set; }
         public DateTimeOffset ClosedAt { get; set; }
         public TimeSpan CooldownLength { get; set; }
 

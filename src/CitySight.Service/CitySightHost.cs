@@ -13,6 +13,7 @@ using CitySight.Ingest;
 using CitySight.Ingest.Patrol;
 using CitySight.Rules;
 using CitySight.Service.Admin;
+using CitySight.Service.Cluster;
 using CitySight.Tracking;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
@@ -86,6 +87,7 @@ public static class CitySightHost
         });
         // The cameras in force now: the start-up configuration, then each admin reload's camera changes.
         s.AddSingleton(new CameraDirectory(config));
+        s.AddSingleton(new ClusterPlacement(Environment.MachineName));
         s.AddSingleton(sp =>
         {
             var cameras = sp.GetRequiredService<CameraDirectory>();
@@ -197,7 +199,8 @@ public static class CitySightHost
         app.Lifetime.ApplicationStopping.Register(() => SetHealth(health, HealthCheckResponse.Types.ServingStatus.NotServing));
         app.MapMetrics("/metrics");
         app.MapGet("/healthz", (IngestWorker ingest, PatrolWorker patrol, CameraDirectory cameras) =>
-            Results.Json(HealthReport.Of(ingest, patrol, cameras.Find, exposure, raiser.StoreProblem, raiser.WaitingCases), JsonOptions));
+            Results.Json(HealthReport.Of(ingest, patrol, cameras.Find, exposure, raiser.StoreProblem, raiser.WaitingCases,
+                app.Services.GetRequiredService<ClusterPlacement>().NodeId), JsonOptions));
         // The command-centre console at "/" of the HTTP port: the cameras as the admin API sees them, reasons without URLs.
         var admin = app.Services.GetRequiredService<CameraAdministrator>();
         var directory = app.Services.GetRequiredService<CameraDirectory>();

@@ -15,10 +15,12 @@ public static partial class HealthReport
     /// The /healthz document; <paramref name="warning"/> is the start-up security warning, if any;
     /// <paramref name="storeProblem"/> why the case store cannot be written now (cases wait in memory), if so.
     /// </summary>
+    /// <param name="node">This node's id (cluster.node_id): the cameras listed are those it runs now.</param>
     public static object Of(IngestWorker ingest, PatrolWorker patrol, Func<string, Camera?> camera, string? warning,
-        string? storeProblem = null, int casesWaitingForStore = 0) => new
+        string? storeProblem = null, int casesWaitingForStore = 0, string? node = null) => new
     {
         status = storeProblem is null ? "serving" : "not_serving",
+        node,
         store_problem = storeProblem,
         cases_waiting_for_store = casesWaitingForStore,
         warnings = warning is null ? Array.Empty<string>() : [warning],

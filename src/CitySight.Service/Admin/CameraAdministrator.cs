@@ -8,6 +8,7 @@ using CitySight.Domain;
 using CitySight.Ingest;
 using CitySight.Ingest.Patrol;
 using CitySight.Rules;
+using CitySight.Service.Cluster;
 using CitySight.Tracking;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
@@ -28,7 +29,7 @@ public sealed class CameraAdminException(string message) : Exception(message);
 /// </summary>
 public sealed class CameraAdministrator(
     CameraDirectory directory, IngestWorker ingest, PatrolWorker patrol, TrackingStage tracking, CaseRaiser cases, IngestOptions ingestOptions, TimeProvider time,
-    ILogger<CameraAdministrator> logger)
+    ILogger<CameraAdministrator> logger, ClusterPlacement? placement = null)
 {
     private const string AdminDisabledReason = "disabled with the admin API (until the next reload or restart)";
     private readonly SemaphoreSlim _serial = new(1, 1);
@@ -36,7 +37,8 @@ public sealed class CameraAdministrator(
     /// <summary>Every group (or the one named) with its cameras' states. Null when <paramref name="groupId"/> names no group.</summary>
     public ListCamerasReply? List(string? groupId)
     {
-        var config = directory.Config;
+        // Every camera of the configuration, also those another node of a cluster runs (state ELSEWHERE, with its node).
+        var config = directory.Shared;
         var groups = config.Groups.Where(g => string.IsNullOrEmpty(groupId) || g.Id == groupId).ToList();
         if (!string.IsNullOrEmpty(groupId) && groups.Count == 0) return null;
         var patrolled = PatrolStates();
@@ -61,7 +63,7 @@ public sealed class CameraAdministrator(
 
     /// <summary>One camera's state; null when no camera has that id.</summary>
     public CameraInfo? Get(string cameraId) =>
-        directory.Find(cameraId) is { } camera ? Info(camera, PatrolStates(), time.GetUtcNow()) : null;
+        directory.FindShared(cameraId) is { } camera ? Info(camera, PatrolStates(), time.GetUtcNow()) : null;
 
     /// <summary>Disables or enables a camera, streamed or patrolled, in memory. Null when no camera has that id.</summary>
     /// <exception cref="CameraAdminException">The streams (or the patrol) have stopped.</exception>
@@ -70,7 +72,11 @@ public sealed class CameraAdministrator(
         await _serial.WaitAsync(ct);
         try
         {
-            if (directory.Find(cameraId) is not { } camera) return null;
+            if (directory.Find(cameraId) is not { } camera)
+            {
+                if (directory.FindShared(cameraId) is null) return null;
+                throw new CameraAdminException($"camera {cameraId} runs on node {placement?.NodeOf(cameraId) ?? "(none yet)"}, not on this one: switch it there");
+            }
             try
             {
                 // A camera with a stream slot (continuous, within the budget, or disabled) is switched there; any other
@@ -99,7 +105,7 @@ public sealed class CameraAdministrator(
         await _serial.WaitAsync(ct);
         try
         {
-            var old = directory.Config;
+            var old = directory.Shared;
             var reply = new ReloadConfigReply { SourceFile = old.SourceFile };
             var loaded = ConfigLoader.Load(old.SourceFile);
             if (loaded.Config is not { } neu)
@@ -112,76 +118,9 @@ public sealed class CameraAdministrator(
             }
             reply.Ok = true;
             reply.NeedsRestart.AddRange(RestartOnly(old, neu));
-
-            // Where each camera runs (a stream of its own, the patrol, or nowhere) is judged on the stream budget in
-            // force (the start-up ingest options): ingest changes need a restart.
-            var oldPlace = Placements(old, ingestOptions);
-            var newPlace = Placements(neu, ingestOptions);
-            var oldCams = old.Groups.SelectMany(g => g.Cameras.Select(c => (Camera: c, Group: g))).ToDictionary(p => p.Camera.Id);
-            var newCams = neu.Groups.SelectMany(g => g.Cameras.Select(c => (Camera: c, Group: g))).ToDictionary(p => p.Camera.Id);
-
-            var (streamAdded, streamRemoved, streamReplaced) = (new List<Camera>(), new List<string>(), new List<Camera>());
-            var (patrolAdded, patrolRemoved) = (new List<Camera>(), new List<string>());
-            var rulesReplaced = new List<Camera>();
-            var rulesRemoved = new List<string>();
-
-            foreach (var id in oldCams.Keys.Union(newCams.Keys))
-            {
-                var had = oldCams.TryGetValue(id, out var o);
-                var has = newCams.TryGetValue(id, out var n);
-                var from = had ? oldPlace[id] : Place.Nowhere;
-                var to = has ? newPlace[id] : Place.Nowhere;
-                var fields = had && has ? Differences(o.Camera, o.Group, n.Camera, n.Group) : [];
-                if (fields.Count == 0 && (ingest.Find(id) is { Override: not null } || patrol.Override(id) is not null))
-                    fields.Add("enabled (the admin API's override is dropped)");
-                if (had && has && from != to && !fields.Contains("enabled") && !fields.Contains("mode"))
-                    fields.Add(to == Place.Patrol ? "runs in the patrol now (over ingest.max_streams)" : "has a stream of its own now (within ingest.max_streams)");
-                if (had && has && fields.Count == 0) continue;
-
-                if (from == Place.Stream && to == Place.Stream) streamReplaced.Add(n.Camera);
-                else
-                {
-                    if (from == Place.Stream) streamRemoved.Add(id);
-                    if (to == Place.Stream) streamAdded.Add(n.Camera);
-                }
-                // Whatever the patrol holds of it (in the rotation, or an admin override) goes; it joins again as defined now.
-                if (from == Place.Patrol || patrol.Override(id) is not null) patrolRemoved.Add(id);
-                if (to == Place.Patrol) patrolAdded.Add(n.Camera);
-                if (has) rulesReplaced.Add(n.Camera); else rulesRemoved.Add(id);
-
-                if (!had) reply.Added.Add(id);
-                else if (!has) reply.Removed.Add(id);
-                else
-                {
-                    var change = new CameraChange { CameraId = id };
-                    change.Fields.AddRange(fields);
-                    reply.Changed.Add(change);
-                }
-            }
-
-            var effective = old with { Groups = neu.Groups };
-            try
-            {
-                if (patrolAdded.Count > 0) patrol.ThrowIfCannotAdd();
-                // Between the old streams and visits stopping and the new ones starting: frames of the new settings
-                // meet the new definitions in the detector routing, the tracking and the case-raising stages.
-                async Task Between()
-                {
-                    await patrol.RemoveAsync(patrolRemoved);
-                    directory.Set(effective);
-                    foreach (var id in rulesRemoved) { tracking.RemoveCamera(id); cases.RemoveCamera(id); }
-                    foreach (var c in rulesReplaced) { tracking.ReplaceCamera(c); cases.ReplaceCamera(c, directory.GroupOf(c.Id)!); }
-                }
-                if (streamAdded.Count + streamRemoved.Count + streamReplaced.Count > 0)
-                    await ingest.ApplyAsync(streamAdded, streamRemoved, streamReplaced, Between);
-                else
-                    await Between();
-                patrol.Add(patrolAdded);
-            }
-            catch (InvalidOperationException e)
-            {
-                throw new CameraAdminException(e.Message);
-            }
+            var shared = old with { Groups = neu.Groups };
+            await ApplyCamerasAsync(reply, shared, directory.Owned, reload: true);
+            CamerasReloaded?.Invoke(shared);
             logger.LogInformation(
                 "Configuration reloaded from {File}: {Added} camera(s) added, {Removed} removed, {Changed} changed; {Restart} setting(s) need a restart{List}",
                 old.SourceFile, reply.Added.Count, reply.Removed.Count, reply.Changed.Count, reply.NeedsRestart.Count,
@@ -191,6 +130,111 @@ public sealed class CameraAdministrator(
         finally
         {
             _serial.Release();
+        }
+    }
+
+    /// <summary>After a reload that applied: the configuration as loaded (every node's cameras); a cluster hands it on.</summary>
+    public event Action<CitySightConfig>? CamerasReloaded;
+
+    /// <summary>
+    /// A cluster's node now owns <paramref name="owned"/>: starts the cameras it gained and stops those it lost, as a
+    /// reload does (the configuration itself is unchanged). The reply lists them as added and removed.
+    /// </summary>
+    /// <exception cref="CameraAdminException">The streams have stopped.</exception>
+    public async Task<ReloadConfigReply> ApplyOwnershipAsync(IReadOnlySet<string> owned, CancellationToken ct)
+    {
+        await _serial.WaitAsync(ct);
+        try
+        {
+            var reply = new ReloadConfigReply { SourceFile = directory.Shared.SourceFile, Ok = true };
+            await ApplyCamerasAsync(reply, directory.Shared, owned, reload: false);
+            if (reply.Added.Count + reply.Removed.Count > 0)
+                logger.LogInformation("Cameras of this node: {Added} taken ({AddedList}), {Removed} handed over ({RemovedList}); {Owned} in all",
+                    reply.Added.Count, string.Join(", ", reply.Added.Take(20)), reply.Removed.Count, string.Join(", ", reply.Removed.Take(20)), owned.Count);
+            return reply;
+        }
+        finally
+        {
+            _serial.Release();
+        }
+    }
+
+    /// <summary>
+    /// Moves the running cameras from what runs now to what <paramref name="shared"/> and <paramref name="owned"/> say should:
+    /// streams and patrol visits stopped, started or replaced, the detector routing, tracking and case raising told.
+    /// A reload also drops the admin API's overrides of the cameras it touches.
+    /// </summary>
+    private async Task ApplyCamerasAsync(ReloadConfigReply reply, CitySightConfig shared, IReadOnlySet<string>? owned, bool reload)
+    {
+        var old = directory.Config;
+        var neu = CameraDirectory.Here(shared, owned);
+        // Where each camera runs (a stream of its own, the patrol, or nowhere) is judged on the stream budget in
+        // force (the start-up ingest options): ingest changes need a restart.
+        var oldPlace = Placements(old, ingestOptions);
+        var newPlace = Placements(neu, ingestOptions);
+        var oldCams = old.Groups.SelectMany(g => g.Cameras.Select(c => (Camera: c, Group: g))).ToDictionary(p => p.Camera.Id);
+        var newCams = neu.Groups.SelectMany(g => g.Cameras.Select(c => (Camera: c, Group: g))).ToDictionary(p => p.Camera.Id);
+
+        var (streamAdded, streamRemoved, streamReplaced) = (new List<Camera>(), new List<string>(), new List<Camera>());
+        var (patrolAdded, patrolRemoved) = (new List<Camera>(), new List<string>());
+        var rulesReplaced = new List<Camera>();
+        var rulesRemoved = new List<string>();
+
+        foreach (var id in oldCams.Keys.Union(newCams.Keys))
+        {
+            var had = oldCams.TryGetValue(id, out var o);
+            var has = newCams.TryGetValue(id, out var n);
+            var from = had ? oldPlace[id] : Place.Nowhere;
+            var to = has ? newPlace[id] : Place.Nowhere;
+            var fields = had && has ? Differences(o.Camera, o.Group, n.Camera, n.Group) : [];
+            if (reload && fields.Count == 0 && (ingest.Find(id) is { Override: not null } || patrol.Override(id) is not null))
+                fields.Add("enabled (the admin API's override is dropped)");
+            if (had && has && from != to && !fields.Contains("enabled") && !fields.Contains("mode"))
+                fields.Add(to == Place.Patrol ? "runs in the patrol now (over ingest.max_streams)" : "has a stream of its own now (within ingest.max_streams)");
+            if (had && has && fields.Count == 0) continue;
+
+            if (from == Place.Stream && to == Place.Stream) streamReplaced.Add(n.Camera);
+            else
+            {
+                if (from == Place.Stream) streamRemoved.Add(id);
+                if (to == Place.Stream) streamAdded.Add(n.Camera);
+            }
+            // Whatever the patrol holds of it (in the rotation, or an admin override) goes; it joins again as defined now.
+            if (from == Place.Patrol || patrol.Override(id) is not null) patrolRemoved.Add(id);
+            if (to == Place.Patrol) patrolAdded.Add(n.Camera);
+            if (has) rulesReplaced.Add(n.Camera); else rulesRemoved.Add(id);
+
+            if (!had) reply.Added.Add(id);
+            else if (!has) reply.Removed.Add(id);
+            else
+            {
+                var change = new CameraChange { CameraId = id };
+                change.Fields.AddRange(fields);
+                reply.Changed.Add(change);
+            }
+        }
+
+        try
+        {
+            if (patrolAdded.Count > 0) patrol.ThrowIfCannotAdd();
+            // Between the old streams and visits stopping and the new ones starting: frames of the new settings
+            // meet the new definitions in the detector routing, the tracking and the case-raising stages.
+            async Task Between()
+            {
+                await patrol.RemoveAsync(patrolRemoved);
+                directory.Set(shared, owned);
+                foreach (var id in rulesRemoved) { tracking.RemoveCamera(id); cases.RemoveCamera(id); }
+                foreach (var c in rulesReplaced) { tracking.ReplaceCamera(c); cases.ReplaceCamera(c, directory.GroupOf(c.Id)!); }
+            }
+            if (streamAdded.Count + streamRemoved.Count + streamReplaced.Count > 0)
+                await ingest.ApplyAsync(streamAdded, streamRemoved, streamReplaced, Between);
+            else
+                await Between();
+            patrol.Add(patrolAdded);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CameraAdminException(e.Message);
         }
     }
 
@@ -220,8 +264,17 @@ public sealed class CameraAdministrator(
             Name = camera.Name,
             GroupId = camera.GroupId,
             Mode = camera.Mode == Domain.IngestMode.Patrol ? ProtoIngestMode.Patrol : ProtoIngestMode.Continuous,
+            Node = placement?.NodeId ?? "",
         };
-        if (ingest.Find(camera.Id) is { } stream)
+        if (directory.Owned is { } owned && !owned.Contains(camera.Id))
+        {
+            info.Enabled = camera.Enabled;
+            info.State = camera.Enabled ? ProtoCameraState.Elsewhere : ProtoCameraState.Disabled;
+            info.Node = camera.Enabled ? placement?.NodeOf(camera.Id) ?? "" : "";
+            info.Reason = !camera.Enabled ? "disabled in the configuration"
+                : info.Node.Length > 0 ? $"runs on node {info.Node}" : "waiting for a live node to take it";
+        }
+        else if (ingest.Find(camera.Id) is { } stream)
         {
             var st = stream.Source.Status;
             info.Enabled = stream.Source.Camera.Enabled;

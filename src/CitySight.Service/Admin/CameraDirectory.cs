@@ -5,26 +5,49 @@ namespace CitySight.Service.Admin;
 
 /// <summary>
 /// The configuration in force now: the one the service started with, with the camera changes of each reload applied
-/// (sections that need a restart keep their start-up values). Read from any thread; replaced whole by a reload.
+/// (sections that need a restart keep their start-up values). In a cluster every node loads the same files
+/// (<see cref="Shared"/>) and runs only the cameras it owns now (<see cref="Config"/>). Read from any thread; replaced
+/// whole by a reload or a change of ownership.
 /// </summary>
-public sealed class CameraDirectory(CitySightConfig config)
+public sealed class CameraDirectory
 {
-    private volatile State _state = new(config);
+    private volatile State _state;
 
+    /// <param name="owned">The cameras this node runs; null: a single node, which runs them all.</param>
+    public CameraDirectory(CitySightConfig config, IReadOnlySet<string>? owned = null) => _state = new State(config, owned);
+
+    /// <summary>What runs on this node: <see cref="Shared"/> with only the cameras it owns.</summary>
     public CitySightConfig Config => _state.Config;
 
-    /// <summary>The camera with this id now, or null (a camera removed by a reload, or never configured).</summary>
+    /// <summary>Every camera of the configuration, wherever it runs.</summary>
+    public CitySightConfig Shared => _state.Shared;
+
+    /// <summary>The cameras this node owns now; null on a single node (all of them).</summary>
+    public IReadOnlySet<string>? Owned => _state.Owned;
+
+    /// <summary>The camera with this id running here now, or null (removed by a reload, never configured, or another node's).</summary>
     public Camera? Find(string id) => _state.Cameras.GetValueOrDefault(id);
+
+    /// <summary>The camera with this id in the configuration, wherever it runs; null when none has it.</summary>
+    public Camera? FindShared(string id) => _state.SharedCameras.GetValueOrDefault(id);
 
     public CameraGroup? GroupOf(string cameraId) => _state.Groups.GetValueOrDefault(cameraId);
 
-    internal void Set(CitySightConfig config) => _state = new State(config);
+    internal void Set(CitySightConfig shared, IReadOnlySet<string>? owned) => _state = new State(shared, owned);
 
-    private sealed class State(CitySightConfig config)
+    /// <summary><paramref name="shared"/> with only the cameras in <paramref name="owned"/> (all of them when null).</summary>
+    public static CitySightConfig Here(CitySightConfig shared, IReadOnlySet<string>? owned) => owned is null
+        ? shared
+        : shared with { Groups = shared.Groups.Select(g => g with { Cameras = g.Cameras.Where(c => owned.Contains(c.Id)).ToList() }).ToList() };
+
+    private sealed class State(CitySightConfig shared, IReadOnlySet<string>? owned)
     {
-        public CitySightConfig Config { get; } = config;
-        public Dictionary<string, Camera> Cameras { get; } = config.Cameras.ToDictionary(c => c.Id);
+        public CitySightConfig Shared { get; } = shared;
+        public IReadOnlySet<string>? Owned { get; } = owned;
+        public CitySightConfig Config { get; } = Here(shared, owned);
+        public Dictionary<string, Camera> SharedCameras { get; } = shared.Cameras.ToDictionary(c => c.Id);
+        public Dictionary<string, Camera> Cameras { get; } = Here(shared, owned).Cameras.ToDictionary(c => c.Id);
         public Dictionary<string, CameraGroup> Groups { get; } =
-            config.Groups.SelectMany(g => g.Cameras.Select(c => (c.Id, g))).ToDictionary(p => p.Id, p => p.g);
+            shared.Groups.SelectMany(g => g.Cameras.Select(c => (c.Id, g))).ToDictionary(p => p.Id, p => p.g);
     }
 }
