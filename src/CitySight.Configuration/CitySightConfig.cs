@@ -35,6 +35,10 @@ public sealed record CitySightConfig
     public IReadOnlyList<CameraGroup> Groups { get; init; } = [];
     /// <summary>console: how often each camera's latest picture is taken for the console.</summary>
     public PictureOptions Pictures { get; init; } = new();
+    /// <summary>store: SQLite on this node (the default) or a PostgreSQL server shared by a cluster.</summary>
+    public StoreSettings Store { get; init; } = new();
+    /// <summary>cluster: this node's id and camera leases among the nodes sharing a PostgreSQL store.</summary>
+    public ClusterSettings Cluster { get; init; } = new();
 
     public IEnumerable<Camera> Cameras => Groups.SelectMany(g => g.Cameras);
 

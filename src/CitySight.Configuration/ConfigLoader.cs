@@ -38,6 +38,8 @@ public static class ConfigLoader
         var delivery = DeliverySection.Read(top);
         var pictures = ConsoleSection.ReadPictures(top);
         var console = ConsoleSection.Read(top);
+        var store = StoreSection.Read(top);
+        var cluster = ClusterSection.Read(top);
         // The host refuses an open port at start; validating says so first, at the key.
         if (delivery.Grpc.ExposureRefusal(System.Net.IPAddress.Parse(service.BindAddress)) is { } refusal
             && top.Value("service") is YamlDotNet.RepresentationModel.YamlMappingNode svc
@@ -80,6 +82,8 @@ public static class ConfigLoader
             Delivery = delivery,
             Pictures = pictures,
             Console = console,
+            Store = store,
+            Cluster = cluster,
             CaseTypes = caseTypes,
             Groups = groups,
             CamerasDir = camerasDir,

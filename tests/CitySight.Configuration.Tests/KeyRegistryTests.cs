@@ -73,6 +73,8 @@ public class KeyRegistryTests
         // outcome_consumers needs consumer authentication.
         ["delivery.grpc"] = "{api_keys_env: " + BaseKeysEnv + "}",
         ["delivery.grpc.tls"] = "{cert: a.pem, key: b.pem}",
+        // backend: postgres needs connection_string_env (another than the sample's variable, so that key's sample changes it).
+        ["store"] = "{postgres: {connection_string_env: " + BaseKeysEnv + "}}",
         ["delivery.push"] = "{endpoint: http://dispatch.example, client_cert: a.pem, client_key: b.pem}",
         ["cameras[].zones"] = "[{name: z1, polygon: [[0, 0], [1, 0], [1, 1]]}]",
         ["cameras[].zones[].schedule"] = "{days: [mon], hours: [\"08:00-20:00\"]}",

@@ -119,5 +119,7 @@ public static partial class ConfigKeys
 
         foreach (var key in DeliveryKeys()) yield return key;
         foreach (var key in ConsoleKeys()) yield return key;
+        foreach (var key in StoreKeys()) yield return key;
+        foreach (var key in ClusterKeys()) yield return key;
     }
 }
