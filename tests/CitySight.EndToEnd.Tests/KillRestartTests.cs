@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Text;
 using CitySight.Cases;
 using CitySight.Cases.Sqlite;
 using CitySight.Delivery.V1;
@@ -31,7 +29,7 @@ public sealed class KillRestartTests
         using var stop = new CancellationTokenSource();
         var consumer = ConsumeAsync($"http://127.0.0.1:{grpcPort}", received, stop.Token);
 
-        var first = Service.Start(configPath);
+        var first = ServiceProcess.Start(configPath);
         ulong killedAfter;
         try
         {
@@ -44,7 +42,7 @@ public sealed class KillRestartTests
             killedAfter = received.IsEmpty ? 0 : received.Max(e => e.Sequence);
         }
 
-        var second = Service.Start(configPath);
+        var second = ServiceProcess.Start(configPath);
         try
         {
             await Wait.UntilAsync(() => received.Count(e => e.Kind == CaseEventKind.Opened && e.Sequence > killedAfter) >= 3 || second.HasExited,
@@ -143,41 +141,5 @@ public sealed class KillRestartTests
                 loop: true
             """);
         return Path.Combine(dir, "citysight.yaml");
-    }
-
-    /// <summary>`citysight run` as a child process whose output is kept for failure messages.</summary>
-    private sealed class Service
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _log = new();
-
-        private Service(Process process) => _process = process;
-
-        public bool HasExited => _process.HasExited;
-        public string Log { get { lock (_log) return _log.ToString(); } }
-
-        public static Service Start(string config)
-        {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestAssets.RepoRoot };
-            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "citysight.dll"));
-            psi.ArgumentList.Add("run");
-            psi.ArgumentList.Add("--config");
-            psi.ArgumentList.Add(config);
-            psi.Environment["CITYSIGHT_CONFIG"] = "";
-            var s = new Service(Process.Start(psi)!);
-            s._process.OutputDataReceived += (_, e) => { if (e.Data is { } l) lock (s._log) s._log.AppendLine(l); };
-            s._process.ErrorDataReceived += (_, e) => { if (e.Data is { } l) lock (s._log) s._log.AppendLine(l); };
-            s._process.BeginOutputReadLine();
-            s._process.BeginErrorReadLine();
-            return s;
-        }
-
-        /// <summary>SIGKILL: no shutdown code runs, nothing is flushed that was not already committed.</summary>
-        public void Kill9()
-        {
-            if (_process.HasExited) return;
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
     }
 }
