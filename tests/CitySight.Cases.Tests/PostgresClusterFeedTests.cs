@@ -92,8 +92,11 @@ public sealed class PostgresClusterFeedTests : IAsyncDisposable
     {
         var a = Node("a");
         var b = Node("b");
+        await Wait.UntilAsync(() => b.ListenSessions >= 1, "node b listening");
+        // b does not hear of the commit at once (its LISTEN connection is down, the poll runs once a second); the
+        // range check asks the database, not b's memory.
+        Assert.Equal(1, await KillListenerAsync("b"));
         var c = await a.OpenAsync(Case(1));
-        // b may not have heard of it yet; the range check asks the database, not b's memory.
         Assert.Equal(c.Sequence, await b.AckAsync("mqtt", c.Sequence));
         var beyond = await Assert.ThrowsAsync<ArgumentException>(() => b.AckAsync("mqtt", c.Sequence + 1));
         Assert.Contains($"sequence {c.Sequence + 1} is not in the feed (0..{c.Sequence})", beyond.Message);
