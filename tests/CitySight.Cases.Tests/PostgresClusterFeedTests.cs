@@ -10,7 +10,7 @@ namespace CitySight.Cases.Tests;
 /// Issue 16: several CitySight nodes on ONE PostgreSQL store and ONE feed. Each node is its own
 /// <see cref="PostgresCaseStore"/> on the same database; what one commits, a follower on another hears, once, in order.
 /// </summary>
-public sealed class PostgresClusterFeedTests : IAsyncDisposable
+public sealed class PostgresClusterFeedTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
@@ -24,7 +24,10 @@ public sealed class PostgresClusterFeedTests : IAsyncDisposable
         return node;
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // Every node is disposed: a node left open would keep polling its head in the background of later tests.
+    public async Task DisposeAsync()
     {
         foreach (var n in _nodes) await n.DisposeAsync();
     }
