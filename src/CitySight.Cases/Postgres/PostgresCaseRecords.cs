@@ -13,7 +13,7 @@ namespace CitySight.Cases.Postgres;
 /// feed's head row for the sequence (see <see cref="PostgresCaseFeed.AppendAsync"/>).
 /// Storage faults reach the caller as <see cref="IOException"/> naming the store, with nothing committed.
 /// </summary>
-internal sealed class PostgresCaseRecords(PostgresDatabase db, PostgresCaseFeed feed)
+internal sealed class PostgresCaseRecords(PostgresDatabase db, PostgresCaseFeed feed, SamePlace? samePlace = null)
 {
     // The same series as SQLite's: a node counts what it committed.
     private static readonly Counter CasesTotal = Metrics.CreateCounter(
@@ -39,6 +39,12 @@ internal sealed class PostgresCaseRecords(PostgresDatabase db, PostgresCaseFeed 
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             // Past this point the token is not honoured: a commit is never left half-done.
             await using var tx = await conn.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+            // Another camera's open case at this place (raised a moment ago on another node): that is the case.
+            if (samePlace is not null && await SamePlaceJoin.FindAsync(conn, tx, c, samePlace).ConfigureAwait(false) is { } joined)
+            {
+                await tx.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                return (await ReadCaseAsync(conn, null, joined, includeEvidence: false, forUpdate: false).ConfigureAwait(false))!;
+            }
             if (!await PostgresCaseRow.InsertAsync(conn, tx, c, now, db.NodeId).ConfigureAwait(false))
             {
                 // Another writer (this node or another) opened it meanwhile: ON CONFLICT waited for its commit.

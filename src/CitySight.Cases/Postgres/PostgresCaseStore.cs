@@ -29,8 +29,9 @@ public sealed class PostgresCaseStore : ICaseStore
 
     /// <param name="connectionString">An Npgsql connection string; the same on every node of the cluster.</param>
     /// <param name="nodeId">This node's name (feed rows, the LISTEN connection's application_name, messages).</param>
+    /// <param name="samePlace">One case per place across nodes, decided in the database (<see cref="SamePlace"/>); null: no join.</param>
     /// <exception cref="IOException">The server cannot be reached or the schema cannot be made (the message names the store, not the string).</exception>
-    public PostgresCaseStore(string connectionString, string nodeId, ILogger? logger = null)
+    public PostgresCaseStore(string connectionString, string nodeId, ILogger? logger = null, SamePlace? samePlace = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(nodeId);
         _db = new PostgresDatabase(connectionString, nodeId);
@@ -49,7 +50,7 @@ public sealed class PostgresCaseStore : ICaseStore
             throw;
         }
         _feed = new PostgresCaseFeed(_db, head, logger);
-        _records = new PostgresCaseRecords(_db, _feed);
+        _records = new PostgresCaseRecords(_db, _feed, samePlace);
         _evidence = new PostgresEvidenceStore(_db);
         _feed.Start();
     }
