@@ -50,6 +50,7 @@ public sealed class CameraOwnership : IAsyncDisposable
         _fence = new Timer(_ => Fence(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
+    /// <summary>This node's id in <c>cluster_nodes</c> and <c>camera_leases</c>.</summary>
     public string NodeId { get; }
 
     /// <summary>The cameras this node may run now. A new set is published on every change; it is never modified.</summary>
