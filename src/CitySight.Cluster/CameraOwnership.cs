@@ -147,7 +147,8 @@ public sealed class CameraOwnership : IAsyncDisposable
         await _dataSource.DisposeAsync();
     }
 
-    private async Task TickAsync(CancellationToken ct)
+    // Internal for the overhead measurement, which ticks nodes by hand.
+    internal async Task TickAsync(CancellationToken ct)
     {
         if (!_schemaReady)
         {

@@ -9,6 +9,10 @@ namespace CitySight.Cluster;
 /// </summary>
 internal sealed class LeaseStore(NpgsqlDataSource dataSource, string nodeId, ClusterOptions options)
 {
+    // This process's claim on its node id: a second process started with the same id (two hosts of one name) is
+    // refused until the first has been silent for a lease, instead of both running the same cameras.
+    private readonly Guid _instance = Guid.NewGuid();
+
     // Serialises schema creation and the camera list's upkeep across nodes ("CityClus").
     private const long AdvisoryKey = 0x43697479436C7573;
 
@@ -30,6 +34,7 @@ internal sealed class LeaseStore(NpgsqlDataSource dataSource, string nodeId, Clu
                 node_id text PRIMARY KEY,
                 heartbeat timestamptz NOT NULL,
                 capacity double precision NOT NULL,
+                instance uuid NOT NULL,
                 joined timestamptz NOT NULL DEFAULT now());
             CREATE TABLE IF NOT EXISTS camera_leases (
                 camera_id text PRIMARY KEY,
@@ -72,22 +77,29 @@ internal sealed class LeaseStore(NpgsqlDataSource dataSource, string nodeId, Clu
         await using var tx = await conn.BeginTransactionAsync(ct);
         var renewed = new List<string>();
         var live = new List<(string Node, double Capacity)>();
+        var mine = false;
         await using (var batch = new NpgsqlBatch(conn, tx))
         {
             batch.BatchCommands.Add(Command("""
-                INSERT INTO cluster_nodes (node_id, heartbeat, capacity) VALUES ($1, now(), $2)
-                ON CONFLICT (node_id) DO UPDATE SET heartbeat = now(), capacity = EXCLUDED.capacity
-                """, Text(nodeId), new NpgsqlParameter { Value = options.Capacity, NpgsqlDbType = NpgsqlDbType.Double }));
+                INSERT INTO cluster_nodes (node_id, heartbeat, capacity, instance) VALUES ($1, now(), $2, $3)
+                ON CONFLICT (node_id) DO UPDATE SET heartbeat = now(), capacity = EXCLUDED.capacity, instance = EXCLUDED.instance
+                WHERE cluster_nodes.instance = EXCLUDED.instance OR cluster_nodes.heartbeat <= now() - $4
+                RETURNING node_id
+                """, Text(nodeId), new NpgsqlParameter { Value = options.Capacity, NpgsqlDbType = NpgsqlDbType.Double }, Instance(), Interval()));
             // Leases on cameras this node no longer has configured end now (they were stopped when the list changed).
-            batch.BatchCommands.Add(Command("UPDATE camera_leases SET node_id = NULL, lease_until = '-infinity' WHERE node_id = $1 AND NOT (camera_id = ANY($2))", Text(nodeId), Ids(cameras)));
-            batch.BatchCommands.Add(Command("UPDATE camera_leases SET lease_until = now() + $3 WHERE node_id = $1 AND camera_id = ANY($2) RETURNING camera_id", Text(nodeId), Ids(cameras), Interval()));
+            batch.BatchCommands.Add(Command($"UPDATE camera_leases SET node_id = NULL, lease_until = '-infinity' WHERE node_id = $1 AND NOT (camera_id = ANY($2)) AND {ThisInstance("$3")}", Text(nodeId), Ids(cameras), Instance()));
+            batch.BatchCommands.Add(Command($"UPDATE camera_leases SET lease_until = now() + $3 WHERE node_id = $1 AND camera_id = ANY($2) AND {ThisInstance("$4")} RETURNING camera_id", Text(nodeId), Ids(cameras), Interval(), Instance()));
             batch.BatchCommands.Add(Command("SELECT node_id, capacity FROM cluster_nodes WHERE heartbeat > now() - $1 ORDER BY node_id", Interval()));
             Interlocked.Increment(ref _roundTrips);
             await using var reader = await batch.ExecuteReaderAsync(ct);
+            mine = await reader.ReadAsync(ct);
+            await reader.NextResultAsync(ct);
             while (await reader.ReadAsync(ct)) renewed.Add(reader.GetString(0));
             await reader.NextResultAsync(ct);
             while (await reader.ReadAsync(ct)) live.Add((reader.GetString(0), reader.GetDouble(1)));
         }
+        if (!mine)
+            throw new InvalidOperationException($"node id {nodeId} is taken by another process that is still alive: this one runs no camera until that one has been silent for a lease");
         var share = Shares.Of(nodeId, live, cameras.Length);
         var claimed = new List<string>();
         if (mayClaim && renewed.Count < share)
@@ -183,6 +195,11 @@ internal sealed class LeaseStore(NpgsqlDataSource dataSource, string nodeId, Clu
     private static NpgsqlParameter Text(string value) => new() { Value = value, NpgsqlDbType = NpgsqlDbType.Text };
 
     private static NpgsqlParameter Ids(string[] ids) => new() { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
+
+    // Leases are touched only once this process's heartbeat has gone in (not refused for another live process).
+    private static string ThisInstance(string parameter) => $"EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.node_id = $1 AND n.instance = {parameter})";
+
+    private NpgsqlParameter Instance() => new() { Value = _instance, NpgsqlDbType = NpgsqlDbType.Uuid };
 
     private NpgsqlParameter Interval() => new() { Value = options.Lease, NpgsqlDbType = NpgsqlDbType.Interval };
 }

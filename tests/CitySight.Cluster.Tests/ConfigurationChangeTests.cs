@@ -46,6 +46,22 @@ public sealed class ConfigurationChangeTests
         Assert.Empty(cluster.Log.Overlaps);
     }
 
+    [Fact]
+    public async Task A_second_process_with_the_same_node_id_runs_nothing_while_the_first_lives()
+    {
+        await using var cluster = new TestCluster(30, Lease);
+        var first = cluster.Start("node-a");
+        await Wait.UntilAsync(() => first.Owned.Count == 30, TimeSpan.FromSeconds(10), "node-a owning all 30");
+
+        var twin = cluster.Start("node-a");
+        var ticks = twin.Stats.Ticks;
+        await Wait.UntilAsync(() => twin.Stats.Ticks >= ticks + 6, TimeSpan.FromSeconds(10), "6 ticks of the second node-a");
+
+        Assert.Empty(twin.Owned);
+        Assert.Equal(30, first.Owned.Count);
+        Assert.Empty(cluster.Log.Overlaps);
+    }
+
     private static async Task<long> CountAsync(string connectionString)
     {
         await using var conn = new NpgsqlConnection(connectionString);
