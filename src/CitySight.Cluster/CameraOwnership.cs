@@ -108,8 +108,9 @@ public sealed class CameraOwnership : IAsyncDisposable
             }
             while (await period.WaitForNextTickAsync(cancellationToken));
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
+            // Stopping: whatever the last tick met on its way out (a cancelled command, a refused heartbeat) ends here.
         }
         finally
         {
