@@ -20,8 +20,9 @@ public sealed class CameraOwnership : IAsyncDisposable
     private readonly LeaseStore _store;
     private readonly ClusterOptions _options;
     private readonly ILogger _logger;
-    private readonly Lock _gate = new();
-    private readonly Timer _fence;
+    // A plain object, not a Lock: the fence thread waits on it (Monitor.Wait) for its deadline or a renewal.
+    private readonly object _gate = new();
+    private readonly Thread _fence;
     private readonly long _fenceTicks;
 
     private string[] _cameras = [];
@@ -30,6 +31,7 @@ public sealed class CameraOwnership : IAsyncDisposable
     private int _syncedVersion = -1;
     private volatile IReadOnlySet<string> _owned = None;
     private long _fenceAt = long.MaxValue;
+    private bool _disposed;
     private bool _schemaReady;
     private long _ticks;
 
@@ -47,7 +49,10 @@ public sealed class CameraOwnership : IAsyncDisposable
         _dataSource = NpgsqlDataSource.Create(builder);
         _store = new LeaseStore(_dataSource, nodeId, options);
         _fenceTicks = (long)(options.Lease.TotalSeconds * options.FenceFraction * Stopwatch.Frequency);
-        _fence = new Timer(_ => Fence(), null, Timeout.Infinite, Timeout.Infinite);
+        // Its own thread, not a thread-pool timer: on a busy machine a pool callback can queue for hundreds of
+        // milliseconds, past the margin between the fence and the lease's end.
+        _fence = new Thread(FenceLoop) { IsBackground = true, Name = "cluster fence" };
+        _fence.Start();
     }
 
     /// <summary>This node's id in <c>cluster_nodes</c> and <c>camera_leases</c>.</summary>
@@ -117,7 +122,6 @@ public sealed class CameraOwnership : IAsyncDisposable
             lock (_gate)
             {
                 _fenceAt = long.MaxValue;
-                _fence.Change(Timeout.Infinite, Timeout.Infinite);
                 Publish([]);
             }
         }
@@ -144,7 +148,12 @@ public sealed class CameraOwnership : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _fence.DisposeAsync();
+        lock (_gate)
+        {
+            _disposed = true;
+            Monitor.PulseAll(_gate);
+        }
+        _fence.Join();
         await _dataSource.DisposeAsync();
     }
 
@@ -182,7 +191,7 @@ public sealed class CameraOwnership : IAsyncDisposable
             var drop = result.Surplus.ToHashSet(StringComparer.Ordinal);
             Publish(result.Renewed.Concat(result.Claimed).Where(c => _configured.Contains(c) && !drop.Contains(c)));
             _fenceAt = started + _fenceTicks;
-            _fence.Change(TimeSpan.FromSeconds((double)(_fenceAt - Stopwatch.GetTimestamp()) / Stopwatch.Frequency), Timeout.InfiniteTimeSpan);
+            Monitor.PulseAll(_gate);
             surplus = result.Surplus;
         }
         // Stopped above, released now: the node that claims them next cannot start them while they still run here.
@@ -192,22 +201,30 @@ public sealed class CameraOwnership : IAsyncDisposable
                 NodeId, _owned.Count, result.Share, result.LiveNodes, result.Claimed.Count, surplus.Count);
     }
 
-    private void Fence()
+    // Drops every camera when the last renewal is older than the fence, whatever the tick loop is stuck on.
+    private void FenceLoop()
     {
         lock (_gate)
         {
-            var now = Stopwatch.GetTimestamp();
-            if (_fenceAt == long.MaxValue) return;
-            if (now < _fenceAt)
+            while (!_disposed)
             {
-                // A renewal moved the fence after this callback was queued.
-                _fence.Change(TimeSpan.FromSeconds((double)(_fenceAt - now) / Stopwatch.Frequency), Timeout.InfiniteTimeSpan);
-                return;
+                if (_fenceAt == long.MaxValue)
+                {
+                    Monitor.Wait(_gate);
+                    continue;
+                }
+                var left = _fenceAt - Stopwatch.GetTimestamp();
+                if (left > 0)
+                {
+                    // Woken early by a renewal (the fence moved on) or on time; rounded up so it never wakes just short.
+                    Monitor.Wait(_gate, TimeSpan.FromMilliseconds(Math.Ceiling(left * 1000.0 / Stopwatch.Frequency)));
+                    continue;
+                }
+                _fenceAt = long.MaxValue;
+                if (_owned.Count > 0)
+                    _logger.LogWarning("cluster: node {Node} could not renew its leases in time and stops its {Count} cameras", NodeId, _owned.Count);
+                Publish([]);
             }
-            _fenceAt = long.MaxValue;
-            if (_owned.Count > 0)
-                _logger.LogWarning("cluster: node {Node} could not renew its leases in time and stops its {Count} cameras", NodeId, _owned.Count);
-            Publish([]);
         }
     }
 
