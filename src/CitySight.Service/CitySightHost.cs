@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text.Json;
 using CitySight.Cases;
+using CitySight.Cases.Postgres;
 using CitySight.Cases.Sqlite;
+using CitySight.Cluster;
 using CitySight.CommandCentre;
 using CitySight.Configuration;
 using CitySight.Delivery;
@@ -86,26 +88,45 @@ public static class CitySightHost
             return detectors;
         });
         // The cameras in force now: the start-up configuration, then each admin reload's camera changes.
-        s.AddSingleton(new CameraDirectory(config));
-        s.AddSingleton(new ClusterPlacement(Environment.MachineName));
+        // A cluster (the postgres backend): every node loads the same files and runs only the cameras it owns, none at
+        // first (the ownership loop hands them out within a lease). One node (sqlite) runs them all.
+        var clustered = config.Store.Backend == StoreBackend.Postgres;
+        s.AddSingleton(new CameraDirectory(config, clustered ? new HashSet<string>() : null));
+        s.AddSingleton(new ClusterPlacement(config.Cluster.NodeId));
         s.AddSingleton(sp =>
         {
             var cameras = sp.GetRequiredService<CameraDirectory>();
             return new DetectionStage(sp.GetRequiredService<IReadOnlyList<BatchingDetector>>(), cameras.Find,
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<DetectionStage>(), config.Models.StaticObjects);
         });
-        s.AddCaseStore(sp => new SqliteCaseStore(config.Service.DataDir, config.Service.ReserveFreeMegabytes * 1024L * 1024,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteCaseStore>()));
+        if (clustered)
+        {
+            // Read now, named by its variable (store.postgres.connection_string_env), never logged.
+            var pg = config.Store.PostgresConnectionString();
+            s.AddCaseStore(sp => new PostgresCaseStore(pg, config.Cluster.NodeId, sp.GetRequiredService<ILoggerFactory>().CreateLogger<PostgresCaseStore>(),
+                SamePlace(config)));
+            s.AddSingleton(sp => new CameraOwnership(pg, config.Cluster.NodeId,
+                new ClusterOptions { Lease = config.Cluster.Lease, Capacity = config.Cluster.Capacity },
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<CameraOwnership>()));
+            s.AddHostedService<ClusterNode>();
+            s.AddHostedService<SharedCaseFollower>();
+        }
+        else
+        {
+            s.AddCaseStore(sp => new SqliteCaseStore(config.Service.DataDir, config.Service.ReserveFreeMegabytes * 1024L * 1024,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteCaseStore>()));
+        }
         // CitySight's own channels' cursors (push outbox, MQTT publishers) cannot be named through CaseFeed.
         var auth = config.Delivery.Grpc.AuthOptions();
         if (config.Delivery.Push is { } ownPush) auth = auth with { InternalConsumers = [.. auth.InternalConsumers, ownPush.Consumer] };
         s.AddCitySightDelivery(auth, config.Delivery.Grpc.Subscribers);
         s.AddSingleton(TimeProvider.System);
-        s.AddSingleton(sp => new IngestWorker(config.Cameras, config.Ingest, sp.GetRequiredService<PipelineChannels>().Producers,
-            sp.GetRequiredService<ILoggerFactory>()));
+        s.AddSingleton(sp => new IngestWorker(sp.GetRequiredService<CameraDirectory>().Config.Cameras, config.Ingest,
+            sp.GetRequiredService<PipelineChannels>().Producers, sp.GetRequiredService<ILoggerFactory>()));
         s.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
         s.TryAddSingleton<ICameraVisitor>(_ => new SnapshotVisitor(config.Ingest));
-        s.AddSingleton(sp => new PatrolWorker(IngestWorker.Patrolled(config.Cameras, config.Ingest), sp.GetRequiredService<ICameraVisitor>(),
+        s.AddSingleton(sp => new PatrolWorker(IngestWorker.Patrolled(sp.GetRequiredService<CameraDirectory>().Config.Cameras, config.Ingest),
+            sp.GetRequiredService<ICameraVisitor>(),
             sp.GetRequiredService<PipelineChannels>().Producers, config.Ingest, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PatrolWorker>>()));
         s.AddHostedService(sp => sp.GetRequiredService<PatrolWorker>());
         s.AddHostedService(sp => new DetectionWorker(sp.GetRequiredService<DetectionStage>(), sp.GetRequiredService<PipelineChannels>().Frames,
@@ -234,6 +255,12 @@ public static class CitySightHost
 
     /// <summary>The services grpc.health.v1 reports on: the server as a whole ("") and each CitySight service.</summary>
     public static readonly string[] HealthServices = ["", "citysight.v1.CaseFeed", "citysight.v1.CameraAdmin"];
+
+    /// <summary>
+    /// What the shared store decides in the database when two nodes raise at once: a new case joins another camera's open
+    /// case of its type within dedup.same_place_radius, seen within dedup.window (the rules' own test, across nodes).
+    /// </summary>
+    private static SamePlace SamePlace(CitySightConfig config) => new(config.Dedup.SamePlaceRadiusMetres, config.Dedup.Window);
 
     private static void SetHealth(HealthServiceImpl health, HealthCheckResponse.Types.ServingStatus status)
     {
