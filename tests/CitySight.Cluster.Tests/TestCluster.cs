@@ -20,11 +20,17 @@ internal sealed class TestCluster : IAsyncDisposable
     public TimeSpan Lease { get; }
     public OwnershipLog Log { get; } = new();
 
+    /// <summary>Every node's log (a failed renewal, a fence), for failure messages and the secrets check.</summary>
+    public CapturingLogger Logs { get; } = new();
+
+    /// <summary>The nodes' warnings so far, one a line: why a camera moved that should not have.</summary>
+    public string Warnings => string.Join(Environment.NewLine, Logs.Lines.Where(l => l.StartsWith("Warning", StringComparison.Ordinal)));
+
     public IEnumerable<CameraOwnership> Running => _nodes.Where(n => !n.Stop.IsCancellationRequested).Select(n => n.Node);
 
     public CameraOwnership Start(string nodeId, double capacity = 1.0, string? connectionString = null)
     {
-        var node = new CameraOwnership(connectionString ?? ConnectionString, nodeId, new ClusterOptions { Lease = Lease, Capacity = capacity });
+        var node = new CameraOwnership(connectionString ?? ConnectionString, nodeId, new ClusterOptions { Lease = Lease, Capacity = capacity }, Logs);
         Log.Watch(node);
         node.SetCameras(Cameras);
         var stop = new CancellationTokenSource();
