@@ -121,8 +121,14 @@ public static class CitySightHost
         if (config.Delivery.Push is { } ownPush) auth = auth with { InternalConsumers = [.. auth.InternalConsumers, ownPush.Consumer] };
         s.AddCitySightDelivery(auth, config.Delivery.Grpc.Subscribers);
         s.AddSingleton(TimeProvider.System);
-        s.AddSingleton(sp => new IngestWorker(sp.GetRequiredService<CameraDirectory>().Config.Cameras, config.Ingest,
-            sp.GetRequiredService<PipelineChannels>().Producers, sp.GetRequiredService<ILoggerFactory>()));
+        s.AddSingleton(sp =>
+        {
+            var ingest = new IngestWorker(sp.GetRequiredService<CameraDirectory>().Config.Cameras, config.Ingest,
+                sp.GetRequiredService<PipelineChannels>().Producers, sp.GetRequiredService<ILoggerFactory>());
+            // A node of a cluster starts with no camera and takes its share as the leases say: it never "runs out".
+            if (clustered) ingest.StayRunning();
+            return ingest;
+        });
         s.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
         s.TryAddSingleton<ICameraVisitor>(_ => new SnapshotVisitor(config.Ingest));
         s.AddSingleton(sp => new PatrolWorker(IngestWorker.Patrolled(sp.GetRequiredService<CameraDirectory>().Config.Cameras, config.Ingest),

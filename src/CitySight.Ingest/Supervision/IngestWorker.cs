@@ -211,6 +211,15 @@ public sealed class IngestWorker : BackgroundService
         if (_finished) throw new InvalidOperationException("the cameras' streams have stopped (the service is stopping, or every file ended)");
     }
 
+    /// <summary>
+    /// Streams will come and go at run time (a cluster's node starts with none and takes cameras as it comes to own them):
+    /// the worker then runs as long as the service, even with no stream, instead of finishing when its streams have ended.
+    /// </summary>
+    public void StayRunning()
+    {
+        lock (_gate) MarkChanged();
+    }
+
     private void MarkChanged()
     {
         _changedAtRunTime = true;
