@@ -15,5 +15,6 @@ var root = new RootCommand("CitySight: street cameras to city-management cases."
     CitySight.Cli.Bench.IngestBenchCommand.Create(),
     CitySight.Cli.Bench.InferenceBenchCommand.Create(),
     CitySight.Cli.Bench.FeedBenchCommand.Create(),
+    StoreCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
