@@ -108,7 +108,8 @@ public static class CitySightHost
             s.AddSingleton(sp => new CameraOwnership(pg, config.Cluster.NodeId,
                 new ClusterOptions { Lease = config.Cluster.Lease, Capacity = config.Cluster.Capacity },
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<CameraOwnership>()));
-            s.AddHostedService<ClusterNode>();
+            s.AddHostedService(sp => new ClusterNode(sp.GetRequiredService<CameraOwnership>(), sp.GetRequiredService<CameraAdministrator>(),
+                sp.GetRequiredService<CameraDirectory>(), sp.GetRequiredService<ClusterPlacement>(), pg, sp.GetRequiredService<ILogger<ClusterNode>>()));
             s.AddHostedService<SharedCaseFollower>();
         }
         else

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CitySight.Admin.V1;
 using CitySight.CameraSimulator;
 using CitySight.Delivery.V1;
 using CitySight.Tests;
@@ -69,6 +70,30 @@ public sealed class ClusterTests
             // Later sightings are events too (once a minute per case): four events for the consumer that moves.
             await Wait.UntilAsync(() => dispatch.Count >= 4, Limit, "4 events on the feed" + Logs(alive));
             var moving = await MoveBetweenNodesAsync(alive, "dispatch-m", stop.Token);
+
+            // Admin from any node: node-2 lists every camera with the node that runs it (another's as ELSEWHERE).
+            using var adminChannel = GrpcChannel.ForAddress(alive[0].Grpc);
+            var admin = new CameraAdmin.CameraAdminClient(adminChannel);
+            await Wait.UntilAsync(async () =>
+            {
+                var where = await PlacementAsync(http, alive);
+                var infos = (await admin.ListCamerasAsync(new ListCamerasRequest())).Groups.SelectMany(g => g.Cameras).ToList();
+                return infos.Count == Cameras && infos.All(c =>
+                    where.TryGetValue(c.Node, out var runs) && runs.Contains(c.Id)
+                    && (c.Node == alive[0].Id) == (c.State != CitySight.Admin.V1.CameraState.Elsewhere));
+            }, Limit, "node-2's admin list naming each camera's node");
+
+            // A reload on node-2 is a reload on node-3: a camera disabled in the shared file stops wherever it ran.
+            WriteCameras(dir, sim.UrlFor("lot"), disabled: "lot-30");
+            Assert.True((await admin.ReloadConfigAsync(new ReloadConfigRequest())).Ok);
+            using var otherChannel = GrpcChannel.ForAddress(alive[1].Grpc);
+            var other = new CameraAdmin.CameraAdminClient(otherChannel);
+            await Wait.UntilAsync(async () =>
+            {
+                var where = await PlacementAsync(http, alive);
+                var onOther = await other.GetCameraAsync(new GetCameraRequest { CameraId = "lot-30" });
+                return !onOther.Enabled && where.Values.Sum(c => c.Count) == Cameras - 1 && where.Values.All(c => !c.Contains("lot-30"));
+            }, Limit, "lot-30 disabled on node-3 too, and run by no node" + Logs(alive));
 
             await stop.CancelAsync();
             await reading;
@@ -231,7 +256,7 @@ public sealed class ClusterTests
         return R * Math.Sqrt(dLat * dLat + dLon * dLon);
     }
 
-    private static void WriteCameras(string dir, string url)
+    private static void WriteCameras(string dir, string url, string? disabled = null)
     {
         Directory.CreateDirectory(Path.Combine(dir, "cameras"));
         // One camera file for every node; each camera sees the car park through the same ground mapping, so a car is
@@ -241,6 +266,7 @@ public sealed class ClusterTests
               - id: lot-{i:D2}
                 name: Car park {i}
                 url: {url}
+                enabled: {(disabled == $"lot-{i:D2}" ? "false" : "true")}
                 latitude: 31.2304
                 longitude: 121.4737
                 ground:

@@ -99,8 +99,9 @@ public sealed class CameraAdministrator(
     }
 
     /// <summary>Reads the configuration files again; when they are valid, applies what can change without a restart.</summary>
+    /// <param name="announce">False for a reload another node of a cluster asked for (it announced it already).</param>
     /// <exception cref="CameraAdminException">The streams have stopped.</exception>
-    public async Task<ReloadConfigReply> ReloadAsync(CancellationToken ct)
+    public async Task<ReloadConfigReply> ReloadAsync(CancellationToken ct, bool announce = true)
     {
         await _serial.WaitAsync(ct);
         try
@@ -120,7 +121,7 @@ public sealed class CameraAdministrator(
             reply.NeedsRestart.AddRange(RestartOnly(old, neu));
             var shared = old with { Groups = neu.Groups };
             await ApplyCamerasAsync(reply, shared, directory.Owned, reload: true);
-            CamerasReloaded?.Invoke(shared);
+            CamerasReloaded?.Invoke(shared, announce);
             logger.LogInformation(
                 "Configuration reloaded from {File}: {Added} camera(s) added, {Removed} removed, {Changed} changed; {Restart} setting(s) need a restart{List}",
                 old.SourceFile, reply.Added.Count, reply.Removed.Count, reply.Changed.Count, reply.NeedsRestart.Count,
@@ -133,8 +134,11 @@ public sealed class CameraAdministrator(
         }
     }
 
-    /// <summary>After a reload that applied: the configuration as loaded (every node's cameras); a cluster hands it on.</summary>
-    public event Action<CitySightConfig>? CamerasReloaded;
+    /// <summary>
+    /// After a reload that applied: the configuration as loaded (every node's cameras), and whether the other nodes of a
+    /// cluster should be told to reload too (not when they asked for this one).
+    /// </summary>
+    public event Action<CitySightConfig, bool>? CamerasReloaded;
 
     /// <summary>
     /// A cluster's node now owns <paramref name="owned"/>: starts the cameras it gained and stops those it lost, as a
