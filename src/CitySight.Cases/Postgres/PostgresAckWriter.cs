@@ -1,6 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
-using Prometheus;
+using System.Diagnostics;
 
 namespace CitySight.Cases.Postgres;
 
@@ -13,83 +13,25 @@ namespace CitySight.Cases.Postgres;
 /// (GREATEST in the upsert), so two nodes flushing the same consumer's acks in any order keep the higher one. The range
 /// check reads the committed head in the same transaction: every sequence up to it is committed, on whichever node.
 /// </remarks>
-internal sealed class PostgresAckWriter(PostgresDatabase db)
+internal sealed class PostgresAckWriter(PostgresDatabase db) : CoalescedAcks
 {
     /// <summary>Acks gather at least this long after a flush (and twice as long as the flush took) before the next.</summary>
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(20);
 
-    private static readonly Counter AckCommits = Metrics.CreateCounter(
-        "citysight_case_feed_ack_commits_total", "Transactions that wrote consumer cursors (each covers every ack pending then).");
+    protected override TimeSpan Gathering(TimeSpan took) => took * 2 > FlushInterval ? took * 2 : FlushInterval;
 
-    private readonly Lock _gate = new();
-    private Dictionary<string, List<Pending>> _pending = new(StringComparer.Ordinal);
-    private bool _flushing;
-    private long _commits;
-
-    private sealed record Pending(long Sequence, TaskCompletionSource<long> Done);
-
-    public long Commits => Interlocked.Read(ref _commits);
-
-    public Task<long> AckAsync(string consumer, long sequence, CancellationToken ct)
+    protected override async Task<TimeSpan> FlushAsync(Func<Dictionary<string, List<PendingAck>>> take)
     {
-        ct.ThrowIfCancellationRequested();
-        var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool start;
-        lock (_gate)
-        {
-            if (!_pending.TryGetValue(consumer, out var list)) _pending[consumer] = list = [];
-            list.Add(new Pending(sequence, done));
-            start = !_flushing;
-            _flushing = true;
-        }
-        if (start) _ = Task.Run(FlushLoopAsync, CancellationToken.None);
-        // A caller that gives up still leaves its ack pending: it is written anyway, which an ack may always be.
-        return done.Task.WaitAsync(ct);
-    }
-
-    private async Task FlushLoopAsync()
-    {
-        while (true)
-        {
-            Dictionary<string, List<Pending>> batch;
-            lock (_gate) (batch, _pending) = (_pending, new(StringComparer.Ordinal));
-            var started = TimeProvider.System.GetTimestamp();
-            await FlushAsync(batch).ConfigureAwait(false);
-            var took = TimeProvider.System.GetElapsedTime(started) * 2;
-            await Task.Delay(took > FlushInterval ? took : FlushInterval).ConfigureAwait(false);
-            lock (_gate)
-            {
-                if (_pending.Count == 0)
-                {
-                    _flushing = false;
-                    return;
-                }
-            }
-        }
-    }
-
-    private async Task FlushAsync(Dictionary<string, List<Pending>> batch)
-    {
-        var all = batch.Values.SelectMany(a => a).ToList();
+        var batch = take();
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await using var conn = await db.OpenAsync(CancellationToken.None).ConfigureAwait(false);
             await using var tx = await conn.BeginTransactionAsync().ConfigureAwait(false);
             var last = await PostgresFeedListener.ReadHeadAsync(conn, CancellationToken.None).ConfigureAwait(false);
-            var highest = new List<(string Consumer, long Sequence, List<Pending> Acks)>(batch.Count);
-            foreach (var (consumer, acks) in batch)
-            {
-                var valid = new List<Pending>(acks.Count);
-                foreach (var a in acks)
-                {
-                    if (a.Sequence <= last) valid.Add(a);
-                    else a.Done.TrySetException(new ArgumentException($"sequence {a.Sequence} is not in the feed (0..{last})"));
-                }
-                if (valid.Count > 0) highest.Add((consumer, valid.Max(a => a.Sequence), valid));
-            }
-            if (highest.Count == 0) return;
-            // Always in the same order, so two nodes flushing the same consumers never deadlock on their rows.
-            highest.Sort((a, b) => string.CompareOrdinal(a.Consumer, b.Consumer));
+            // Sorted by consumer: two nodes flushing the same consumers never deadlock on their rows.
+            var highest = Highest(batch, last);
+            if (highest.Count == 0) return Stopwatch.GetElapsedTime(started);
 
             var cursors = new long[highest.Count];
             await using (var cmd = new NpgsqlCommand("""
@@ -110,16 +52,14 @@ internal sealed class PostgresAckWriter(PostgresDatabase db)
                 }
             }
             await tx.CommitAsync().ConfigureAwait(false);
-            Interlocked.Increment(ref _commits);
-            AckCommits.Inc();
-            for (var i = 0; i < highest.Count; i++)
-                foreach (var a in highest[i].Acks) a.Done.TrySetResult(cursors[i]);
+            Committed();
+            Answer(highest, cursors);
         }
         catch (Exception ex)
         {
             // Nothing of this batch is promised: every ack still waiting fails with the store's error.
-            var error = PostgresDatabase.IsStorage(ex) ? db.AsIo(ex) : ex;
-            foreach (var a in all) a.Done.TrySetException(error);
+            Fail(batch, PostgresDatabase.IsStorage(ex) ? db.AsIo(ex) : ex);
         }
+        return Stopwatch.GetElapsedTime(started);
     }
 }
