@@ -87,42 +87,9 @@ internal static class PostgresCaseRow
     }
 
     /// <summary>The case in the reader's current row (selected with <see cref="ColumnsWith"/>); the best view when it was joined.</summary>
-    public static Case Read(NpgsqlDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        Sequence = r.IsDBNull(1) ? 0 : r.GetInt64(1),
-        CaseType = r.GetString(2),
-        CameraId = r.GetString(3),
-        GroupId = r.GetString(4),
-        CaseTypeCode = r.GetString(5),
-        CaseTypeNameZh = r.GetString(6),
-        CaseTypeNameEn = r.GetString(7),
-        District = r.GetString(8),
-        Street = r.GetString(9),
-        Grid = r.GetString(10),
-        ResponsibleUnit = r.GetString(11),
-        Zone = r.GetString(12),
-        Latitude = r.GetDouble(13),
-        Longitude = r.GetDouble(14),
-        FirstSeen = FromTicks(r.GetInt64(15), r.GetInt32(16)),
-        LastSeen = FromTicks(r.GetInt64(17), r.GetInt32(18)),
-        Confidence = (float)r.GetDouble(19),
-        Box = new Box((float)r.GetDouble(20), (float)r.GetDouble(21), (float)r.GetDouble(22), (float)r.GetDouble(23)),
-        ImageWidth = r.GetInt32(24),
-        ImageHeight = r.GetInt32(25),
-        ClassName = r.GetString(26),
+    public static Case Read(NpgsqlDataReader r) =>
         // 27: has_evidence, for retention; the picture itself is the joined column.
-        Evidence = r.IsDBNull(35) ? [] : r.GetFieldValue<byte[]>(35),
-        State = (CaseState)r.GetInt32(28),
-        ReportedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(29)),
-        AcknowledgedAt = r.IsDBNull(30) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(30)),
-        ClosedAt = r.IsDBNull(31) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(31)),
-        StateNote = r.GetString(32),
-        RaisedAt = r.IsDBNull(33) ? null : FromTicks(r.GetInt64(33), r.GetInt32(34)),
-    };
+        CaseColumns.Read(r, r.IsDBNull(35) ? [] : r.GetFieldValue<byte[]>(35));
 
     private static int OffsetMinutes(DateTimeOffset t) => (int)t.Offset.TotalMinutes;
-
-    private static DateTimeOffset FromTicks(long utcTicks, int offsetMinutes) =>
-        new DateTimeOffset(utcTicks, TimeSpan.Zero).ToOffset(TimeSpan.FromMinutes(offsetMinutes));
 }

@@ -93,38 +93,7 @@ internal static class CaseRow
     public static Case Read(SqliteDataReader r, Func<string, byte[]>? evidence)
     {
         var evidencePath = EvidencePath(r);
-        return new Case
-        {
-            Id = r.GetString(0),
-            Sequence = r.IsDBNull(1) ? 0 : r.GetInt64(1),
-            CaseType = r.GetString(2),
-            CameraId = r.GetString(3),
-            GroupId = r.GetString(4),
-            CaseTypeCode = r.GetString(5),
-            CaseTypeNameZh = r.GetString(6),
-            CaseTypeNameEn = r.GetString(7),
-            District = r.GetString(8),
-            Street = r.GetString(9),
-            Grid = r.GetString(10),
-            ResponsibleUnit = r.GetString(11),
-            Zone = r.GetString(12),
-            Latitude = r.GetDouble(13),
-            Longitude = r.GetDouble(14),
-            FirstSeen = FromTicks(r.GetInt64(15), r.GetInt64(16)),
-            LastSeen = FromTicks(r.GetInt64(17), r.GetInt64(18)),
-            Confidence = (float)r.GetDouble(19),
-            Box = new Box((float)r.GetDouble(20), (float)r.GetDouble(21), (float)r.GetDouble(22), (float)r.GetDouble(23)),
-            ImageWidth = r.GetInt32(24),
-            ImageHeight = r.GetInt32(25),
-            ClassName = r.GetString(26),
-            Evidence = evidence is not null && evidencePath is not null ? evidence(evidencePath) : [],
-            State = (CaseState)r.GetInt32(28),
-            ReportedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(29)),
-            AcknowledgedAt = r.IsDBNull(30) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(30)),
-            ClosedAt = r.IsDBNull(31) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(31)),
-            StateNote = r.GetString(32),
-            RaisedAt = r.IsDBNull(33) ? null : FromTicks(r.GetInt64(33), r.GetInt64(34)),
-        };
+        return CaseColumns.Read(r, evidence is not null && evidencePath is not null ? evidence(evidencePath) : []);
     }
 
     /// <summary>The best view's path in the reader's current row, relative to the data folder; null when it has none.</summary>
@@ -133,7 +102,4 @@ internal static class CaseRow
     private static long OffsetMinutes(DateTimeOffset t) => (long)t.Offset.TotalMinutes;
 
     private static object Millis(DateTimeOffset? t) => t is { } v ? v.ToUnixTimeMilliseconds() : DBNull.Value;
-
-    private static DateTimeOffset FromTicks(long utcTicks, long offsetMinutes) =>
-        new DateTimeOffset(utcTicks, TimeSpan.Zero).ToOffset(TimeSpan.FromMinutes(offsetMinutes));
 }
