@@ -29,6 +29,9 @@ public sealed class PostgresStoreFigures(ITestOutputHelper output)
         await using (var store = new PostgresCaseStore(database, "bench")) postgres = await CasesPerSecond(store, "pg");
         output.WriteLine($"cases/s, {Cases} cases by {Writers} concurrent writers, 2 KB picture each: SQLite {sqlite:F0}, PostgreSQL {postgres:F0}");
 
+        // The commit-only rate of the shape below (three nodes, two writers each), no follower: the baseline for the outbox.
+        var commitOnly = await ThreeNodeCommitsPerSecond(PostgresServer.NewDatabase("commit"));
+
         // Delivery lag: three nodes write, a follower on a fourth hears; from OpenAsync returning to the follower having it.
         var lagDb = PostgresServer.NewDatabase("lag");
         var nodes = Enumerable.Range(0, 3).Select(i => new PostgresCaseStore(lagDb, $"w{i}")).ToArray();
@@ -44,6 +47,7 @@ public sealed class PostgresStoreFigures(ITestOutputHelper output)
                 if (c.Sequence == Cases) return;
             }
         });
+        var start = Stopwatch.GetTimestamp();
         await Task.WhenAll(nodes.Select((node, w) => Parallel.ForEachAsync(Enumerable.Range(0, Cases / nodes.Length),
             new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (i, ct) =>
             {
@@ -57,7 +61,27 @@ public sealed class PostgresStoreFigures(ITestOutputHelper output)
         output.WriteLine($"delivery lag across nodes, {Cases} cases from 3 nodes (2 writers each): p50 {lags[lags.Count / 2]:F2} ms, " +
             $"p99 {lags[(int)(lags.Count * 0.99)]:F2} ms, max {lags[^1]:F2} ms");
         Assert.Equal(Cases, lags.Count);
+        var delivered = Cases / Stopwatch.GetElapsedTime(start, received.Values.Max()).TotalSeconds;
+        output.WriteLine($"through the outbox: {delivered:F0} cases/s received by the follower on a fourth node, against {commitOnly:F0} cases/s " +
+            $"committed by the same three nodes with no follower in this run (ratio {delivered / commitOnly:F2})");
         try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+    }
+
+    private static async Task<double> ThreeNodeCommitsPerSecond(string database)
+    {
+        var nodes = Enumerable.Range(0, 3).Select(i => new PostgresCaseStore(database, $"c{i}")).ToArray();
+        try
+        {
+            for (var i = 0; i < 20; i++) await nodes[i % 3].OpenAsync(Case(i) with { Id = $"warm-{i}" }); // connections, JIT
+            var watch = Stopwatch.StartNew();
+            await Task.WhenAll(nodes.Select((node, w) => Parallel.ForEachAsync(Enumerable.Range(0, Cases / nodes.Length),
+                new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (i, ct) => await node.OpenAsync(Case(i) with { Id = $"c-{w}-{i}" }, ct))));
+            return Cases / watch.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            foreach (var n in nodes) await n.DisposeAsync();
+        }
     }
 
     private async Task<double> CasesPerSecond(ICaseStore store, string prefix)
