@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Json;
 using System.Text.Json;
 using CitySight.Admin.V1;
 using CitySight.CameraSimulator;

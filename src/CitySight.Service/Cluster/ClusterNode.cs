@@ -1,10 +1,10 @@
 using System.Threading.Channels;
 using CitySight.Cluster;
-using Npgsql;
 using CitySight.Configuration;
 using CitySight.Service.Admin;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace CitySight.Service.Cluster;
 
