@@ -1,9 +1,7 @@
-using System.Runtime.CompilerServices;
 using CitySight.Cases.Sqlite;
 using CitySight.Domain;
 using Npgsql;
 using NpgsqlTypes;
-using Prometheus;
 
 namespace CitySight.Cases.Postgres;
 
@@ -19,40 +17,28 @@ internal sealed class PostgresCaseFeed : IAsyncDisposable
     /// <summary>The NOTIFY channel of new feed events; the payload is the event's sequence.</summary>
     public const string Channel = "citysight_feed";
 
-    private const int FeedBatchSize = 256;
-    private const int EvidenceBatchSize = 16; // with pictures: what a slow consumer holds stays small
-
-    private static int BatchSize(bool includeEvidence) => includeEvidence ? EvidenceBatchSize : FeedBatchSize;
-
-    private static readonly Gauge FeedFollowers = Metrics.CreateGauge(
-        "citysight_case_feed_followers", "Case feed readers currently following the store.");
-
     private const int FeedReader = 0;
     private const int EventReader = 1;
 
     private readonly PostgresDatabase _db;
-    private readonly CancellationTokenSource _closing = new();
-    // A follower notes the signal's generation BEFORE it looks, so a commit (local or announced) racing with its look still wakes it.
-    private readonly CommitSignal _committed = new();
-    private readonly SharedFeedReads _reads = new();
+    private readonly FeedFollowing _follow;
     private readonly PostgresAckWriter _acks;
     private readonly PostgresFeedListener _listener;
-    private long _head;
 
     public PostgresCaseFeed(PostgresDatabase db, long head, Microsoft.Extensions.Logging.ILogger? logger)
     {
         _db = db;
-        _head = head;
+        _follow = new FeedFollowing(head, nameof(PostgresCaseStore), db.ThrowIfDisposed);
         _acks = new PostgresAckWriter(db);
         _listener = new PostgresFeedListener(db, Seen, logger);
     }
 
     /// <summary>The newest sequence this node knows to be committed (its own commits, NOTIFY, the poll).</summary>
-    public long LastSequence => Volatile.Read(ref _head);
+    public long LastSequence => _follow.Head;
 
     public long AckCommits => _acks.Commits;
 
-    public long StoreReads => _reads.Reads;
+    public long StoreReads => _follow.StoreReads;
 
     /// <summary>Times the LISTEN connection was (re)established.</summary>
     public long ListenSessions => _listener.Sessions;
@@ -95,20 +81,7 @@ internal sealed class PostgresCaseFeed : IAsyncDisposable
     public void Published(long sequence) => Seen(sequence);
 
     /// <summary>A sequence known committed (here, by NOTIFY or by the poll): the head moves forward only, then followers wake.</summary>
-    private void Seen(long sequence)
-    {
-        var head = Volatile.Read(ref _head);
-        while (sequence > head)
-        {
-            var was = Interlocked.CompareExchange(ref _head, sequence, head);
-            if (was == head)
-            {
-                _committed.Publish();
-                return;
-            }
-            head = was;
-        }
-    }
+    private void Seen(long sequence) => _follow.Committed(sequence);
 
     public void Start() => _listener.Start();
 
@@ -121,60 +94,9 @@ internal sealed class PostgresCaseFeed : IAsyncDisposable
             after => ReadBatch(after, includeEvidence, events: true, static (c, seq, kind) => new CaseFeedEvent(seq, (CaseFeedKind)kind, c)),
             e => e.Sequence, ct);
 
-    private async IAsyncEnumerable<T> FollowAsync<T>(int reader, long afterSequence, bool includeEvidence, Func<long, List<T>> read,
-        Func<T, long> sequenceOf, [EnumeratorCancellation] CancellationToken ct)
-    {
-        var batchSize = BatchSize(includeEvidence);
-        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
-        _db.ThrowIfDisposed();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _closing.Token);
-        using var waiter = _committed.Join(stop.Token);
-        FeedFollowers.Inc();
-        try
-        {
-            var cursor = afterSequence;
-            while (true)
-            {
-                // Order matters: note the generation, then look. A commit after this line ends the wait below at once.
-                var generation = _committed.Generation;
-                List<T>? batch = null;
-                if (Volatile.Read(ref _head) > cursor)
-                {
-                    try
-                    {
-                        // Shared: the followers a commit wakes at the same position read the store once between them.
-                        batch = await _reads.ReadAsync(reader, cursor, includeEvidence, generation, read).ConfigureAwait(false);
-                    }
-                    catch (ObjectDisposedException) when (_closing.IsCancellationRequested)
-                    {
-                        throw new ObjectDisposedException(nameof(PostgresCaseStore), "the case store was closed while following the feed");
-                    }
-                }
-                if (batch is not null)
-                {
-                    foreach (var item in batch)
-                    {
-                        ct.ThrowIfCancellationRequested();
-                        yield return item;
-                        cursor = sequenceOf(item);
-                    }
-                }
-                if (batch is not null && batch.Count == batchSize) continue;
-                try
-                {
-                    await waiter.WaitAsync(generation).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested && _closing.IsCancellationRequested)
-                {
-                    throw new ObjectDisposedException(nameof(PostgresCaseStore), "the case store was closed while following the feed");
-                }
-            }
-        }
-        finally
-        {
-            FeedFollowers.Dec();
-        }
-    }
+    private IAsyncEnumerable<T> FollowAsync<T>(int reader, long afterSequence, bool includeEvidence, Func<long, List<T>> read,
+        Func<T, long> sequenceOf, CancellationToken ct) =>
+        _follow.FollowAsync(reader, afterSequence, includeEvidence, read, sequenceOf, ct);
 
     /// <summary>
     /// One batch after <paramref name="afterSequence"/>: new cases only, or every event. A state event carries the case
@@ -192,7 +114,7 @@ internal sealed class PostgresCaseFeed : IAsyncDisposable
                 SELECT {PostgresCaseRow.ColumnsWith(includeEvidence)}, f.sequence, f.kind
                 FROM feed f JOIN cases c ON c.id = f.case_id {PostgresCaseRow.BestViewJoin(includeEvidence)}
                 WHERE f.sequence > @after AND f.kind IN ({kinds})
-                ORDER BY f.sequence LIMIT {BatchSize(includeEvidence)};
+                ORDER BY f.sequence LIMIT {FeedFollowing.BatchSize(includeEvidence)};
                 """, conn);
             cmd.Parameters.AddWithValue("after", afterSequence);
             var list = new List<T>();
@@ -259,7 +181,7 @@ internal sealed class PostgresCaseFeed : IAsyncDisposable
     /// <summary>Ends every follower with <see cref="ObjectDisposedException"/> and stops listening.</summary>
     public async ValueTask DisposeAsync()
     {
-        _closing.Cancel(); // deliberately not disposed: followers still unwinding read its state
+        _follow.Close();
         await _listener.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -1,7 +1,5 @@
-using System.Runtime.CompilerServices;
 using CitySight.Domain;
 using Microsoft.Data.Sqlite;
-using Prometheus;
 
 namespace CitySight.Cases.Sqlite;
 
@@ -15,36 +13,18 @@ namespace CitySight.Cases.Sqlite;
 /// </remarks>
 internal sealed class SqliteCaseFeed : ICaseFeed
 {
-    /// <summary>Feed rows read per query; a follower never holds a read transaction open while its consumer is busy.</summary>
-    private const int FeedBatchSize = 256;
-
-    /// <summary>
-    /// With pictures, fewer per query: what one follower holds while its consumer is slow is one batch (plus the
-    /// transport's window), so 16 × a few hundred KB, not 256 ×.
-    /// </summary>
-    private const int EvidenceBatchSize = 16;
-
-    private static int BatchSize(bool includeEvidence) => includeEvidence ? EvidenceBatchSize : FeedBatchSize;
-
     private const int KindOpened = (int)CaseFeedKind.Opened;
     private const int KindStateChanged = (int)CaseFeedKind.StateChanged;
     private const int KindUpdated = (int)CaseFeedKind.Updated;
 
-    private static readonly Gauge FeedFollowers = Metrics.CreateGauge(
-        "citysight_case_feed_followers", "Case feed readers currently following the store.");
-
     private readonly SqliteDatabase _db;
     private readonly Func<string, byte[]> _readEvidence;
-    private readonly CancellationTokenSource _closing = new();
 
     private const int FeedReader = 0;
     private const int EventReader = 1;
 
-    // A follower notes the signal's generation BEFORE it queries, so a commit racing with its query still wakes it.
-    private readonly CommitSignal _committed = new();
-    private long _head;
+    private readonly FeedFollowing _follow;
     private readonly SqliteAckWriter _acks;
-    private readonly SharedFeedReads _reads = new();
 
     public SqliteCaseFeed(SqliteDatabase db, EvidenceFiles evidence)
     {
@@ -52,16 +32,17 @@ internal sealed class SqliteCaseFeed : ICaseFeed
         _readEvidence = evidence.ReadOrEmpty;
         _acks = new SqliteAckWriter(db, () => LastSequence);
         using var conn = db.Connect();
-        _head = SqliteDatabase.Scalar<long>(conn, "SELECT COALESCE(MAX(sequence), 0) FROM feed;");
+        _follow = new FeedFollowing(SqliteDatabase.Scalar<long>(conn, "SELECT COALESCE(MAX(sequence), 0) FROM feed;"),
+            nameof(SqliteCaseStore), db.ThrowIfDisposed);
     }
 
-    public long LastSequence => Volatile.Read(ref _head);
+    public long LastSequence => _follow.Head;
 
     /// <summary>Transactions that wrote acks so far (a flood of acks is coalesced into a few).</summary>
     public long AckCommits => _acks.Commits;
 
     /// <summary>Feed batches read from the store so far (followers at the same position share one).</summary>
-    public long StoreReads => _reads.Reads;
+    public long StoreReads => _follow.StoreReads;
 
     /// <summary>Appends one event to the feed inside <paramref name="tx"/>; its sequence. Call <see cref="Published"/> after the commit.</summary>
     public static long Append(SqliteConnection conn, SqliteTransaction tx, CaseFeedKind kind, string caseId, long nowMs)
@@ -94,11 +75,7 @@ internal sealed class SqliteCaseFeed : ICaseFeed
     /// After the commit of an event: moves the head and wakes the followers. Called on the writer thread, so the head
     /// has moved before the next writer (an ack's range check) runs.
     /// </summary>
-    public void Published(long sequence)
-    {
-        Volatile.Write(ref _head, sequence);
-        _committed.Publish();
-    }
+    public void Published(long sequence) => _follow.Committed(sequence);
 
     public IAsyncEnumerable<Case> FeedAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
         FollowAsync(FeedReader, afterSequence, includeEvidence, after => ReadFeedBatch(after, includeEvidence), c => c.Sequence, ct);
@@ -109,52 +86,9 @@ internal sealed class SqliteCaseFeed : ICaseFeed
     public IAsyncEnumerable<CaseFeedEvent> EventsAsync(long afterSequence, bool includeEvidence, CancellationToken ct = default) =>
         FollowAsync(EventReader, afterSequence, includeEvidence, after => ReadEventBatch(after, includeEvidence), e => e.Sequence, ct);
 
-    private async IAsyncEnumerable<T> FollowAsync<T>(int reader, long afterSequence, bool includeEvidence, Func<long, List<T>> read,
-        Func<T, long> sequenceOf, [EnumeratorCancellation] CancellationToken ct)
-    {
-        var batchSize = BatchSize(includeEvidence);
-        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
-        _db.ThrowIfDisposed();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _closing.Token);
-        using var waiter = _committed.Join(stop.Token);
-        FeedFollowers.Inc();
-        try
-        {
-            var cursor = afterSequence;
-            while (true)
-            {
-                // Order matters: note the generation, then look. A commit after this line ends the wait below at once.
-                var generation = _committed.Generation;
-                // Shared: the followers a commit wakes at the same position read the store once between them.
-                var batch = Volatile.Read(ref _head) > cursor
-                    ? await _reads.ReadAsync(reader, cursor, includeEvidence, generation, read).ConfigureAwait(false)
-                    : null;
-                if (batch is not null)
-                {
-                    foreach (var item in batch)
-                    {
-                        ct.ThrowIfCancellationRequested();
-                        yield return item;
-                        cursor = sequenceOf(item);
-                    }
-                }
-                if (batch is not null && batch.Count == batchSize) continue;
-                // Awaited here, not in a helper: a helper's await would box a state machine per wake per follower.
-                try
-                {
-                    await waiter.WaitAsync(generation).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested && _closing.IsCancellationRequested)
-                {
-                    throw new ObjectDisposedException(nameof(SqliteCaseStore), "the case store was closed while following the feed");
-                }
-            }
-        }
-        finally
-        {
-            FeedFollowers.Dec();
-        }
-    }
+    private IAsyncEnumerable<T> FollowAsync<T>(int reader, long afterSequence, bool includeEvidence, Func<long, List<T>> read,
+        Func<T, long> sequenceOf, CancellationToken ct) =>
+        _follow.FollowAsync(reader, afterSequence, includeEvidence, read, sequenceOf, ct);
 
     private Func<string, byte[]>? Evidence(bool include) => include ? _readEvidence : null;
 
@@ -165,7 +99,7 @@ internal sealed class SqliteCaseFeed : ICaseFeed
         cmd.CommandText = $"""
             SELECT {CaseRow.Columns} FROM feed f JOIN cases c ON c.id = f.case_id
             WHERE f.sequence > $after AND f.kind = {KindOpened}
-            ORDER BY f.sequence LIMIT {BatchSize(includeEvidence)};
+            ORDER BY f.sequence LIMIT {FeedFollowing.BatchSize(includeEvidence)};
             """;
         cmd.Parameters.AddWithValue("$after", afterSequence);
         var list = new List<Case>();
@@ -183,7 +117,7 @@ internal sealed class SqliteCaseFeed : ICaseFeed
         cmd.CommandText = $"""
             SELECT {CaseRow.Columns}, f.sequence, f.kind FROM feed f JOIN cases c ON c.id = f.case_id
             WHERE f.sequence > $after AND f.kind IN ({KindOpened}, {KindUpdated}, {KindStateChanged})
-            ORDER BY f.sequence LIMIT {BatchSize(includeEvidence)};
+            ORDER BY f.sequence LIMIT {FeedFollowing.BatchSize(includeEvidence)};
             """;
         cmd.Parameters.AddWithValue("$after", afterSequence);
         var list = new List<CaseFeedEvent>();
@@ -236,5 +170,5 @@ internal sealed class SqliteCaseFeed : ICaseFeed
     }
 
     /// <summary>Ends every follower with <see cref="ObjectDisposedException"/>.</summary>
-    public void Close() => _closing.Cancel(); // _closing is deliberately not disposed: followers still unwinding read its state
+    public void Close() => _follow.Close();
 }

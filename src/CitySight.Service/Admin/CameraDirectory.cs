@@ -40,14 +40,23 @@ public sealed class CameraDirectory
         ? shared
         : shared with { Groups = shared.Groups.Select(g => g with { Cameras = g.Cameras.Where(c => owned.Contains(c.Id)).ToList() }).ToList() };
 
-    private sealed class State(CitySightConfig shared, IReadOnlySet<string>? owned)
+    private sealed class State
     {
-        public CitySightConfig Shared { get; } = shared;
-        public IReadOnlySet<string>? Owned { get; } = owned;
-        public CitySightConfig Config { get; } = Here(shared, owned);
-        public Dictionary<string, Camera> SharedCameras { get; } = shared.Cameras.ToDictionary(c => c.Id);
-        public Dictionary<string, Camera> Cameras { get; } = Here(shared, owned).Cameras.ToDictionary(c => c.Id);
-        public Dictionary<string, CameraGroup> Groups { get; } =
-            shared.Groups.SelectMany(g => g.Cameras.Select(c => (c.Id, g))).ToDictionary(p => p.Id, p => p.g);
+        public State(CitySightConfig shared, IReadOnlySet<string>? owned)
+        {
+            Shared = shared;
+            Owned = owned;
+            Config = Here(shared, owned);
+            SharedCameras = shared.Cameras.ToDictionary(c => c.Id);
+            Cameras = Config.Cameras.ToDictionary(c => c.Id);
+            Groups = shared.Groups.SelectMany(g => g.Cameras.Select(c => (c.Id, g))).ToDictionary(p => p.Id, p => p.g);
+        }
+
+        public CitySightConfig Shared { get; }
+        public IReadOnlySet<string>? Owned { get; }
+        public CitySightConfig Config { get; }
+        public Dictionary<string, Camera> SharedCameras { get; }
+        public Dictionary<string, Camera> Cameras { get; }
+        public Dictionary<string, CameraGroup> Groups { get; }
     }
 }

@@ -1,4 +1,4 @@
-namespace CitySight.Cases.Sqlite;
+namespace CitySight.Cases;
 
 /// <summary>
 /// One store read per batch for every follower at the same position: when a commit wakes K followers waiting after the
