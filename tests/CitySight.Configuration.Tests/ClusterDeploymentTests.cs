@@ -16,7 +16,7 @@ public class ClusterDeploymentTests
     [Fact]
     public void The_cluster_example_loads_with_postgres_tls_and_api_keys_when_its_variables_are_set()
     {
-        var dir = CopyExamples();
+        var dir = InstalledExamples.Copy("cluster-example");
         Environment.SetEnvironmentVariable("CITYSIGHT_PG_CONNECTION", "Host=db;Database=citysight;Username=citysight;Password=example-only");
         Environment.SetEnvironmentVariable("CITYSIGHT_API_KEYS", "xuhui-dispatch=xd-0123456789abcdef,ops=ops-0123456789abcdef");
 
@@ -103,22 +103,6 @@ public class ClusterDeploymentTests
         var example = File.ReadLines(Path.Combine(Root, "docker", "cluster-citysight.env.example"))
             .Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l[..l.IndexOf('=')]).Order();
         Assert.Equal(["CITYSIGHT_API_KEYS", "CITYSIGHT_PG_CONNECTION"], example);
-    }
-
-    private static string CopyExamples()
-    {
-        var dir = TestAssets.TempDir("cluster-example");
-        var examples = Path.Combine(Root, "configs", "examples");
-        foreach (var file in Directory.EnumerateFiles(examples, "*.yaml", SearchOption.AllDirectories))
-        {
-            var to = Path.Combine(dir, Path.GetRelativePath(examples, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-            File.Copy(file, to);
-        }
-        Directory.CreateDirectory(Path.Combine(dir, "tls"));
-        File.WriteAllText(Path.Combine(dir, "tls", "citysight.crt"), "placeholder");
-        File.WriteAllText(Path.Combine(dir, "tls", "citysight.key"), "placeholder");
-        return dir;
     }
 
     private static YamlMappingNode Pod() => (YamlMappingNode)Load(Path.Combine(K8s, "statefulset.yaml"))["spec"]["template"]["spec"];

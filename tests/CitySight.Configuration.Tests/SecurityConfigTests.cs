@@ -9,17 +9,7 @@ public class SecurityConfigTests
     public void Production_example_loads_with_tls_api_keys_and_every_interface()
     {
         // Copied with placeholder certificate files beside it, as installed under /etc/citysight/.
-        var dir = TestAssets.TempDir("production-example");
-        var examples = Path.Combine(TestAssets.RepoRoot, "configs", "examples");
-        foreach (var file in Directory.EnumerateFiles(examples, "*.yaml", SearchOption.AllDirectories))
-        {
-            var to = Path.Combine(dir, Path.GetRelativePath(examples, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-            File.Copy(file, to);
-        }
-        Directory.CreateDirectory(Path.Combine(dir, "tls"));
-        File.WriteAllText(Path.Combine(dir, "tls", "citysight.crt"), "placeholder");
-        File.WriteAllText(Path.Combine(dir, "tls", "citysight.key"), "placeholder");
+        var dir = InstalledExamples.Copy("production-example");
         Environment.SetEnvironmentVariable("CITYSIGHT_API_KEYS", "xuhui-dispatch=xd-0123456789abcdef,ops=ops-0123456789abcdef");
 
         var r = ConfigLoader.Load(Path.Combine(dir, "production.yaml"));

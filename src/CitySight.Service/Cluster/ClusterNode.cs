@@ -21,6 +21,9 @@ public sealed class ClusterNode(CameraOwnership ownership, CameraAdministrator a
     /// <summary>The PostgreSQL notification channel a node's reload is announced on (payload: the node's id).</summary>
     public const string ReloadChannel = "citysight_reload";
 
+    /// <summary>How often the admin list's placement is read again when nothing changed here.</summary>
+    private static readonly TimeSpan PlacementRefresh = TimeSpan.FromSeconds(5);
+
     private readonly Channel<bool> _reloads = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     /// <summary>The cameras of <paramref name="config"/> that should run somewhere (enabled in their files).</summary>
@@ -57,16 +60,10 @@ public sealed class ClusterNode(CameraOwnership ownership, CameraAdministrator a
 
     private async Task ApplyAsync(ChannelReader<bool> changed, CancellationToken ct)
     {
-        using var refresh = new PeriodicTimer(TimeSpan.FromSeconds(5));
-        var tick = refresh.WaitForNextTickAsync(ct).AsTask();
         while (!ct.IsCancellationRequested)
         {
-            var wake = changed.WaitToReadAsync(ct).AsTask();
-            var first = await Task.WhenAny(wake, tick).ConfigureAwait(false);
-            if (first == wake)
+            if (changed.TryRead(out _))
             {
-                if (!await wake.ConfigureAwait(false)) return;
-                changed.TryRead(out _);
                 var owned = new HashSet<string>(ownership.Owned, StringComparer.Ordinal);
                 try
                 {
@@ -77,12 +74,15 @@ public sealed class ClusterNode(CameraOwnership ownership, CameraAdministrator a
                     logger.LogError("Cameras of this node could not be changed to the {Count} it owns: {Error}", owned.Count, ex.Message);
                 }
             }
-            else
-            {
-                await tick.ConfigureAwait(false);
-                tick = refresh.WaitForNextTickAsync(ct).AsTask();
-            }
             await RefreshPlacementAsync(ct).ConfigureAwait(false);
+            // Woken by a change of ownership, or now and then to keep the admin list's placement fresh.
+            try
+            {
+                await changed.WaitToReadAsync(ct).AsTask().WaitAsync(PlacementRefresh, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
         }
     }
 

@@ -32,16 +32,16 @@ public sealed class SharedCaseFollower(ICaseFeed feed, CaseRaiser raiser, ILogge
             {
                 return;
             }
-            catch (Exception ex) when (ex is not ObjectDisposedException)
+            catch (ObjectDisposedException)
+            {
+                return; // the store is closing with the service
+            }
+            catch (Exception ex)
             {
                 logger.LogWarning("Following the shared case feed failed after sequence {After} ({Error}); again in {Delay} s",
                     after, ex.Message, delay.TotalSeconds);
                 await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
                 delay = delay * 2 > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : delay * 2;
-            }
-            catch (ObjectDisposedException)
-            {
-                return; // the store is closing with the service
             }
         }
     }
