@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CitySight.Domain;
 using Npgsql;
 using NpgsqlTypes;
@@ -24,13 +23,12 @@ internal sealed class PostgresCaseRecords(PostgresDatabase db, PostgresCaseFeed 
 
     public event Action<CaseFeedEvent>? StateChanged;
 
-    /// <summary>When the newest new case committed on this node became durable (a Stopwatch timestamp).</summary>
-    internal long LastOpenCommittedAt { get; private set; }
 
     public async Task<Case> OpenAsync(Case c, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(c);
         EvidenceFiles.ValidateCaseId(c.Id);
+        var called = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await using var conn = await db.OpenAsync(ct).ConfigureAwait(false);
@@ -60,7 +58,7 @@ internal sealed class PostgresCaseRecords(PostgresDatabase db, PostgresCaseFeed 
 
             CasesTotal.WithLabels(c.CaseType ?? "").Inc();
             feed.Published(sequence);
-            LastOpenCommittedAt = Stopwatch.GetTimestamp();
+            CaseCommitTime.Observe(called);
             return c with
             {
                 Sequence = sequence, State = CaseState.Reported, ReportedAt = DateTimeOffset.FromUnixTimeMilliseconds(now),

@@ -60,9 +60,6 @@ public sealed class PostgresCaseStore : ICaseStore
 
     public string NodeId => _db.NodeId;
 
-    /// <summary>When the newest new case committed on this node became durable (a Stopwatch timestamp).</summary>
-    internal long LastOpenCommittedAt => _records.LastOpenCommittedAt;
-
     /// <summary>Times this node's LISTEN connection was established (more than 1 after it dropped and came back).</summary>
     internal long ListenSessions => _feed.ListenSessions;
 

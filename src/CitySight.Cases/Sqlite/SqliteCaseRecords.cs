@@ -22,10 +22,6 @@ internal sealed class SqliteCaseRecords : ICaseRecords
         "citysight_evidence_skipped_total",
         "Better pictures of open cases not written because the evidence folder's free space is below the reserve kept for the database.");
 
-    private static readonly Histogram CommitSeconds = Metrics.CreateHistogram(
-        "citysight_case_commit_seconds", "From a new case handed to the store to it being durable and on the feed (its pictures and its row).",
-        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
-
     private readonly SqliteDatabase _db;
     private readonly SqliteCaseFeed _feed;
     private readonly EvidenceFiles _evidence;
@@ -98,7 +94,7 @@ internal sealed class SqliteCaseRecords : ICaseRecords
 
             CasesTotal.WithLabels(c.CaseType ?? "").Inc();
             _feed.Published(sequence);
-            CommitSeconds.Observe(Stopwatch.GetElapsedTime(called).TotalSeconds);
+            CaseCommitTime.Observe(called);
             LastOpenCommittedAt = Stopwatch.GetTimestamp();
             return opened with { Sequence = sequence };
         }
